@@ -1,0 +1,15 @@
+// Registers each native piece; the pieces live in their own files.
+#include <napi.h>
+
+#include "crc32c.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  tskv::InitCrc32c(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(tskv, Init)

@@ -1,0 +1,191 @@
+#include "crc32c.h"
+
+#include <cstring>
+
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
+
+namespace tskv {
+namespace {
+
+constexpr uint32_t kPoly = 0x82f63b78;  // reflected Castagnoli polynomial
+
+// Tables are computed once on first use and never written again.
+struct Tables {
+  uint32_t slice[8][256];
+  // shift_long[i][b]: raw CRC state of byte b at position i advanced over kLongBlock zero bytes.
+  uint32_t shift_long[4][256];
+  uint32_t shift_short[4][256];
+  bool hardware;
+};
+
+constexpr size_t kLongBlock = 8192;  // bytes per stream when three run interleaved
+constexpr size_t kShortBlock = 256;
+
+uint32_t SoftwareRaw(uint32_t state, const uint8_t* p, size_t n, const Tables& t) {
+  while (n > 0 && (reinterpret_cast<uintptr_t>(p) & 7) != 0) {
+    state = t.slice[0][(state ^ *p++) & 0xff] ^ (state >> 8);
+    --n;
+  }
+  while (n >= 8) {
+    uint32_t lo;
+    uint32_t hi;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + 4, 4);
+    lo ^= state;
+    state = t.slice[7][lo & 0xff] ^ t.slice[6][(lo >> 8) & 0xff] ^ t.slice[5][(lo >> 16) & 0xff] ^
+            t.slice[4][lo >> 24] ^ t.slice[3][hi & 0xff] ^ t.slice[2][(hi >> 8) & 0xff] ^
+            t.slice[1][(hi >> 16) & 0xff] ^ t.slice[0][hi >> 24];
+    p += 8;
+    n -= 8;
+  }
+  while (n > 0) {
+    state = t.slice[0][(state ^ *p++) & 0xff] ^ (state >> 8);
+    --n;
+  }
+  return state;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) uint32_t HardwareRaw(uint32_t state, const uint8_t* p,
+                                                         size_t n) {
+  uint64_t s = state;
+  while (n >= 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    s = _mm_crc32_u64(s, v);
+    p += 8;
+    n -= 8;
+  }
+  uint32_t s32 = static_cast<uint32_t>(s);
+  while (n > 0) {
+    s32 = _mm_crc32_u8(s32, *p++);
+    --n;
+  }
+  return s32;
+}
+
+inline uint32_t ShiftState(const uint32_t (*table)[256], uint32_t s) {
+  return table[0][s & 0xff] ^ table[1][(s >> 8) & 0xff] ^ table[2][(s >> 16) & 0xff] ^
+         table[3][s >> 24];
+}
+
+// Three independent streams over adjacent blocks hide the crc32 instruction's 3-cycle latency;
+// the partial states are joined with the zero-shift tables. Consumes whole 3*block spans.
+__attribute__((target("sse4.2"))) uint32_t HardwareThreeWay(uint32_t state, const uint8_t** pp,
+                                                             size_t* pn, size_t block,
+                                                             const uint32_t (*table)[256]) {
+  const uint8_t* p = *pp;
+  size_t n = *pn;
+  while (n >= 3 * block) {
+    uint64_t a = state, b = 0, c = 0;
+    for (size_t i = 0; i < block; i += 8) {
+      uint64_t va, vb, vc;
+      std::memcpy(&va, p + i, 8);
+      std::memcpy(&vb, p + block + i, 8);
+      std::memcpy(&vc, p + 2 * block + i, 8);
+      a = _mm_crc32_u64(a, va);
+      b = _mm_crc32_u64(b, vb);
+      c = _mm_crc32_u64(c, vc);
+    }
+    uint32_t ab = ShiftState(table, static_cast<uint32_t>(a)) ^ static_cast<uint32_t>(b);
+    state = ShiftState(table, ab) ^ static_cast<uint32_t>(c);
+    p += 3 * block;
+    n -= 3 * block;
+  }
+  *pp = p;
+  *pn = n;
+  return state;
+}
+
+uint32_t HardwareInterleaved(uint32_t state, const uint8_t* p, size_t n, const Tables& t) {
+  state = HardwareThreeWay(state, &p, &n, kLongBlock, t.shift_long);
+  state = HardwareThreeWay(state, &p, &n, kShortBlock, t.shift_short);
+  return HardwareRaw(state, p, n);
+}
+#endif
+
+void BuildShift(const Tables& t, size_t zeros, uint32_t (*out)[256]) {
+  static const uint8_t kZeros[kLongBlock] = {0};
+  for (int i = 0; i < 4; ++i) {
+    for (uint32_t v = 0; v < 256; ++v) {
+      out[i][v] = SoftwareRaw(v << (8 * i), kZeros, zeros, t);
+    }
+  }
+}
+
+const Tables& GetTables() {
+  static const Tables* tables = [] {
+    auto* t = new Tables();
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ kPoly : c >> 1;
+      t->slice[0][i] = c;
+    }
+    for (uint32_t i = 0; i < 256; ++i) {
+      for (int s = 1; s < 8; ++s) {
+        uint32_t prev = t->slice[s - 1][i];
+        t->slice[s][i] = t->slice[0][prev & 0xff] ^ (prev >> 8);
+      }
+    }
+    BuildShift(*t, kLongBlock, t->shift_long);
+    BuildShift(*t, kShortBlock, t->shift_short);
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    t->hardware = __builtin_cpu_supports("sse4.2");
+#else
+    t->hardware = false;
+#endif
+    return t;
+  }();
+  return *tables;
+}
+
+// crc32c(data: Uint8Array, init?: number): number
+Napi::Value JsCrc32c(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsTypedArray()) {
+    Napi::TypeError::New(env, "crc32c: data must be a Uint8Array").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::TypedArray arr = info[0].As<Napi::TypedArray>();
+  if (arr.TypedArrayType() != napi_uint8_array) {
+    Napi::TypeError::New(env, "crc32c: data must be a Uint8Array").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  uint32_t init = 0;
+  if (info.Length() >= 2 && !info[1].IsUndefined()) {
+    if (!info[1].IsNumber()) {
+      Napi::TypeError::New(env, "crc32c: init must be a number").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    init = info[1].As<Napi::Number>().Uint32Value();
+  }
+  auto u8 = arr.As<Napi::Uint8Array>();
+  return Napi::Number::New(env, Crc32cExtend(init, u8.Data(), u8.ElementLength()));
+}
+
+Napi::Value JsCrc32cIsHardware(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), Crc32cIsHardware());
+}
+
+}  // namespace
+
+uint32_t Crc32cExtend(uint32_t crc, const uint8_t* data, size_t n) {
+  const Tables& t = GetTables();
+  uint32_t state = ~crc;
+#if defined(__x86_64__)
+  if (t.hardware) return ~HardwareInterleaved(state, data, n, t);
+#endif
+  return ~SoftwareRaw(state, data, n, t);
+}
+
+bool Crc32cIsHardware() { return GetTables().hardware; }
+
+void InitCrc32c(Napi::Env env, Napi::Object exports) {
+  exports.Set("crc32c", Napi::Function::New(env, JsCrc32c, "crc32c"));
+  exports.Set("crc32cIsHardware", Napi::Function::New(env, JsCrc32cIsHardware, "crc32cIsHardware"));
+}
+
+}  // namespace tskv

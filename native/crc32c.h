@@ -1,0 +1,22 @@
+// CRC32C (Castagnoli), as used by the WAL and SSTable formats (docs/format.md).
+#ifndef TSKV_NATIVE_CRC32C_H_
+#define TSKV_NATIVE_CRC32C_H_
+
+#include <napi.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace tskv {
+
+// Extends `crc` (a finished CRC32C of earlier bytes, 0 for none) over data[0, n).
+uint32_t Crc32cExtend(uint32_t crc, const uint8_t* data, size_t n);
+
+// True when the SSE4.2 path was chosen at load time.
+bool Crc32cIsHardware();
+
+void InitCrc32c(Napi::Env env, Napi::Object exports);
+
+}  // namespace tskv
+
+#endif  // TSKV_NATIVE_CRC32C_H_
