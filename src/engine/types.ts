@@ -38,3 +38,26 @@ export interface Snapshot {
   readonly sequence: bigint;
   release(): void;
 }
+
+/** What the server and the model layer use; src/engine/engine.ts implements it. */
+export interface EngineApi {
+  /** Newest visible value, or undefined. Synchronous: memtables and mapped tables only. */
+  get(key: Buffer, snapshot?: Snapshot): Buffer | undefined;
+  /**
+   * Applies a batch atomically: appended to the WAL's pending group and inserted in the memtable, visible to reads at
+   * once. Returns the batch's last sequence number; durability follows (see whenDurable). Throws EngineError
+   * (e.g. code TSKV_ERR_NOSPACE, TSKV_ERR_READONLY) when writes are refused; nothing is applied then.
+   */
+  apply(ops: BatchOp[]): bigint;
+  /** Resolves when everything up to `seq` is as durable as the sync policy promises (always: fdatasync'd). */
+  whenDurable(seq: bigint): Promise<void>;
+  /** The highest sequence for which whenDurable would resolve at once. */
+  readonly durableSequence: bigint;
+  put(key: Buffer, value: Buffer): Promise<void>;
+  del(key: Buffer): Promise<void>;
+  write(ops: BatchOp[]): Promise<void>;
+  /** Ordered entries in a range; keys and values are owned copies. */
+  iterate(range?: RangeOptions): IterableIterator<[Buffer, Buffer]>;
+  snapshot(): Snapshot;
+  close(): Promise<void>;
+}

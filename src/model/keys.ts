@@ -1,0 +1,41 @@
+// How user keys map onto engine keys (docs/format.md, "Engine keyspace"). Every user key, whatever its type, has
+// one metadata entry under META; a series' points live in chunk entries under CHUNK keyed by the series' id, so
+// deleting or recreating a key is one small write and its old chunks become unreachable at once (compaction
+// reclaims them). The labels index lives under LABEL.
+
+/** Engine key prefixes. One byte each; never reuse a retired value. */
+export const Prefix = {
+  /** META + user key → type tag, expiry and the type's own header (strings: the value). */
+  META: 0x6d, // 'm'
+  /** CHUNK + u64 BE series id + i64 BE chunk start (sign bit flipped) → compressed chunk. */
+  CHUNK: 0x63, // 'c'
+  /** LABEL + label name + 0x00 + label value + 0x00 + user key → empty. */
+  LABEL: 0x6c, // 'l'
+  /** SYS + name → engine-wide model state (e.g. the next series id). */
+  SYS: 0x73, // 's'
+} as const;
+
+/** First byte of every META value. */
+export const TypeTag = {
+  STRING: 1,
+  SERIES: 2,
+} as const;
+
+export type TypeTagValue = (typeof TypeTag)[keyof typeof TypeTag];
+
+export function metaKey(userKey: Buffer): Buffer {
+  const k = Buffer.allocUnsafe(userKey.length + 1);
+  k[0] = Prefix.META;
+  userKey.copy(k, 1);
+  return k;
+}
+
+export function userKeyOfMeta(engineKey: Buffer): Buffer {
+  return engineKey.subarray(1);
+}
+
+/** Bounds covering every META entry, for scans of the keyspace. */
+export const META_RANGE = {
+  gte: Buffer.from([Prefix.META]),
+  lt: Buffer.from([Prefix.META + 1]),
+};
