@@ -1,4 +1,5 @@
 // The one place that loads the C++ addon (native/, built by node-gyp or shipped in prebuilds/).
+import * as fs from "node:fs";
 import * as path from "node:path";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -11,6 +12,15 @@ export interface NativeAddon {
   crc32cIsHardware(): boolean;
 }
 
-const PACKAGE_ROOT = path.resolve(__dirname, "..");
+/** The package root: the nearest ancestor holding binding.gyp (src/, dist/ and dist-bench/src/ all work). */
+function packageRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, "binding.gyp"))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return path.resolve(__dirname, "..");
+    dir = parent;
+  }
+}
 
-export const native: NativeAddon = load(PACKAGE_ROOT) as NativeAddon;
+export const native: NativeAddon = load(packageRoot()) as NativeAddon;
