@@ -1,0 +1,67 @@
+// tskv-bench: measures tskv beside its peers in one run; prints a markdown table, writes JSON + SVG to bench/results/.
+import * as path from "node:path";
+import { Command } from "commander";
+import { markdown, summarize, writeResults, CaseResult } from "./lib/report";
+import { ROOT } from "./lib/proc";
+import { serverSuite, SuiteContext } from "./suites/server";
+
+type Suite = (ctx: SuiteContext) => Promise<CaseResult[]>;
+
+const SUITES: Record<string, Suite> = {
+  server: serverSuite,
+};
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .name("tskv-bench")
+    .description("Benchmarks tskv beside redis-server, classic-level and lmdb in the same run")
+    .option("--quick", "short runs, fewer shapes (finishes in under 2 minutes)", false)
+    .option("--suite <names>", `comma-separated suites: ${Object.keys(SUITES).join(", ")}`, Object.keys(SUITES).join(","))
+    .option("--repeats <n>", "repeats per case (default 3, quick 1)")
+    .option("--out <dir>", "where JSON and SVG go", path.join(ROOT, "bench", "results"))
+    .showHelpAfterError(false);
+  program.exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s.split("\n")[0] + "\n") });
+  try {
+    program.parse();
+  } catch {
+    process.exit(2);
+  }
+  const opts = program.opts<{ quick: boolean; suite: string; repeats?: string; out: string }>();
+  const names = opts.suite.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!SUITES[n]) {
+      process.stderr.write(`tskv-bench: unknown suite '${n}' (have: ${Object.keys(SUITES).join(", ")})\n`);
+      process.exit(2);
+    }
+  }
+  const repeats = opts.repeats ? Number(opts.repeats) : opts.quick ? 1 : 3;
+  const skipped: string[] = [];
+  const started = Date.now();
+  let step = 0;
+  const ctx: SuiteContext = {
+    quick: opts.quick,
+    repeats,
+    progress: (label) => {
+      step++;
+      const secs = ((Date.now() - started) / 1000).toFixed(0);
+      if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K[${step}] ${secs}s ${label}`);
+      else process.stderr.write(`[${step}] ${secs}s ${label}\n`);
+    },
+    skip: (reason) => skipped.push(reason),
+  };
+  const cases: CaseResult[] = [];
+  for (const n of names) cases.push(...(await SUITES[n](ctx)));
+  if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
+  const rows = cases.map(summarize);
+  process.stdout.write(markdown(rows) + "\n");
+  if (skipped.length) process.stdout.write(skipped.map((s) => `- ${s}`).join("\n") + "\n");
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const files = writeResults(opts.out, `bench-${stamp}`, rows, { quick: opts.quick, repeats, suites: names, notes: skipped });
+  process.stdout.write(`\nwrote ${path.relative(process.cwd(), files.json)} and ${path.relative(process.cwd(), files.svg)}\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`tskv-bench: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});
