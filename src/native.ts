@@ -23,4 +23,12 @@ function packageRoot(): string {
   }
 }
 
-export const native: NativeAddon = load(packageRoot()) as NativeAddon;
+function loadAddon(): NativeAddon {
+  // TSKV_NATIVE_PATH names a specific build, e.g. the sanitizer build that `npm run test:asan` makes.
+  const explicit = process.env.TSKV_NATIVE_PATH;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (explicit) return require(path.resolve(explicit)) as NativeAddon;
+  return load(packageRoot()) as NativeAddon;
+}
+
+export const native: NativeAddon = loadAddon();
