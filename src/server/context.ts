@@ -1,6 +1,9 @@
 // Shared state handed to every command handler. Families add what they own (the model's stores, metrics).
 import type { EngineApi, WalSync } from "../engine/types";
 import type { IoBackendName } from "./io/types";
+import type { ClientState } from "./command";
+import type { CommandTable } from "./command-table";
+import type { Logger } from "./logger";
 
 export interface ServerConfig {
   host: string;
@@ -24,7 +27,44 @@ export interface ServerConfig {
   outputBufferHardLimit: number;
 }
 
+export interface ServerStats {
+  totalConnections: number;
+  rejectedConnections: number;
+  totalCommands: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+  /** Times a client's reading was paused because its output passed the soft limit. */
+  outputPauses: number;
+  /** Clients dropped for passing the output hard limit or the query buffer limit. */
+  clientsDropped: number;
+}
+
+/** What CLIENT LIST / CLIENT INFO show of a connection. */
+export interface ClientView {
+  readonly id: number;
+  readonly client: ClientState;
+  readonly lastCommand: string;
+  readonly lastInteraction: number;
+  readonly queryBufferBytes: number;
+  readonly outputBytes: number;
+}
+
 export interface ServerContext {
   readonly engine: EngineApi;
   readonly config: ServerConfig;
+  readonly ioBackend: IoBackendName;
+  /** ms since the epoch when the server started. */
+  readonly startedAt: number;
+  readonly stats: ServerStats;
+  readonly commands: CommandTable;
+  readonly log: Logger;
+  /** Listening address. */
+  readonly address: { host: string; port: number };
+  clientList(): ClientView[];
+  /** Closes a client (after the current reply when it is the caller). Returns false when no such client. */
+  killClient(id: number): boolean;
+  /** Stops accepting, answers what is in flight, closes the engine, then resolves `closed`. */
+  shutdown(reason: string): void;
+  /** Registered by model layers (keyspace, series) so families can find each other; keyed by name. */
+  readonly extensions: Map<string, unknown>;
 }

@@ -1,0 +1,189 @@
+// Server settings: defaults, size parsing ("64mb"), and the names CONFIG GET/SET know.
+import type { ServerConfig } from "./context";
+
+export const DEFAULT_PORT = 7070;
+
+export function defaultConfig(): ServerConfig {
+  return {
+    host: "127.0.0.1",
+    port: DEFAULT_PORT,
+    dir: "./tskv-data",
+    walSync: "everysec",
+    io: "epoll",
+    metricsPort: undefined,
+    requirepass: undefined,
+    maxclients: 10000,
+    memtableSize: 64 * 1024 * 1024,
+    retention: 0,
+    logLevel: "info",
+    clientQueryBufferLimit: 1024 * 1024 * 1024,
+    protoMaxBulkLen: 512 * 1024 * 1024,
+    outputBufferSoftLimit: 64 * 1024 * 1024,
+    outputBufferHardLimit: 256 * 1024 * 1024,
+  };
+}
+
+const UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1000,
+  kb: 1024,
+  m: 1000 * 1000,
+  mb: 1024 * 1024,
+  g: 1000 * 1000 * 1000,
+  gb: 1024 * 1024 * 1024,
+};
+
+/** Parses a memory size the way redis.conf does: 1k = 1000, 1kb = 1024, case-insensitive. */
+export function parseSize(text: string): number | undefined {
+  const m = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(text);
+  if (!m) return undefined;
+  const unit = UNITS[m[2].toLowerCase()];
+  if (unit === undefined) return undefined;
+  const n = Number(m[1]) * unit;
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+export function parseNonNegativeInt(text: string): number | undefined {
+  if (!/^\d+$/.test(text)) return undefined;
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** A CONFIG parameter: how to read it, and how to change it at run time (absent = read-only). */
+export interface ConfigParam {
+  name: string;
+  get(c: ServerConfig): string;
+  set?(c: ServerConfig, value: string): string | undefined; // returns an error text, or undefined when applied
+}
+
+function sizeParam(name: string, key: keyof ServerConfig & ("memtableSize" | "clientQueryBufferLimit" | "protoMaxBulkLen")): ConfigParam {
+  return {
+    name,
+    get: (c) => String(c[key]),
+    set: (c, v) => {
+      const n = parseSize(v);
+      if (n === undefined || n <= 0) return `argument must be a memory value`;
+      c[key] = n;
+      return undefined;
+    },
+  };
+}
+
+/** Settings clients and tools ask for that tskv answers with fixed values (redis-benchmark reads save/appendonly). */
+const FIXED: Record<string, string> = {
+  save: "",
+  appendonly: "yes",
+  databases: "1",
+  maxmemory: "0",
+  "maxmemory-policy": "noeviction",
+  "cluster-enabled": "no",
+  timeout: "0",
+  "tcp-keepalive": "300",
+};
+
+export const CONFIG_PARAMS: ConfigParam[] = [
+  { name: "bind", get: (c) => c.host },
+  { name: "port", get: (c) => String(c.port) },
+  { name: "dir", get: (c) => c.dir },
+  { name: "wal-sync", get: (c) => c.walSync },
+  { name: "appendfsync", get: (c) => c.walSync },
+  { name: "io-backend", get: (c) => c.io },
+  { name: "metrics-port", get: (c) => (c.metricsPort === undefined ? "0" : String(c.metricsPort)) },
+  {
+    name: "requirepass",
+    get: (c) => c.requirepass ?? "",
+    set: (c, v) => {
+      c.requirepass = v === "" ? undefined : v;
+      return undefined;
+    },
+  },
+  {
+    name: "maxclients",
+    get: (c) => String(c.maxclients),
+    set: (c, v) => {
+      const n = parseNonNegativeInt(v);
+      if (n === undefined || n < 1) return "argument must be between 1 and 2147483647 inclusive";
+      c.maxclients = n;
+      return undefined;
+    },
+  },
+  sizeParam("memtable-size", "memtableSize"),
+  sizeParam("client-query-buffer-limit", "clientQueryBufferLimit"),
+  sizeParam("proto-max-bulk-len", "protoMaxBulkLen"),
+  {
+    name: "retention",
+    get: (c) => String(c.retention),
+    set: (c, v) => {
+      const n = parseNonNegativeInt(v);
+      if (n === undefined) return "argument couldn't be parsed into an integer";
+      c.retention = n;
+      return undefined;
+    },
+  },
+  { name: "loglevel", get: (c) => c.logLevel },
+  {
+    name: "client-output-buffer-limit",
+    get: (c) => `normal ${c.outputBufferHardLimit} ${c.outputBufferSoftLimit} 0`,
+  },
+  ...Object.entries(FIXED).map(([name, value]) => ({
+    name,
+    get: () => value,
+    set: (_c: ServerConfig, v: string) => (v === value ? undefined : `tskv does not support changing '${name}'`),
+  })),
+];
+
+/** Redis's stringmatch for CONFIG GET patterns (case-insensitive glob with * ? [...] and escapes). */
+export function globMatch(pattern: string, text: string, nocase = true): boolean {
+  const p = nocase ? pattern.toLowerCase() : pattern;
+  const t = nocase ? text.toLowerCase() : text;
+  const rec = (pi: number, ti: number): boolean => {
+    while (pi < p.length) {
+      const c = p[pi];
+      if (c === "*") {
+        while (p[pi + 1] === "*") pi++;
+        if (pi + 1 === p.length) return true;
+        for (let k = ti; k <= t.length; k++) if (rec(pi + 1, k)) return true;
+        return false;
+      }
+      if (ti >= t.length) return false;
+      if (c === "?") {
+        pi++;
+        ti++;
+        continue;
+      }
+      if (c === "[") {
+        let j = pi + 1;
+        const not = p[j] === "^";
+        if (not) j++;
+        let match = false;
+        while (j < p.length && p[j] !== "]") {
+          if (p[j] === "\\" && j + 1 < p.length) {
+            j++;
+            if (p[j] === t[ti]) match = true;
+          } else if (p[j + 1] === "-" && j + 2 < p.length && p[j + 2] !== "]") {
+            let lo = p[j];
+            let hi = p[j + 2];
+            if (lo > hi) [lo, hi] = [hi, lo];
+            if (t[ti] >= lo && t[ti] <= hi) match = true;
+            j += 2;
+          } else if (p[j] === t[ti]) {
+            match = true;
+          }
+          j++;
+        }
+        if (not) match = !match;
+        if (!match) return false;
+        pi = j < p.length ? j + 1 : j;
+        ti++;
+        continue;
+      }
+      if (c === "\\" && pi + 1 < p.length) pi++;
+      if (p[pi] !== t[ti]) return false;
+      pi++;
+      ti++;
+    }
+    return ti === t.length;
+  };
+  return rec(0, 0);
+}

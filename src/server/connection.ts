@@ -1,0 +1,175 @@
+// One client connection: its decoder, its reply writer, its pipeline budget, and the output it may not send yet
+// because the writes it acknowledges are not durable.
+import { RespDecoder } from "../protocol/decoder";
+import { RespWriter } from "../protocol/encoder";
+import { ProtocolError } from "../protocol/errors";
+import type { ClientState, CommandContext } from "./command";
+
+/** Output that must wait until the engine has made `seq` durable; `end` is a cumulative output offset. */
+interface Hold {
+  end: number;
+  seq: bigint;
+}
+
+export interface ConnectionHost {
+  /** Runs one command; may return a promise that holds the connection's later commands. */
+  execute(conn: Connection, args: Buffer[]): void | Promise<void>;
+  durableSequence(): bigint;
+  whenDurable(seq: bigint): Promise<void>;
+  /** The connection has output ready outside a loop turn (a sync completed, an async command settled). */
+  wake(conn: Connection): void;
+}
+
+export class Connection implements CommandContext {
+  readonly decoder: RespDecoder;
+  readonly reply: RespWriter;
+  readonly client: ClientState;
+  /** Set by the server once per connection. */
+  server!: CommandContext["server"];
+
+  /** Close once the queued output is written (QUIT, protocol errors). */
+  closeAfterReply = false;
+  closed = false;
+  /** Reading paused by the output soft limit. */
+  pausedForOutput = false;
+  /** A sync this connection's output waited for failed: close without sending it. */
+  syncFailed = false;
+  /** A command returned a promise; later commands wait for it. */
+  blocked = false;
+  /** Commands run for this connection, for CLIENT LIST's cmd= and idle=. */
+  lastCommand = "NULL";
+  lastInteraction = Date.now();
+
+  /** Taken from the writer, not yet handed to the socket. */
+  private queue: Buffer[] = [];
+  /** Cumulative output offsets: bytes handed to the socket, bytes moved into queue. */
+  private sent = 0;
+  private queuedEnd = 0;
+  private holds: Hold[] = [];
+  private waitingFor: bigint | undefined;
+
+  constructor(
+    readonly id: number,
+    addr: string,
+    private readonly host: ConnectionHost,
+    limits: { protoMaxBulkLen: number },
+  ) {
+    this.decoder = new RespDecoder({ protoMaxBulkLen: limits.protoMaxBulkLen });
+    this.reply = new RespWriter(2);
+    this.client = {
+      id,
+      name: "",
+      proto: 2,
+      authenticated: false,
+      libName: "",
+      libVer: "",
+      addr,
+      createdAt: Date.now(),
+    };
+  }
+
+  holdUntilDurable(seq: bigint): void {
+    if (seq <= this.host.durableSequence()) return;
+    const end = this.queuedEnd + this.reply.size;
+    const last = this.holds[this.holds.length - 1];
+    if (last && last.seq >= seq) {
+      last.end = end;
+      return;
+    }
+    this.holds.push({ end, seq });
+  }
+
+  /**
+   * Runs complete commands from the decoder, at most `budget` of them. Returns the number left unrun because
+   * of the budget (a positive number means: call again next turn), or -1 when the connection must close.
+   */
+  runCommands(budget: number): number {
+    let ran = 0;
+    while (!this.blocked && !this.closeAfterReply) {
+      if (ran >= budget) return this.decoder.idle ? 0 : 1;
+      let args: Buffer[] | null;
+      try {
+        args = this.decoder.next();
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e;
+        this.reply.error(`ERR ${e.message}`);
+        this.closeAfterReply = true;
+        return 0;
+      }
+      if (args === null) return 0;
+      ran++;
+      this.lastInteraction = Date.now();
+      const pending = this.host.execute(this, args);
+      if (pending) {
+        this.blocked = true;
+        pending.then(
+          () => this.unblock(),
+          () => this.unblock(),
+        );
+      }
+    }
+    return 0;
+  }
+
+  private unblock(): void {
+    this.blocked = false;
+    this.host.wake(this);
+  }
+
+  /** Bytes produced but not yet handed to the socket (held for durability or not yet flushed). */
+  get unsentBytes(): number {
+    return this.queuedEnd - this.sent + this.reply.size;
+  }
+
+  /**
+   * The output that may go to the socket now, in order: everything up to the first hold whose sequence is not
+   * durable yet. Arms a wake-up for that hold.
+   */
+  takeSendable(): Buffer[] {
+    const fresh = this.reply.take();
+    for (const b of fresh) {
+      this.queue.push(b);
+      this.queuedEnd += b.length;
+    }
+    const durable = this.host.durableSequence();
+    while (this.holds.length > 0 && this.holds[0].seq <= durable) this.holds.shift();
+    const limit = this.holds.length > 0 ? this.holds[0].end : this.queuedEnd;
+    const out: Buffer[] = [];
+    while (this.queue.length > 0 && this.sent < limit) {
+      const head = this.queue[0];
+      const room = limit - this.sent;
+      if (head.length <= room) {
+        out.push(head);
+        this.queue.shift();
+        this.sent += head.length;
+      } else {
+        out.push(head.subarray(0, room));
+        this.queue[0] = head.subarray(room);
+        this.sent += room;
+      }
+    }
+    if (this.holds.length > 0) {
+      const seq = this.holds[0].seq;
+      if (this.waitingFor === undefined || this.waitingFor < seq) {
+        this.waitingFor = seq;
+        this.host.whenDurable(seq).then(
+          () => {
+            if (this.waitingFor === seq) this.waitingFor = undefined;
+            if (!this.closed) this.host.wake(this);
+          },
+          () => {
+            // The engine failed the sync: the acknowledgement must never go out; the server drops the client.
+            this.syncFailed = true;
+            if (!this.closed) this.host.wake(this);
+          },
+        );
+      }
+    }
+    return out;
+  }
+
+  /** True when nothing is waiting to go out. */
+  get drained(): boolean {
+    return this.queue.length === 0 && this.reply.size === 0;
+  }
+}

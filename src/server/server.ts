@@ -1,0 +1,327 @@
+// The RESP server: connections from an IoBackend, commands through the command table, replies of one loop turn
+// out with one write per connection, acknowledgements of writes held until the WAL sync policy is met.
+import { open as openEngine } from "../engine/engine";
+import type { EngineApi } from "../engine/types";
+import type { CommandContext } from "./command";
+import { CommandTable } from "./command-table";
+import { allCommands } from "./commands";
+import { Connection, ConnectionHost } from "./connection";
+import type { ClientView, ServerConfig, ServerContext, ServerStats } from "./context";
+import { defaultConfig } from "./config";
+import { errorReply } from "./errors";
+import { createIoBackend, epollAvailable } from "./io";
+import type { IoBackend, IoBackendName } from "./io/types";
+import { createLogger, engineLogger, Logger } from "./logger";
+
+/** Commands one connection may run per loop turn before others get theirs. */
+const PIPELINE_BUDGET = 1024;
+
+export interface StartOptions {
+  log?: Logger;
+  /** An engine opened by the caller (embedding); otherwise the server opens config.dir. */
+  engine?: EngineApi;
+}
+
+export class TskvServer implements ServerContext, ConnectionHost {
+  readonly stats: ServerStats = {
+    totalConnections: 0,
+    rejectedConnections: 0,
+    totalCommands: 0,
+    netInputBytes: 0,
+    netOutputBytes: 0,
+    outputPauses: 0,
+    clientsDropped: 0,
+  };
+  readonly startedAt = Date.now();
+  readonly extensions = new Map<string, unknown>();
+  readonly commands: CommandTable;
+  address = { host: "", port: 0 };
+  /** Resolves once the server has stopped (SHUTDOWN, a signal, or stop()). */
+  readonly closed: Promise<void>;
+
+  private backend!: IoBackend;
+  private readonly conns = new Map<number, Connection>();
+  private readonly dirty = new Set<Connection>();
+  private readonly backlog = new Set<Connection>();
+  private flushScheduled = false;
+  private backlogScheduled = false;
+  private stopping: Promise<void> | undefined;
+  private resolveClosed!: () => void;
+
+  private constructor(
+    readonly config: ServerConfig,
+    readonly engine: EngineApi,
+    readonly log: Logger,
+    readonly ioBackend: IoBackendName,
+    private readonly ownsEngine: boolean,
+  ) {
+    this.commands = new CommandTable(allCommands());
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+  }
+
+  static async start(overrides: Partial<ServerConfig> = {}, opts: StartOptions = {}): Promise<TskvServer> {
+    const config = { ...defaultConfig(), ...overrides };
+    const log = opts.log ?? createLogger(config.logLevel);
+    let io = config.io;
+    if (io === "epoll" && !epollAvailable()) {
+      log.warn({ requested: "epoll" }, "epoll reactor not available here; serving on node:net");
+      io = "net";
+    }
+    const engine =
+      opts.engine ??
+      (await openEngine(config.dir, { walSync: config.walSync, memtableSize: config.memtableSize, logger: engineLogger(log) }));
+    const server = new TskvServer(config, engine, log, io, opts.engine === undefined);
+    try {
+      await server.listen();
+    } catch (e) {
+      if (server.ownsEngine) await engine.close();
+      throw e;
+    }
+    return server;
+  }
+
+  private async listen(): Promise<void> {
+    this.backend = createIoBackend(this.ioBackend);
+    const addr = await this.backend.listen(this.config.host, this.config.port, {
+      onOpen: (id, host, port) => this.onOpen(id, host, port),
+      onData: (id, data) => this.onData(id, data),
+      onClose: (id) => this.onClose(id),
+      onTurnEnd: () => this.flushDirty(),
+      onDrain: (id) => this.onDrain(id),
+    });
+    this.address = addr;
+  }
+
+  // ---- connections -------------------------------------------------------------------------------------------
+
+  private onOpen(id: number, host: string, port: number): void {
+    const addr = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+    const conn = new Connection(id, addr, this, { protoMaxBulkLen: this.config.protoMaxBulkLen });
+    conn.server = this;
+    if (this.conns.size >= this.config.maxclients || this.stopping) {
+      this.stats.rejectedConnections++;
+      this.backend.write(id, [Buffer.from("-ERR max number of clients reached\r\n")]);
+      this.backend.close(id, true);
+      return;
+    }
+    this.stats.totalConnections++;
+    conn.client.authenticated = this.config.requirepass === undefined;
+    conn.decoder.unauthenticated = !conn.client.authenticated;
+    this.conns.set(id, conn);
+  }
+
+  private onData(id: number, data: Buffer): void {
+    const conn = this.conns.get(id);
+    if (!conn || conn.closed) return;
+    this.stats.netInputBytes += data.length;
+    conn.decoder.feed(data);
+    if (conn.decoder.bufferedBytes > this.config.clientQueryBufferLimit) {
+      this.log.warn({ client: conn.client.addr, bytes: conn.decoder.bufferedBytes }, "closing client that reached max query buffer length");
+      this.stats.clientsDropped++;
+      this.closeNow(conn);
+      return;
+    }
+    this.runConnection(conn);
+  }
+
+  private onClose(id: number): void {
+    const conn = this.conns.get(id);
+    if (!conn) return;
+    conn.closed = true;
+    this.conns.delete(id);
+    this.dirty.delete(conn);
+    this.backlog.delete(conn);
+  }
+
+  private onDrain(id: number): void {
+    const conn = this.conns.get(id);
+    if (!conn) return;
+    if (conn.pausedForOutput && this.backend.pendingBytes(id) + conn.unsentBytes <= this.config.outputBufferSoftLimit) {
+      conn.pausedForOutput = false;
+      this.backend.resume(id);
+      this.runConnection(conn);
+      this.scheduleFlush();
+    }
+  }
+
+  private runConnection(conn: Connection): void {
+    if (conn.pausedForOutput) {
+      this.dirty.add(conn);
+      return;
+    }
+    const left = conn.runCommands(PIPELINE_BUDGET);
+    this.dirty.add(conn);
+    if (left > 0) {
+      this.backlog.add(conn);
+      this.scheduleBacklog();
+    }
+  }
+
+  /** Connections that used up their budget continue next turn, after other clients' reads. */
+  private scheduleBacklog(): void {
+    if (this.backlogScheduled) return;
+    this.backlogScheduled = true;
+    setImmediate(() => {
+      this.backlogScheduled = false;
+      const pending = [...this.backlog];
+      this.backlog.clear();
+      for (const conn of pending) if (!conn.closed) this.runConnection(conn);
+      this.flushDirty();
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flushDirty();
+    });
+  }
+
+  private flushDirty(): void {
+    for (const conn of this.dirty) this.flush(conn);
+    this.dirty.clear();
+  }
+
+  private flush(conn: Connection): void {
+    if (conn.closed) return;
+    if (conn.syncFailed) {
+      this.closeNow(conn);
+      return;
+    }
+    const chunks = conn.takeSendable();
+    if (chunks.length > 0) {
+      let n = 0;
+      for (const c of chunks) n += c.length;
+      this.stats.netOutputBytes += n;
+      this.backend.write(conn.id, chunks);
+    }
+    const pending = this.backend.pendingBytes(conn.id) + conn.unsentBytes;
+    if (pending > this.config.outputBufferHardLimit) {
+      this.log.warn({ client: conn.client.addr, bytes: pending }, "closing client over the output buffer hard limit");
+      this.stats.clientsDropped++;
+      this.closeNow(conn);
+      return;
+    }
+    if (pending > this.config.outputBufferSoftLimit && !conn.pausedForOutput) {
+      conn.pausedForOutput = true;
+      this.stats.outputPauses++;
+      this.backend.pause(conn.id);
+    }
+    if (conn.closeAfterReply && conn.drained) {
+      conn.closed = true;
+      this.backend.close(conn.id, true);
+    }
+  }
+
+  private closeNow(conn: Connection): void {
+    conn.closed = true;
+    this.backend.close(conn.id, false);
+  }
+
+  // ---- ConnectionHost ----------------------------------------------------------------------------------------
+
+  durableSequence(): bigint {
+    return this.engine.durableSequence;
+  }
+
+  whenDurable(seq: bigint): Promise<void> {
+    return this.engine.whenDurable(seq);
+  }
+
+  wake(conn: Connection): void {
+    if (conn.closed) return;
+    if (!conn.blocked) this.runConnection(conn);
+    this.dirty.add(conn);
+    this.scheduleFlush();
+  }
+
+  execute(conn: Connection, args: Buffer[]): void | Promise<void> {
+    this.stats.totalCommands++;
+    const r = conn.reply;
+    const found = this.commands.resolve(args);
+    if ("error" in found) {
+      r.error(found.error);
+      return;
+    }
+    const spec = found.spec;
+    conn.lastCommand = spec.name;
+    if (!conn.client.authenticated && !spec.flags.includes("no_auth")) {
+      r.error("NOAUTH Authentication required.");
+      return;
+    }
+    try {
+      const result = spec.handler(conn as CommandContext, args);
+      if (result && typeof (result as Promise<void>).then === "function") {
+        return (result as Promise<void>).catch((e: unknown) => this.replyError(conn, spec.name, e));
+      }
+    } catch (e) {
+      this.replyError(conn, spec.name, e);
+    }
+  }
+
+  private replyError(conn: Connection, command: string, e: unknown): void {
+    const { text, internal } = errorReply(e);
+    if (internal) this.log.error({ err: e, command }, "command failed");
+    conn.reply.error(text);
+  }
+
+  // ---- ServerContext -----------------------------------------------------------------------------------------
+
+  clientList(): ClientView[] {
+    return [...this.conns.values()].map((c) => ({
+      id: c.id,
+      client: c.client,
+      lastCommand: c.lastCommand,
+      lastInteraction: c.lastInteraction,
+      queryBufferBytes: c.decoder.bufferedBytes,
+      outputBytes: c.unsentBytes + this.backend.pendingBytes(c.id),
+    }));
+  }
+
+  killClient(id: number): boolean {
+    const conn = this.conns.get(id);
+    if (!conn) return false;
+    conn.closeAfterReply = true;
+    this.dirty.add(conn);
+    this.scheduleFlush();
+    return true;
+  }
+
+  shutdown(reason: string): void {
+    void this.stop(reason);
+  }
+
+  /** Stops accepting, lets in-flight replies go out, closes every client and the engine. Idempotent. */
+  stop(reason = "stop requested"): Promise<void> {
+    if (!this.stopping) this.stopping = this.doStop(reason);
+    return this.stopping;
+  }
+
+  private async doStop(reason: string): Promise<void> {
+    this.log.info({ reason }, "shutting down");
+    await this.backend.stopListening();
+    // Let replies of the current turn (including the caller's SHUTDOWN reply, if any) and pending syncs go out.
+    await new Promise((r) => setImmediate(r));
+    const seq = this.engine.durableSequence;
+    await this.engine.whenDurable(seq).catch(() => undefined);
+    this.flushDirty();
+    for (const conn of this.conns.values()) {
+      if (!conn.closed) {
+        this.flush(conn);
+        conn.closed = true;
+        this.backend.close(conn.id, true);
+      }
+    }
+    await new Promise((r) => setTimeout(r, 10));
+    await this.backend.destroy();
+    if (this.ownsEngine) await this.engine.close();
+    this.log.info("tskv stopped");
+    this.resolveClosed();
+  }
+}
+
+export async function startServer(overrides: Partial<ServerConfig> = {}, opts: StartOptions = {}): Promise<TskvServer> {
+  return TskvServer.start(overrides, opts);
+}
