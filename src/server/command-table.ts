@@ -77,7 +77,7 @@ export class CommandTable {
     // key specifications
     if (spec.firstKey > 0) {
       r.arrayHeader(1);
-      r.mapHeader(4);
+      r.mapHeader(3);
       r.bulk("flags");
       r.setHeader(1);
       r.simple(spec.flags.includes("write") ? "RW" : "RO");

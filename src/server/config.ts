@@ -1,5 +1,8 @@
 // Server settings: defaults, size parsing ("64mb"), and the names CONFIG GET/SET know.
 import type { ServerConfig } from "./context";
+import { globMatch } from "../model/glob";
+
+export { globMatch };
 
 export const DEFAULT_PORT = 7070;
 
@@ -132,58 +135,3 @@ export const CONFIG_PARAMS: ConfigParam[] = [
     set: (_c: ServerConfig, v: string) => (v === value ? undefined : `tskv does not support changing '${name}'`),
   })),
 ];
-
-/** Redis's stringmatch for CONFIG GET patterns (case-insensitive glob with * ? [...] and escapes). */
-export function globMatch(pattern: string, text: string, nocase = true): boolean {
-  const p = nocase ? pattern.toLowerCase() : pattern;
-  const t = nocase ? text.toLowerCase() : text;
-  const rec = (pi: number, ti: number): boolean => {
-    while (pi < p.length) {
-      const c = p[pi];
-      if (c === "*") {
-        while (p[pi + 1] === "*") pi++;
-        if (pi + 1 === p.length) return true;
-        for (let k = ti; k <= t.length; k++) if (rec(pi + 1, k)) return true;
-        return false;
-      }
-      if (ti >= t.length) return false;
-      if (c === "?") {
-        pi++;
-        ti++;
-        continue;
-      }
-      if (c === "[") {
-        let j = pi + 1;
-        const not = p[j] === "^";
-        if (not) j++;
-        let match = false;
-        while (j < p.length && p[j] !== "]") {
-          if (p[j] === "\\" && j + 1 < p.length) {
-            j++;
-            if (p[j] === t[ti]) match = true;
-          } else if (p[j + 1] === "-" && j + 2 < p.length && p[j + 2] !== "]") {
-            let lo = p[j];
-            let hi = p[j + 2];
-            if (lo > hi) [lo, hi] = [hi, lo];
-            if (t[ti] >= lo && t[ti] <= hi) match = true;
-            j += 2;
-          } else if (p[j] === t[ti]) {
-            match = true;
-          }
-          j++;
-        }
-        if (not) match = !match;
-        if (!match) return false;
-        pi = j < p.length ? j + 1 : j;
-        ti++;
-        continue;
-      }
-      if (c === "\\" && pi + 1 < p.length) pi++;
-      if (p[pi] !== t[ti]) return false;
-      pi++;
-      ti++;
-    }
-    return ti === t.length;
-  };
-  return rec(0, 0);
-}

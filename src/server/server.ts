@@ -12,6 +12,8 @@ import { errorReply } from "./errors";
 import { createIoBackend, epollAvailable } from "./io";
 import type { IoBackend, IoBackendName } from "./io/types";
 import { createLogger, engineLogger, Logger } from "./logger";
+import { registerInfoSection } from "./info";
+import { Keyspace } from "../model/keyspace";
 
 /** Commands one connection may run per loop turn before others get theirs. */
 const PIPELINE_BUDGET = 1024;
@@ -71,9 +73,16 @@ export class TskvServer implements ServerContext, ConnectionHost {
       opts.engine ??
       (await openEngine(config.dir, { walSync: config.walSync, memtableSize: config.memtableSize, logger: engineLogger(log) }));
     const server = new TskvServer(config, engine, log, io, opts.engine === undefined);
+    const keyspace = Keyspace.load(engine);
+    server.extensions.set("keyspace", keyspace);
+    registerInfoSection(server, "keyspace", () => {
+      const keys = keyspace.dbsize();
+      return keys > 0 ? [["db0", `keys=${keys},expires=${keyspace.expiresCount},avg_ttl=0`]] : [];
+    });
     try {
       await server.listen();
     } catch (e) {
+      keyspace.stop();
       if (server.ownsEngine) await engine.close();
       throw e;
     }
@@ -316,6 +325,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
     }
     await new Promise((r) => setTimeout(r, 10));
     await this.backend.destroy();
+    (this.extensions.get("keyspace") as Keyspace | undefined)?.stop();
     if (this.ownsEngine) await this.engine.close();
     this.log.info("tskv stopped");
     this.resolveClosed();

@@ -1,7 +1,9 @@
 // Every command family, in one list for the command table. Each family owns its file.
 import type { CommandSpec } from "../command";
+import { keyCommands } from "./keys";
 import { serverCommands } from "./server";
+import { stringCommands } from "./strings";
 
 export function allCommands(): CommandSpec[] {
-  return [...serverCommands];
+  return [...serverCommands, ...stringCommands, ...keyCommands];
 }

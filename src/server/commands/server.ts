@@ -283,7 +283,7 @@ const configCommands: CommandSpec[] = [
     const found = new Map<string, string>();
     for (let i = 2; i < args.length; i++) {
       const pattern = s(args[i]);
-      for (const p of CONFIG_PARAMS) if (globMatch(pattern, p.name)) found.set(p.name, p.get(ctx.server.config));
+      for (const p of CONFIG_PARAMS) if (globMatch(pattern, p.name, true)) found.set(p.name, p.get(ctx.server.config));
     }
     ctx.reply.mapHeader(found.size);
     for (const [k, v] of found) {
@@ -367,7 +367,7 @@ const commandCommands: CommandSpec[] = [
       if (args.length !== 5 || lower(args[2]) !== "filterby") throw new CommandError(SYNTAX);
       const kind = lower(args[3]);
       const value = s(args[4]);
-      if (kind === "pattern") names = names.filter((n) => globMatch(value, n));
+      if (kind === "pattern") names = names.filter((n) => globMatch(value, n, true));
       else if (kind === "aclcat" || kind === "module") names = kind === "module" ? [] : names;
       else throw new CommandError(SYNTAX);
     }

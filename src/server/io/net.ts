@@ -11,6 +11,7 @@ export class NetBackend implements IoBackend {
   private readonly sockets = new Map<number, net.Socket>();
   private nextId = 1;
   private turnScheduled = false;
+  private listenerClosed: Promise<void> | undefined;
 
   listen(host: string, port: number, handlers: IoHandlers): Promise<ListenResult> {
     this.handlers = handlers;
@@ -83,16 +84,19 @@ export class NetBackend implements IoBackend {
     else s.destroy();
   }
 
+  /** Stops accepting at once; the listener's handle goes once every connection has closed (destroy()). */
   stopListening(): Promise<void> {
     const server = this.server;
-    this.server = undefined;
-    if (!server) return Promise.resolve();
-    return new Promise((resolve) => server.close(() => resolve()));
+    if (server && server.listening && !this.listenerClosed) {
+      this.listenerClosed = new Promise((resolve) => server.close(() => resolve()));
+    }
+    return Promise.resolve();
   }
 
   async destroy(): Promise<void> {
-    const closing = this.stopListening();
+    await this.stopListening();
     for (const s of this.sockets.values()) s.destroy();
-    await closing;
+    await this.listenerClosed;
+    this.server = undefined;
   }
 }

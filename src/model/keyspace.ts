@@ -1,0 +1,323 @@
+// The keyspace: every user key's META entry (type, expiry, payload) over the engine, with Redis's visibility rules
+// (an expired key is absent at once), an exact live-key count, an in-memory expiry index with active expiry, and
+// the cross-type key operations (DEL, RENAME, SCAN, …). Type families (strings here, series in src/model/series/)
+// build their values on top.
+import type { BatchOp, EngineApi } from "../engine/types";
+import { globMatch } from "./glob";
+import { META_RANGE, metaKey, Prefix, TypeTag, TypeTagValue, userKeyOfMeta } from "./keys";
+import { decodeMeta, encodeMeta, Meta } from "./meta";
+
+/** Hooks a type family registers to clean up or move its own entries when a key of its type goes or moves. */
+export interface TypeHooks {
+  /** Extra ops when a key of this type is deleted or overwritten by another type. */
+  onDelete?(key: Buffer, meta: Meta): BatchOp[];
+  /** Extra ops when a key of this type is renamed. */
+  onRename?(from: Buffer, to: Buffer, meta: Meta): BatchOp[];
+}
+
+/** A binary min-heap of (expireAt, key) with lazy invalidation against `expires`. */
+class ExpiryHeap {
+  private readonly items: Array<[number, string]> = [];
+
+  push(at: number, key: string): void {
+    const a = this.items;
+    a.push([at, key]);
+    let i = a.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (a[parent][0] <= a[i][0]) break;
+      [a[parent], a[i]] = [a[i], a[parent]];
+      i = parent;
+    }
+  }
+
+  peek(): [number, string] | undefined {
+    return this.items[0];
+  }
+
+  pop(): [number, string] | undefined {
+    const a = this.items;
+    if (a.length === 0) return undefined;
+    const top = a[0];
+    const last = a.pop() as [number, string];
+    if (a.length > 0) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && a[l][0] < a[m][0]) m = l;
+        if (r < a.length && a[r][0] < a[m][0]) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i], a[m]];
+        i = m;
+      }
+    }
+    return top;
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  clear(): void {
+    this.items.length = 0;
+  }
+}
+
+/** Bounded table of SCAN cursors: a numeric cursor (what clients send back) names the last key returned. */
+class CursorTable {
+  private readonly map = new Map<string, Buffer>();
+  private next = 1;
+
+  constructor(private readonly capacity = 16384) {}
+
+  put(lastKey: Buffer): string {
+    const id = String(this.next++);
+    this.map.set(id, lastKey);
+    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string);
+    return id;
+  }
+
+  /** The key a cursor resumes after; null = from the start (cursor 0 or a cursor forgotten by the table). */
+  get(id: string): Buffer | null {
+    return this.map.get(id) ?? null;
+  }
+}
+
+export interface ScanOptions {
+  match?: string;
+  count: number;
+  type?: string;
+}
+
+export class Keyspace {
+  private live = 0;
+  private readonly expires = new Map<string, number>();
+  private readonly heap = new ExpiryHeap();
+  private readonly hooks = new Map<TypeTagValue, TypeHooks>();
+  private readonly cursors = new CursorTable();
+  private timer: NodeJS.Timeout | undefined;
+  /** For tests: a clock that can be moved. */
+  now: () => number = Date.now;
+
+  private constructor(readonly engine: EngineApi) {}
+
+  /** Loads the live-key count and the expiry index with one scan of the META range (cost: one pass over keys). */
+  static load(engine: EngineApi, opts: { activeExpiry?: boolean } = {}): Keyspace {
+    const ks = new Keyspace(engine);
+    const now = ks.now();
+    const expired: Buffer[] = [];
+    for (const [k, v] of engine.iterate({ gte: META_RANGE.gte, lt: META_RANGE.lt })) {
+      const meta = decodeMeta(v);
+      if (!meta) continue;
+      const key = userKeyOfMeta(k);
+      if (meta.expireAt !== 0 && meta.expireAt <= now) {
+        expired.push(key);
+        continue;
+      }
+      ks.live++;
+      if (meta.expireAt !== 0) ks.trackExpiry(key, meta.expireAt);
+    }
+    if (expired.length > 0) engine.apply(expired.map((k) => ({ type: "del", key: metaKey(k) })));
+    if (opts.activeExpiry !== false) {
+      ks.timer = setInterval(() => ks.expireCycle(1000), 100);
+      ks.timer.unref();
+    }
+    return ks;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  registerType(type: TypeTagValue, hooks: TypeHooks): void {
+    this.hooks.set(type, hooks);
+  }
+
+  // ---- lookups -----------------------------------------------------------------------------------------------
+
+  /** The key's META if it exists and has not expired. */
+  lookup(key: Buffer): Meta | undefined {
+    const v = this.engine.get(metaKey(key));
+    if (!v) return undefined;
+    const meta = decodeMeta(v);
+    if (!meta) return undefined;
+    if (meta.expireAt !== 0 && meta.expireAt <= this.now()) return undefined;
+    return meta;
+  }
+
+  /** Number of live keys (expired keys are removed first, so the figure is exact). */
+  dbsize(): number {
+    this.expireCycle(Infinity);
+    return this.live;
+  }
+
+  /** Keys with an expiry, for INFO keyspace. */
+  get expiresCount(): number {
+    return this.expires.size;
+  }
+
+  // ---- writes: each returns the ops to apply; `commit` applies them and keeps the counts -------------------
+
+  /** Applies ops built by the helpers below; `delta` is the change in live keys. Returns the batch sequence. */
+  commit(ops: BatchOp[], delta: number): bigint {
+    const seq = this.engine.apply(ops);
+    this.live += delta;
+    return seq;
+  }
+
+  /**
+   * Ops that make `key` hold `type`/`payload` with `expireAt`, replacing whatever it held (an old value of another
+   * type is cleaned up through its hooks). Returns [ops, live-key delta].
+   */
+  writeOps(key: Buffer, type: TypeTagValue, expireAt: number, payload: Buffer, old: Meta | undefined): [BatchOp[], number] {
+    const ops: BatchOp[] = [];
+    if (old && old.type !== type) ops.push(...(this.hooks.get(old.type)?.onDelete?.(key, old) ?? []));
+    ops.push({ type: "put", key: metaKey(key), value: encodeMeta(type, expireAt, payload) });
+    this.setExpiryIndex(key, expireAt);
+    return [ops, old ? 0 : 1];
+  }
+
+  deleteOps(key: Buffer, old: Meta): BatchOp[] {
+    const ops: BatchOp[] = [...(this.hooks.get(old.type)?.onDelete?.(key, old) ?? [])];
+    ops.push({ type: "del", key: metaKey(key) });
+    this.setExpiryIndex(key, 0);
+    return ops;
+  }
+
+  /** Deletes keys that exist; returns [how many, sequence of the batch or undefined when none]. */
+  del(keys: Buffer[]): [number, bigint | undefined] {
+    const ops: BatchOp[] = [];
+    const seen = new Set<string>();
+    let n = 0;
+    for (const key of keys) {
+      const id = key.toString("latin1");
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const old = this.lookup(key);
+      if (!old) continue;
+      ops.push(...this.deleteOps(key, old));
+      n++;
+    }
+    if (n === 0) return [0, undefined];
+    return [n, this.commit(ops, -n)];
+  }
+
+  /** Sets a new expiry (0 = persist) on an existing key, keeping its value. */
+  setExpireOps(key: Buffer, meta: Meta, expireAt: number): BatchOp[] {
+    this.setExpiryIndex(key, expireAt);
+    return [{ type: "put", key: metaKey(key), value: encodeMeta(meta.type, expireAt, meta.payload) }];
+  }
+
+  /** RENAME: moves the value and its expiry; `dst`'s old value is replaced. */
+  rename(src: Buffer, dst: Buffer, meta: Meta): bigint {
+    const old = this.lookup(dst);
+    const ops: BatchOp[] = [];
+    if (old) ops.push(...(this.hooks.get(old.type)?.onDelete?.(dst, old) ?? []));
+    ops.push(...(this.hooks.get(meta.type)?.onRename?.(src, dst, meta) ?? []));
+    ops.push({ type: "del", key: metaKey(src) }, { type: "put", key: metaKey(dst), value: encodeMeta(meta.type, meta.expireAt, meta.payload) });
+    this.setExpiryIndex(src, 0);
+    this.setExpiryIndex(dst, meta.expireAt);
+    return this.commit(ops, old ? -1 : 0);
+  }
+
+  /** Deletes every entry of the engine (FLUSHALL). Returns the last batch's sequence. */
+  flushAll(): bigint | undefined {
+    let seq: bigint | undefined;
+    let batch: BatchOp[] = [];
+    for (const [k] of this.engine.iterate()) {
+      batch.push({ type: "del", key: k });
+      if (batch.length >= 4096) {
+        seq = this.engine.apply(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) seq = this.engine.apply(batch);
+    this.live = 0;
+    this.expires.clear();
+    this.heap.clear();
+    return seq;
+  }
+
+  // ---- expiry ------------------------------------------------------------------------------------------------
+
+  private setExpiryIndex(key: Buffer, expireAt: number): void {
+    if (expireAt === 0) this.expires.delete(key.toString("latin1"));
+    else this.trackExpiry(key, expireAt);
+  }
+
+  private trackExpiry(key: Buffer, at: number): void {
+    const id = key.toString("latin1");
+    this.expires.set(id, at);
+    this.heap.push(at, id);
+  }
+
+  /** Active expiry: deletes up to `max` keys whose time has come. Returns how many it deleted. */
+  expireCycle(max: number): number {
+    const now = this.now();
+    const ops: BatchOp[] = [];
+    let n = 0;
+    while (n < max) {
+      const top = this.heap.peek();
+      if (!top || top[0] > now) break;
+      this.heap.pop();
+      const [at, id] = top;
+      if (this.expires.get(id) !== at) continue; // superseded entry
+      this.expires.delete(id);
+      const key = Buffer.from(id, "latin1");
+      const v = this.engine.get(metaKey(key));
+      const meta = v ? decodeMeta(v) : undefined;
+      if (!meta || meta.expireAt !== at) continue;
+      ops.push(...(this.hooks.get(meta.type)?.onDelete?.(key, meta) ?? []), { type: "del", key: metaKey(key) });
+      n++;
+    }
+    if (n > 0) this.commit(ops, -n);
+    return n;
+  }
+
+  // ---- iteration ---------------------------------------------------------------------------------------------
+
+  /** Live keys in key order, optionally after `after`. */
+  *keys(after: Buffer | null = null): IterableIterator<[Buffer, Meta]> {
+    const now = this.now();
+    const range = after ? { gt: metaKey(after), lt: META_RANGE.lt } : { gte: META_RANGE.gte, lt: META_RANGE.lt };
+    for (const [k, v] of this.engine.iterate(range)) {
+      const meta = decodeMeta(v);
+      if (!meta || (meta.expireAt !== 0 && meta.expireAt <= now)) continue;
+      yield [userKeyOfMeta(k), meta];
+    }
+  }
+
+  /**
+   * SCAN: visits up to `count` keys after the cursor's position in key order. A full iteration returns every key
+   * that exists throughout it (keys are visited in order and the cursor remembers the last one).
+   */
+  scan(cursor: string, opts: ScanOptions): { cursor: string; keys: Buffer[] } {
+    const after = cursor === "0" ? null : this.cursors.get(cursor);
+    const out: Buffer[] = [];
+    let visited = 0;
+    let last: Buffer | null = null;
+    for (const [key, meta] of this.keys(after)) {
+      visited++;
+      last = key;
+      const name = meta.type === TypeTag.STRING ? "string" : "tsdb-type";
+      if ((!opts.match || globMatch(opts.match, key.toString("latin1"))) && (!opts.type || opts.type === name)) out.push(key);
+      if (visited >= opts.count) return { cursor: this.cursors.put(last), keys: out };
+    }
+    return { cursor: "0", keys: out };
+  }
+
+  /** A random live key: seeks to a random point in the key space and takes the next key (wrapping). */
+  randomKey(): Buffer | undefined {
+    if (this.live === 0) return undefined;
+    const probe = Buffer.from([Math.floor(Math.random() * 256), Math.floor(Math.random() * 256)]);
+    for (const [k] of this.keys(probe)) return k;
+    for (const [k] of this.keys(null)) return k;
+    return undefined;
+  }
+}
+
+export { Prefix };

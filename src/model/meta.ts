@@ -1,0 +1,33 @@
+// The META value every user key has (docs/format.md, "Engine keyspace"):
+//   type tag u8 | expire-at i64 LE (ms since the epoch, 0 = no expiry) | the type's payload
+// For a string the payload is the value's bytes; for a series it is the series header (src/model/series/).
+import { TypeTag, TypeTagValue } from "./keys";
+
+export const META_HEADER = 9;
+
+export interface Meta {
+  type: TypeTagValue;
+  /** ms since the epoch; 0 = never. */
+  expireAt: number;
+  /** View into the engine value. */
+  payload: Buffer;
+}
+
+export function encodeMeta(type: TypeTagValue, expireAt: number, payload: Buffer): Buffer {
+  const b = Buffer.allocUnsafe(META_HEADER + payload.length);
+  b[0] = type;
+  b.writeBigInt64LE(BigInt(expireAt), 1);
+  payload.copy(b, META_HEADER);
+  return b;
+}
+
+export function decodeMeta(v: Buffer): Meta | undefined {
+  if (v.length < META_HEADER) return undefined;
+  const type = v[0];
+  if (type !== TypeTag.STRING && type !== TypeTag.SERIES) return undefined;
+  return { type: type as TypeTagValue, expireAt: Number(v.readBigInt64LE(1)), payload: v.subarray(META_HEADER) };
+}
+
+export function typeName(type: TypeTagValue): string {
+  return type === TypeTag.STRING ? "string" : "TSDB-TYPE";
+}

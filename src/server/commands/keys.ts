@@ -1,0 +1,187 @@
+// Generic key commands, across every type: DEL, EXISTS, TYPE, the expiry family, RENAME, KEYS, SCAN, RANDOMKEY,
+// DBSIZE, FLUSHALL/FLUSHDB.
+import { globMatch } from "../../model/glob";
+import { typeName } from "../../model/meta";
+import type { CommandContext, CommandSpec } from "../command";
+import { CommandError } from "../errors";
+import { command, intArg, keyspace, lower, SYNTAX_ERROR } from "./util";
+
+function del(ctx: CommandContext, args: Buffer[]): void {
+  const [n, seq] = keyspace(ctx).del(args.slice(1));
+  if (seq !== undefined) ctx.holdUntilDurable(seq);
+  ctx.reply.integer(n);
+}
+
+/** EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT with Redis 7's NX|XX|GT|LT. */
+function expireGeneric(ctx: CommandContext, args: Buffer[], name: string, unitMs: number, absolute: boolean): void {
+  const ks = keyspace(ctx);
+  const n = intArg(args[2]);
+  let nx = false;
+  let xx = false;
+  let gt = false;
+  let lt = false;
+  for (let i = 3; i < args.length; i++) {
+    const o = lower(args[i]);
+    if (o === "nx") nx = true;
+    else if (o === "xx") xx = true;
+    else if (o === "gt") gt = true;
+    else if (o === "lt") lt = true;
+    else throw new CommandError(`ERR Unsupported option ${args[i].toString("latin1")}`);
+  }
+  if (nx && (xx || gt || lt)) throw new CommandError("ERR NX and XX, GT or LT options at the same time are not compatible");
+  if (gt && lt) throw new CommandError("ERR GT and LT options at the same time are not compatible");
+  const now = ks.now();
+  const ms = n * unitMs;
+  const at = absolute ? ms : ms + now;
+  if (!Number.isSafeInteger(ms) || !Number.isSafeInteger(at) || Math.abs(at) > 8.64e18) {
+    throw new CommandError(`ERR invalid expire time in '${name}' command`);
+  }
+  const meta = ks.lookup(args[1]);
+  if (!meta) {
+    ctx.reply.integer(0);
+    return;
+  }
+  const current = meta.expireAt;
+  if (nx && current !== 0) return ctx.reply.integer(0);
+  if (xx && current === 0) return ctx.reply.integer(0);
+  if (gt && (current === 0 || at <= current)) return ctx.reply.integer(0);
+  if (lt && current !== 0 && at >= current) return ctx.reply.integer(0);
+  if (at <= now) {
+    ctx.holdUntilDurable(ks.commit(ks.deleteOps(args[1], meta), -1));
+  } else {
+    ctx.holdUntilDurable(ks.commit(ks.setExpireOps(args[1], meta, at), 0));
+  }
+  ctx.reply.integer(1);
+}
+
+function ttlGeneric(ctx: CommandContext, key: Buffer, mode: "ttl" | "pttl" | "expiretime" | "pexpiretime"): void {
+  const ks = keyspace(ctx);
+  const meta = ks.lookup(key);
+  if (!meta) return ctx.reply.integer(-2);
+  if (meta.expireAt === 0) return ctx.reply.integer(-1);
+  const left = Math.max(0, meta.expireAt - ks.now());
+  switch (mode) {
+    case "ttl":
+      return ctx.reply.integer(Math.floor((left + 500) / 1000));
+    case "pttl":
+      return ctx.reply.integer(left);
+    case "expiretime":
+      return ctx.reply.integer(Math.floor(meta.expireAt / 1000));
+    default:
+      return ctx.reply.integer(meta.expireAt);
+  }
+}
+
+function rename(ctx: CommandContext, args: Buffer[], nx: boolean): void {
+  const ks = keyspace(ctx);
+  const meta = ks.lookup(args[1]);
+  if (!meta) throw new CommandError("ERR no such key");
+  if (args[1].equals(args[2])) {
+    if (nx) ctx.reply.integer(0);
+    else ctx.reply.simple("OK");
+    return;
+  }
+  if (nx && ks.lookup(args[2])) {
+    ctx.reply.integer(0);
+    return;
+  }
+  ctx.holdUntilDurable(ks.rename(args[1], args[2], { ...meta, payload: Buffer.from(meta.payload) }));
+  if (nx) ctx.reply.integer(1);
+  else ctx.reply.simple("OK");
+}
+
+function flush(ctx: CommandContext, args: Buffer[]): void {
+  if (args.length > 2 || (args.length === 2 && !["async", "sync"].includes(lower(args[1])))) throw new CommandError(SYNTAX_ERROR);
+  const seq = keyspace(ctx).flushAll();
+  if (seq !== undefined) ctx.holdUntilDurable(seq);
+  ctx.reply.simple("OK");
+}
+
+const KEY1: [number, number, number] = [1, 1, 1];
+const NOKEY: [number, number, number] = [0, 0, 0];
+
+export const keyCommands: CommandSpec[] = [
+  command("del", -2, ["write"], [1, -1, 1], "generic", "1.0.0", "Deletes one or more keys.", del),
+  command("unlink", -2, ["write", "fast"], [1, -1, 1], "generic", "4.0.0", "Asynchronously deletes one or more keys.", del),
+  command("exists", -2, ["readonly", "fast"], [1, -1, 1], "generic", "1.0.0", "Determines whether one or more keys exist.", (ctx, args) => {
+    const ks = keyspace(ctx);
+    let n = 0;
+    for (let i = 1; i < args.length; i++) if (ks.lookup(args[i])) n++;
+    ctx.reply.integer(n);
+  }),
+  command("type", 2, ["readonly", "fast"], KEY1, "generic", "1.0.0", "Determines the type of value stored at a key.", (ctx, args) => {
+    const meta = keyspace(ctx).lookup(args[1]);
+    ctx.reply.simple(meta ? typeName(meta.type) : "none");
+  }),
+  command("ttl", 2, ["readonly", "fast"], KEY1, "generic", "1.0.0", "Returns the expiration time in seconds of a key.", (ctx, args) => ttlGeneric(ctx, args[1], "ttl")),
+  command("pttl", 2, ["readonly", "fast"], KEY1, "generic", "2.6.0", "Returns the expiration time in milliseconds of a key.", (ctx, args) => ttlGeneric(ctx, args[1], "pttl")),
+  command("expiretime", 2, ["readonly", "fast"], KEY1, "generic", "7.0.0", "Returns the expiration time of a key as a Unix timestamp.", (ctx, args) =>
+    ttlGeneric(ctx, args[1], "expiretime"),
+  ),
+  command("pexpiretime", 2, ["readonly", "fast"], KEY1, "generic", "7.0.0", "Returns the expiration time of a key as a Unix milliseconds timestamp.", (ctx, args) =>
+    ttlGeneric(ctx, args[1], "pexpiretime"),
+  ),
+  command("expire", -3, ["write", "fast"], KEY1, "generic", "1.0.0", "Sets the expiration time of a key in seconds.", (ctx, args) =>
+    expireGeneric(ctx, args, "expire", 1000, false),
+  ),
+  command("pexpire", -3, ["write", "fast"], KEY1, "generic", "2.6.0", "Sets the expiration time of a key in milliseconds.", (ctx, args) =>
+    expireGeneric(ctx, args, "pexpire", 1, false),
+  ),
+  command("expireat", -3, ["write", "fast"], KEY1, "generic", "1.2.0", "Sets the expiration time of a key to a Unix timestamp.", (ctx, args) =>
+    expireGeneric(ctx, args, "expireat", 1000, true),
+  ),
+  command("pexpireat", -3, ["write", "fast"], KEY1, "generic", "2.6.0", "Sets the expiration time of a key to a Unix milliseconds timestamp.", (ctx, args) =>
+    expireGeneric(ctx, args, "pexpireat", 1, true),
+  ),
+  command("persist", 2, ["write", "fast"], KEY1, "generic", "2.2.0", "Removes the expiration time of a key.", (ctx, args) => {
+    const ks = keyspace(ctx);
+    const meta = ks.lookup(args[1]);
+    if (!meta || meta.expireAt === 0) return ctx.reply.integer(0);
+    ctx.holdUntilDurable(ks.commit(ks.setExpireOps(args[1], meta, 0), 0));
+    ctx.reply.integer(1);
+  }),
+  command("rename", 3, ["write"], [1, 2, 1], "generic", "1.0.0", "Renames a key and overwrites the destination.", (ctx, args) => rename(ctx, args, false)),
+  command("renamenx", 3, ["write", "fast"], [1, 2, 1], "generic", "1.0.0", "Renames a key only when the target key name doesn't exist.", (ctx, args) =>
+    rename(ctx, args, true),
+  ),
+  command("keys", 2, ["readonly"], NOKEY, "generic", "1.0.0", "Returns all key names that match a pattern.", (ctx, args) => {
+    const pattern = args[1].toString("latin1");
+    const out: Buffer[] = [];
+    for (const [key] of keyspace(ctx).keys()) if (globMatch(pattern, key.toString("latin1"))) out.push(key);
+    ctx.reply.arrayHeader(out.length);
+    for (const k of out) ctx.reply.bulk(k);
+  }),
+  command("scan", -2, ["readonly"], NOKEY, "generic", "2.8.0", "Iterates over the key names in the database.", (ctx, args) => {
+    const cursorText = args[1].toString("latin1");
+    if (!/^\d+$/.test(cursorText) || cursorText.length > 20) throw new CommandError("ERR invalid cursor");
+    let count = 10;
+    let match: string | undefined;
+    let type: string | undefined;
+    for (let i = 2; i < args.length; i++) {
+      const o = lower(args[i]);
+      if (i + 1 >= args.length) throw new CommandError(SYNTAX_ERROR);
+      if (o === "count") {
+        count = intArg(args[++i]);
+        if (count < 1) throw new CommandError(SYNTAX_ERROR);
+      } else if (o === "match") {
+        match = args[++i].toString("latin1");
+        if (match === "*") match = undefined;
+      } else if (o === "type") {
+        type = lower(args[++i]);
+      } else throw new CommandError(SYNTAX_ERROR);
+    }
+    const r = keyspace(ctx).scan(String(BigInt(cursorText)), { count, match, type });
+    ctx.reply.arrayHeader(2);
+    ctx.reply.bulk(r.cursor);
+    ctx.reply.arrayHeader(r.keys.length);
+    for (const k of r.keys) ctx.reply.bulk(k);
+  }),
+  command("randomkey", 1, ["readonly"], NOKEY, "generic", "1.0.0", "Returns a random key name from the database.", (ctx) => {
+    const k = keyspace(ctx).randomKey();
+    if (k) ctx.reply.bulk(k);
+    else ctx.reply.nullBulk();
+  }),
+  command("dbsize", 1, ["readonly", "fast"], NOKEY, "server", "1.0.0", "Returns the number of keys in the database.", (ctx) => ctx.reply.integer(keyspace(ctx).dbsize())),
+  command("flushall", -1, ["write"], NOKEY, "server", "1.0.0", "Removes all keys from all databases.", flush),
+  command("flushdb", -1, ["write"], NOKEY, "server", "1.0.0", "Remove all keys from the current database.", flush),
+];
