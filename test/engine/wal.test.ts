@@ -1,0 +1,250 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { open, decodeBatch, encodeBatch } from "../../src/engine/engine";
+import { isCorruption, TskvError } from "../../src/engine/errors";
+import { nodeFs, FileSystem } from "../../src/engine/io";
+import { BLOCK_SIZE, HEADER_SIZE } from "../../src/engine/wal/format";
+import { readSegment } from "../../src/engine/wal/reader";
+import { frameRecords } from "../../src/engine/wal/writer";
+import { tmpDir } from "../helpers/server";
+
+const b = (s: string): Buffer => Buffer.from(s);
+
+function logs(): { lines: string[]; logger: { info: (m: string, f?: object) => void; warn: (m: string, f?: object) => void; error: (m: string, f?: object) => void } } {
+  const lines: string[] = [];
+  const rec = (lvl: string) => (m: string, f?: object) => lines.push(`${lvl} ${m} ${JSON.stringify(f ?? {})}`);
+  return { lines, logger: { info: rec("info"), warn: rec("warn"), error: rec("error") } };
+}
+
+function segmentFiles(dir: string): string[] {
+  return fs.readdirSync(dir).filter((f) => f.endsWith(".log")).sort();
+}
+
+describe("WAL framing", () => {
+  it("round-trips records of every size, including ones that span blocks", () => {
+    const payloads = [0, 1, 100, BLOCK_SIZE - HEADER_SIZE, BLOCK_SIZE, 3 * BLOCK_SIZE + 17, 5].map((n, i) => Buffer.alloc(n, i + 1));
+    const bytes = frameRecords(payloads, 0);
+    const read = readSegment(bytes);
+    expect(read.damage).toBeUndefined();
+    expect(read.records).toEqual(payloads);
+    expect(read.goodEnd).toBe(bytes.length);
+  });
+
+  it("pads a block tail shorter than a header with zeros", () => {
+    const first = Buffer.alloc(BLOCK_SIZE - HEADER_SIZE - 3, 7);
+    const bytes = frameRecords([first, b("next")], 0);
+    expect(bytes.subarray(BLOCK_SIZE - 3, BLOCK_SIZE)).toEqual(Buffer.alloc(3));
+    expect(readSegment(bytes).records).toEqual([first, b("next")]);
+  });
+
+  it("batch encoding round-trips", () => {
+    const ops = [
+      { type: "put" as const, key: b("k"), value: b("v") },
+      { type: "del" as const, key: b("gone") },
+      { type: "put" as const, key: Buffer.alloc(0), value: Buffer.alloc(300, 1) },
+    ];
+    expect(decodeBatch(encodeBatch(42, ops))).toEqual({ firstSeq: 42, ops });
+  });
+
+  it("a cut at every offset of the last record yields exactly the earlier records", () => {
+    const payloads = [b("alpha"), Buffer.alloc(BLOCK_SIZE + 100, 3), b("omega")];
+    const bytes = frameRecords(payloads, 0);
+    const ends: number[] = [];
+    let acc: Buffer[] = [];
+    for (const p of payloads) {
+      acc = [...acc, p];
+      ends.push(frameRecords(acc, 0).length);
+    }
+    for (let cut = 0; cut <= bytes.length; cut += 97) {
+      const read = readSegment(bytes.subarray(0, cut));
+      const complete = ends.filter((e) => e <= cut).length;
+      expect(read.records).toEqual(payloads.slice(0, complete));
+      expect(read.validAfterDamage).toBe(false);
+    }
+  });
+
+  it("a flipped byte is found by checksum and nothing after it is returned", () => {
+    const payloads = Array.from({ length: 50 }, (_, i) => Buffer.alloc(1000, i));
+    const bytes = frameRecords(payloads, 0);
+    for (const at of [3, 500, 20_000, 40_000]) {
+      const bad = Buffer.from(bytes);
+      bad[at] ^= 0x40;
+      const read = readSegment(bad);
+      expect(read.damage).toBeDefined();
+      for (let i = 0; i < read.records.length; i++) expect(read.records[i]).toEqual(payloads[i]);
+      expect(read.records.length).toBeLessThan(payloads.length);
+    }
+  });
+});
+
+describe("engine durability and recovery", () => {
+  it("reopens with everything written, in order, with deletes applied", async () => {
+    const dir = tmpDir();
+    const e = await open(dir);
+    await e.put(b("a"), b("1"));
+    await e.put(b("b"), b("2"));
+    await e.write([
+      { type: "put", key: b("c"), value: b("3") },
+      { type: "del", key: b("a") },
+    ]);
+    await e.put(b("b"), b("22"));
+    await e.close();
+    const e2 = await open(dir);
+    expect([...e2.iterate()].map(([k, v]) => `${k}=${v}`)).toEqual(["b=22", "c=3"]);
+    await e2.close();
+  });
+
+  it("group commit: the applies of one turn go out in one write and, under always, one fdatasync", async () => {
+    const dir = tmpDir();
+    let writes = 0;
+    let syncs = 0;
+    const fsSpy: FileSystem = {
+      ...nodeFs,
+      writeSync: (...a) => {
+        writes++;
+        return nodeFs.writeSync(...a);
+      },
+      fdatasync: (fd) => {
+        syncs++;
+        return nodeFs.fdatasync(fd);
+      },
+    };
+    const e = await open(dir, { walSync: "always", fs: fsSpy });
+    writes = 0;
+    syncs = 0;
+    let last = 0n;
+    for (let i = 0; i < 1000; i++) last = e.apply([{ type: "put", key: b(`k${i}`), value: b("v") }]);
+    expect(e.durableSequence < last).toBe(true);
+    await e.whenDurable(last);
+    expect(writes).toBe(1);
+    expect(syncs).toBe(1);
+    expect(e.durableSequence).toBe(last);
+    await e.close();
+  });
+
+  it("under always, whenDurable waits for the sync, and reads see writes at once", async () => {
+    const dir = tmpDir();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slowSync: FileSystem = { ...nodeFs, fdatasync: async (fd) => (await gate, nodeFs.fdatasync(fd)) };
+    const e = await open(dir, { walSync: "always", fs: slowSync });
+    const seq = e.apply([{ type: "put", key: b("k"), value: b("v") }]);
+    expect(e.get(b("k"))).toEqual(b("v"));
+    let done = false;
+    const p = e.whenDurable(seq).then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(done).toBe(false);
+    release();
+    await p;
+    expect(done).toBe(true);
+    await e.close();
+  });
+
+  it("cuts a torn tail at the last good record and reports file, offset and bytes dropped", async () => {
+    const dir = tmpDir();
+    const e = await open(dir);
+    for (let i = 0; i < 20; i++) await e.put(b(`k${i}`), Buffer.alloc(500, i));
+    await e.close();
+    const seg = path.join(dir, segmentFiles(dir)[0]);
+    const size = fs.statSync(seg).size;
+    fs.truncateSync(seg, size - 100); // tear the last record
+    const { lines, logger } = logs();
+    const e2 = await open(dir, { logger });
+    expect(e2.get(b("k18"))).toEqual(Buffer.alloc(500, 18));
+    expect(e2.get(b("k19"))).toBeUndefined();
+    const report = lines.find((l) => l.includes("WAL tail cut"));
+    expect(report).toBeDefined();
+    expect(report).toContain(path.basename(seg));
+    expect(report).toMatch(/"bytesDropped":\d+/);
+    await e2.close();
+    // The cut is durable: a third open finds a clean log.
+    const { lines: again, logger: l3 } = logs();
+    const e3 = await open(dir, { logger: l3 });
+    expect(again.some((l) => l.includes("WAL tail cut"))).toBe(false);
+    expect(e3.get(b("k18"))).toEqual(Buffer.alloc(500, 18));
+    await e3.close();
+  });
+
+  it("refuses to start on corruption before the tail, naming file and offset, and repair drops it", async () => {
+    const dir = tmpDir();
+    const e = await open(dir);
+    for (let i = 0; i < 200; i++) await e.put(b(`k${i}`), Buffer.alloc(400, 1));
+    await e.close();
+    const seg = path.join(dir, segmentFiles(dir)[0]);
+    const data = fs.readFileSync(seg);
+    data[BLOCK_SIZE / 2] ^= 0xff; // inside the first block; many good blocks follow
+    fs.writeFileSync(seg, data);
+    let err: unknown;
+    try {
+      await open(dir);
+    } catch (x) {
+      err = x;
+    }
+    expect(isCorruption(err)).toBe(true);
+    expect((err as TskvError).message).toMatch(new RegExp(`${path.basename(seg)} at offset \\d+ .*--repair would drop \\d+ bytes`));
+    expect((err as TskvError).file).toBe(seg);
+    const e2 = await open(dir, { repair: true });
+    expect(e2.get(b("k0"))).toEqual(Buffer.alloc(400, 1));
+    expect(e2.get(b("k199"))).toBeUndefined();
+    await e2.close();
+  });
+
+  it("a failed write is truncated back, its batch is taken out, and writes resume when space returns", async () => {
+    const dir = tmpDir();
+    let failNext = 0;
+    const flaky: FileSystem = {
+      ...nodeFs,
+      writeSync: (fd, buf, off, len, pos) => {
+        if (failNext > 0) {
+          failNext--;
+          // Write half, then fail: the classic torn append.
+          nodeFs.writeSync(fd, buf, off, Math.floor(len / 2), pos);
+          throw Object.assign(new Error("no space left on device"), { code: "ENOSPC" });
+        }
+        return nodeFs.writeSync(fd, buf, off, len, pos);
+      },
+    };
+    const e = await open(dir, { fs: flaky });
+    await e.put(b("before"), b("1"));
+    failNext = 1;
+    await expect(e.put(b("lost"), b("x"))).rejects.toMatchObject({ code: "TSKV_ERR_NOSPACE" });
+    expect(e.get(b("lost"))).toBeUndefined();
+    failNext = 1;
+    expect(() => e.apply([{ type: "put", key: b("refused"), value: b("x") }])).toThrow(expect.objectContaining({ code: "TSKV_ERR_NOSPACE" }));
+    expect(e.get(b("refused"))).toBeUndefined();
+    await e.put(b("after"), b("2"));
+    await e.close();
+    const e2 = await open(dir);
+    expect(e2.get(b("before"))).toEqual(b("1"));
+    expect(e2.get(b("after"))).toEqual(b("2"));
+    expect(e2.get(b("lost"))).toBeUndefined();
+    await e2.close();
+  });
+
+  it("a failed fsync makes the engine refuse writes until restart, and never acknowledges the write", async () => {
+    const dir = tmpDir();
+    const failing: FileSystem = { ...nodeFs, fdatasync: () => Promise.reject(Object.assign(new Error("EIO"), { code: "EIO" })) };
+    const e = await open(dir, { walSync: "always", fs: failing });
+    await expect(e.put(b("k"), b("v"))).rejects.toMatchObject({ code: "TSKV_ERR_READONLY" });
+    expect(() => e.apply([{ type: "put", key: b("k2"), value: b("v") }])).toThrow(expect.objectContaining({ code: "TSKV_ERR_READONLY" }));
+    await e.close();
+  });
+
+  it("rotates WAL segments past the memtable size and replays them all", async () => {
+    const dir = tmpDir();
+    const e = await open(dir, { memtableSize: 64 * 1024 });
+    for (let i = 0; i < 100; i++) await e.put(b(`k${String(i).padStart(3, "0")}`), Buffer.alloc(2000, i));
+    await e.close();
+    expect(segmentFiles(dir).length).toBeGreaterThan(2);
+    const e2 = await open(dir);
+    expect([...e2.iterate()].length).toBe(100);
+    expect(e2.get(b("k099"))).toEqual(Buffer.alloc(2000, 99));
+    await e2.close();
+  });
+
+  it("holds a LOCK against a second live process", async () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, "LOCK"), "1\n"); // pid 1 is always alive
+    await expect(open(dir)).rejects.toMatchObject({ code: "TSKV_ERR_LOCKED" });
+  });
+});
