@@ -1,0 +1,99 @@
+import fc from "fast-check";
+import { open } from "../../src/engine/engine";
+import { tmpDir } from "../helpers/server";
+
+type Op =
+  | { t: "put"; k: number; v: number }
+  | { t: "del"; k: number }
+  | { t: "batch"; ops: Array<{ k: number; v: number | null }> }
+  | { t: "reopen" }
+  | { t: "range"; lo: number; hi: number; reverse: boolean; limit: number; gtLt: boolean }
+  | { t: "snapshot" };
+
+const key = (k: number): Buffer => Buffer.from(k === 0 ? "" : `k${String(k).padStart(3, "0")}`);
+const val = (v: number): Buffer => Buffer.from(`v${v}`);
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ t: fc.constant("put" as const), k: fc.integer({ min: 0, max: 40 }), v: fc.nat(1000) }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant("del" as const), k: fc.integer({ min: 0, max: 40 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant("batch" as const),
+      ops: fc.array(fc.record({ k: fc.integer({ min: 0, max: 40 }), v: fc.option(fc.nat(1000), { nil: null }) }), { maxLength: 6 }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.constant({ t: "reopen" as const }) },
+  { weight: 1, arbitrary: fc.constant({ t: "snapshot" as const }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      t: fc.constant("range" as const),
+      lo: fc.integer({ min: 0, max: 41 }),
+      hi: fc.integer({ min: 0, max: 41 }),
+      reverse: fc.boolean(),
+      limit: fc.integer({ min: 1, max: 50 }),
+      gtLt: fc.boolean(),
+    }),
+  },
+);
+
+describe("engine against an in-memory model", () => {
+  it("agrees with a Map under random puts, deletes, batches, ranges, snapshots and reopens", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 60 }), async (ops) => {
+        const dir = tmpDir("tskv-model-");
+        let e = await open(dir, { memtableSize: 2048 });
+        const model = new Map<string, Buffer>();
+        try {
+          for (const op of ops) {
+            if (op.t === "put") {
+              await e.put(key(op.k), val(op.v));
+              model.set(key(op.k).toString("latin1"), val(op.v));
+            } else if (op.t === "del") {
+              await e.del(key(op.k));
+              model.delete(key(op.k).toString("latin1"));
+            } else if (op.t === "batch") {
+              await e.write(op.ops.map((o) => (o.v === null ? { type: "del" as const, key: key(o.k) } : { type: "put" as const, key: key(o.k), value: val(o.v) })));
+              for (const o of op.ops) {
+                if (o.v === null) model.delete(key(o.k).toString("latin1"));
+                else model.set(key(o.k).toString("latin1"), val(o.v));
+              }
+            } else if (op.t === "reopen") {
+              await e.close();
+              e = await open(dir, { memtableSize: 2048 });
+            } else if (op.t === "snapshot") {
+              const snap = e.snapshot();
+              const frozen = [...model.entries()].sort(([a], [b]) => Buffer.compare(Buffer.from(a, "latin1"), Buffer.from(b, "latin1")));
+              await e.put(key(1), val(99999));
+              await e.del(key(2));
+              expect([...e.iterate({ snapshot: snap })].map(([k, v]) => [k.toString("latin1"), v])).toEqual(frozen);
+              for (const [k, v] of frozen) expect(e.get(Buffer.from(k, "latin1"), snap)).toEqual(v);
+              snap.release();
+              model.set(key(1).toString("latin1"), val(99999));
+              model.delete(key(2).toString("latin1"));
+            } else {
+              const lo = key(op.lo);
+              const hi = key(op.hi);
+              const range = op.gtLt ? { gt: lo, lt: hi } : { gte: lo, lte: hi };
+              const got = [...e.iterate({ ...range, reverse: op.reverse, limit: op.limit })].map(([k, v]) => [k.toString("latin1"), v.toString()]);
+              let want = [...model.entries()]
+                .filter(([k]) => {
+                  const kb = Buffer.from(k, "latin1");
+                  return op.gtLt ? kb.compare(lo) > 0 && kb.compare(hi) < 0 : kb.compare(lo) >= 0 && kb.compare(hi) <= 0;
+                })
+                .sort(([a], [b]) => Buffer.compare(Buffer.from(a, "latin1"), Buffer.from(b, "latin1")))
+                .map(([k, v]) => [k, v.toString()]);
+              if (op.reverse) want = want.reverse();
+              expect(got).toEqual(want.slice(0, op.limit));
+            }
+            for (const [k, v] of model) expect(e.get(Buffer.from(k, "latin1"))).toEqual(v);
+          }
+        } finally {
+          await e.close();
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
