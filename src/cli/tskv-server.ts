@@ -67,6 +67,7 @@ function buildProgram(): Command {
     .option("--output-buffer-soft-limit <size>", "per-client output above which reading from the client pauses", size, d.outputBufferSoftLimit)
     .option("--output-buffer-hard-limit <size>", "per-client output above which the client is disconnected", size, d.outputBufferHardLimit)
     .addOption(new Option("--log-level <level>", "log level").choices([...LOG_LEVELS]).default(d.logLevel))
+    .option("--repair", "start despite WAL corruption before the tail, dropping the damaged records", false)
     .option("--config <file>", "read options from a file of 'name value' lines (flags on the command line win)")
     .allowExcessArguments(false)
     .exitOverride()
@@ -110,6 +111,7 @@ function parse(argv: string[]): ServerConfig {
     clientQueryBufferLimit: o.clientQueryBufferLimit,
     outputBufferSoftLimit: o.outputBufferSoftLimit,
     outputBufferHardLimit: o.outputBufferHardLimit,
+    repair: o.repair === true,
   };
 }
 

@@ -23,6 +23,7 @@ export function defaultConfig(): ServerConfig {
     protoMaxBulkLen: 512 * 1024 * 1024,
     outputBufferSoftLimit: 64 * 1024 * 1024,
     outputBufferHardLimit: 256 * 1024 * 1024,
+    repair: false,
   };
 }
 

@@ -25,6 +25,8 @@ export interface ServerConfig {
   /** Output buffer per client: reading pauses above the soft limit, the client is dropped above the hard one. */
   outputBufferSoftLimit: number;
   outputBufferHardLimit: number;
+  /** Open despite WAL corruption before the tail, dropping the damaged records. */
+  repair: boolean;
 }
 
 export interface ServerStats {

@@ -71,7 +71,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
     }
     const engine =
       opts.engine ??
-      (await openEngine(config.dir, { walSync: config.walSync, memtableSize: config.memtableSize, logger: engineLogger(log) }));
+      (await openEngine(config.dir, { walSync: config.walSync, memtableSize: config.memtableSize, repair: config.repair, logger: engineLogger(log) }));
     const server = new TskvServer(config, engine, log, io, opts.engine === undefined);
     const keyspace = Keyspace.load(engine);
     server.extensions.set("keyspace", keyspace);
