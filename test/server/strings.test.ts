@@ -1,4 +1,6 @@
 import fc from "fast-check";
+import { metaKey, TypeTag } from "../../src/model/keys";
+import { encodeMeta } from "../../src/model/meta";
 import { startTestServer, TestServer } from "../helpers/server";
 
 describe("string commands", () => {
@@ -292,8 +294,6 @@ describe("WRONGTYPE", () => {
     // Series are another type; until a series exists here we check the text through a forged META value.
     const t = await startTestServer();
     try {
-      const { metaKey, TypeTag } = await import("../../src/model/keys");
-      const { encodeMeta } = await import("../../src/model/meta");
       await t.server.engine.put(metaKey(Buffer.from("ser")), encodeMeta(TypeTag.SERIES, 0, Buffer.alloc(0)));
       const c = t.client();
       await expect(c.get("ser")).rejects.toThrow("WRONGTYPE Operation against a key holding the wrong kind of value");
