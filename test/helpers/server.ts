@@ -65,7 +65,7 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
       });
     },
     async stop() {
-      for (const c of clients) c.disconnect();
+      await Promise.all(clients.map((c) => (c.status === "ready" ? c.quit().then(() => undefined, () => c.disconnect()) : c.disconnect())));
       clients.length = 0;
       await server.stop();
     },
