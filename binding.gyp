@@ -11,6 +11,9 @@
       "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-fno-exceptions"],
       "cflags_cc!": ["-fno-rtti"],
       "conditions": [
+        ["OS==\"linux\"", {
+          "sources": ["native/reactor.cc"]
+        }],
         ["tskv_sanitize==\"true\"", {
           "cflags_cc": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-g", "-O1"],
           "ldflags": ["-fsanitize=address,undefined"]

@@ -2,11 +2,15 @@
 #include <napi.h>
 
 #include "crc32c.h"
+#include "reactor.h"
 
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tskv::InitCrc32c(env, exports);
+#if defined(__linux__)
+  tskv::InitReactor(env, exports);
+#endif
   return exports;
 }
 

@@ -10,7 +10,26 @@ export interface NativeAddon {
   crc32c(data: Uint8Array, init?: number): number;
   /** True when the SSE4.2 instruction path was chosen at load time. */
   crc32cIsHardware(): boolean;
+  /** The epoll reactor (Linux builds only); see native/reactor.h for its contract. */
+  Reactor?: new (onEvents: (events: Int32Array, addrs: string[], arena: Buffer) => void, arenaBytes?: number) => NativeReactor;
 }
+
+export interface NativeReactor {
+  /** Binds and listens; returns the bound [host, port]. Throws an Error with `code` (EADDRINUSE, …). */
+  listen(host: string, port: number): [string, number];
+  /** Writes with writev; returns the bytes still pending, or -1 when the connection is gone or broke. */
+  write(id: number, chunks: Uint8Array[]): number;
+  pending(id: number): number;
+  pause(id: number): void;
+  resume(id: number): void;
+  /** 1 = closed now, 0 = closes once pending output is written, -1 = no such connection. */
+  close(id: number, graceful: boolean): number;
+  stopListening(): void;
+  destroy(): void;
+}
+
+/** Event kinds in the Int32Array the reactor hands JS: [kind, id, offset, length] per event. */
+export const ReactorEvent = { OPEN: 1, DATA: 2, CLOSE: 3, DRAIN: 4 } as const;
 
 /** The package root: the nearest ancestor holding binding.gyp (src/, dist/ and dist-bench/src/ all work). */
 function packageRoot(): string {

@@ -214,6 +214,15 @@ export class RespDecoder {
     return args;
   }
 
+  /**
+   * Makes the decoder keep only its own memory (copying the unparsed tail and any arguments that still point into
+   * the last chunk), so the caller may reuse its read buffer while commands remain unrun. next() does this itself
+   * whenever it runs out of bytes; call it when you stop calling next() early.
+   */
+  detach(): void {
+    this.parked();
+  }
+
   /** Called whenever next() must wait: keeps only owned memory, so the caller may reuse its chunk. */
   private parked(): Buffer[] | null {
     if (!this.owned) {

@@ -86,7 +86,12 @@ export class Connection implements CommandContext {
   runCommands(budget: number): number {
     let ran = 0;
     while (!this.blocked && !this.closeAfterReply) {
-      if (ran >= budget) return this.decoder.idle ? 0 : 1;
+      if (ran >= budget) {
+        if (this.decoder.idle) return 0;
+        // The rest waits for the next turn: the read buffer it points into may be reused before then.
+        this.decoder.detach();
+        return 1;
+      }
       let args: Buffer[] | null;
       try {
         args = this.decoder.next();
@@ -102,6 +107,7 @@ export class Connection implements CommandContext {
       const pending = this.host.execute(this, args);
       if (pending) {
         this.blocked = true;
+        this.decoder.detach();
         pending.then(
           () => this.unblock(),
           () => this.unblock(),

@@ -31,7 +31,7 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
   const dir = overrides.dir ?? tmpDir();
   const clients: Redis[] = [];
   const log = createLogger("silent");
-  let server = await TskvServer.start({ port: 0, logLevel: "silent", io: "net", ...overrides, dir }, { log });
+  let server = await TskvServer.start({ port: 0, logLevel: "silent", io: backends[0], ...overrides, dir }, { log });
   const t: TestServer = {
     server,
     port: server.address.port,
@@ -71,7 +71,7 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
     },
     async restart(more = {}) {
       await t.stop();
-      server = await TskvServer.start({ port: 0, logLevel: "silent", io: "net", ...overrides, ...more, dir }, { log });
+      server = await TskvServer.start({ port: 0, logLevel: "silent", io: backends[0], ...overrides, ...more, dir }, { log });
       t.server = server;
       t.port = server.address.port;
     },

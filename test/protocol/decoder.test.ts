@@ -183,3 +183,18 @@ describe("RespDecoder properties", () => {
     );
   });
 });
+
+describe("RespDecoder detach", () => {
+  it("keeps unrun commands intact when the caller reuses its read buffer", () => {
+    const d = new RespDecoder();
+    const chunk = Buffer.from("*1\r\n$4\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$5\r\nhello\r\n*1\r\n$3\r\nGET");
+    d.feed(chunk);
+    expect(d.next()!.map(String)).toEqual(["PING"]);
+    d.detach();
+    chunk.fill(0x21);
+    expect(d.next()!.map(String)).toEqual(["ECHO", "hello"]);
+    expect(d.next()).toBeNull();
+    d.feed(Buffer.from("\r\n"));
+    expect(d.next()!.map(String)).toEqual(["GET"]);
+  });
+});

@@ -1,0 +1,103 @@
+// IoBackend on the native epoll reactor (native/reactor.cc). One call per loop turn brings every ready
+// connection's bytes as views into the reactor's read arena; replies go out with writev.
+import { native, NativeReactor, ReactorEvent } from "../../native";
+import type { IoBackend, IoHandlers, ListenResult } from "./types";
+
+/** Read arena per reactor: the most one loop turn reads from all connections together. */
+const ARENA_BYTES = 4 * 1024 * 1024;
+
+export function epollSupported(): boolean {
+  return process.platform === "linux" && typeof native.Reactor === "function";
+}
+
+export class EpollBackend implements IoBackend {
+  readonly name = "epoll" as const;
+  private reactor: NativeReactor | undefined;
+  private handlers: IoHandlers | undefined;
+  private readonly open = new Set<number>();
+
+  async listen(host: string, port: number, handlers: IoHandlers): Promise<ListenResult> {
+    if (!native.Reactor) throw new Error("this build of the addon has no epoll reactor");
+    this.handlers = handlers;
+    this.reactor = new native.Reactor((events, addrs, arena) => this.onEvents(events, addrs, arena), ARENA_BYTES);
+    try {
+      const [h, p] = this.reactor.listen(host, port);
+      return { host: h, port: p };
+    } catch (e) {
+      this.reactor.destroy();
+      this.reactor = undefined;
+      throw e;
+    }
+  }
+
+  private onEvents(events: Int32Array, addrs: string[], arena: Buffer): void {
+    const h = this.handlers as IoHandlers;
+    let a = 0;
+    for (let i = 0; i < events.length; i += 4) {
+      const id = events[i + 1];
+      switch (events[i]) {
+        case ReactorEvent.OPEN: {
+          const [host, port] = addrs[a++].split(" ");
+          this.open.add(id);
+          h.onOpen(id, host, Number(port));
+          break;
+        }
+        case ReactorEvent.DATA:
+          if (this.open.has(id)) h.onData(id, arena.subarray(events[i + 2], events[i + 2] + events[i + 3]));
+          break;
+        case ReactorEvent.CLOSE:
+          if (this.open.delete(id)) h.onClose(id);
+          break;
+        case ReactorEvent.DRAIN:
+          if (this.open.has(id)) h.onDrain(id);
+          break;
+      }
+    }
+    h.onTurnEnd();
+  }
+
+  /** Closes the native side initiated from JS are reported on a later tick, as node:net reports them. */
+  private closedByUs(id: number): void {
+    setImmediate(() => {
+      if (this.open.delete(id)) this.handlers?.onClose(id);
+    });
+  }
+
+  write(id: number, chunks: Buffer[]): void {
+    if (!this.reactor || chunks.length === 0) return;
+    if (this.reactor.write(id, chunks) < 0) this.closedByUs(id);
+  }
+
+  pendingBytes(id: number): number {
+    return this.reactor ? this.reactor.pending(id) : 0;
+  }
+
+  pause(id: number): void {
+    this.reactor?.pause(id);
+  }
+
+  resume(id: number): void {
+    this.reactor?.resume(id);
+  }
+
+  close(id: number, graceful: boolean): void {
+    if (!this.reactor) return;
+    if (this.reactor.close(id, graceful) === 1) this.closedByUs(id);
+  }
+
+  async stopListening(): Promise<void> {
+    this.reactor?.stopListening();
+  }
+
+  async destroy(): Promise<void> {
+    const r = this.reactor;
+    this.reactor = undefined;
+    if (!r) return;
+    r.destroy();
+    const h = this.handlers;
+    for (const id of [...this.open]) {
+      this.open.delete(id);
+      h?.onClose(id);
+    }
+  }
+}

@@ -1,0 +1,181 @@
+// One suite over both socket layers: an echo server built on the IoBackend contract.
+import * as net from "node:net";
+import { createIoBackend, epollAvailable } from "../../../src/server/io";
+import type { IoBackend, IoBackendName } from "../../../src/server/io/types";
+
+const names: IoBackendName[] = epollAvailable() ? ["epoll", "net"] : ["net"];
+if (!epollAvailable()) console.log("epoll reactor not in this build: io tests run on net only");
+
+interface Echo {
+  backend: IoBackend;
+  port: number;
+  opens: number[];
+  closes: number[];
+  drains: number[];
+  turns: number;
+  /** Ids whose data is not echoed but counted. */
+  sink: Map<number, number>;
+}
+
+async function startEcho(name: IoBackendName): Promise<Echo> {
+  const backend = createIoBackend(name);
+  const e: Echo = { backend, port: 0, opens: [], closes: [], drains: [], turns: 0, sink: new Map() };
+  let pendingOut = new Map<number, Buffer[]>();
+  const { port } = await backend.listen("127.0.0.1", 0, {
+    onOpen: (id) => e.opens.push(id),
+    onData: (id, data) => {
+      if (e.sink.has(id)) {
+        e.sink.set(id, (e.sink.get(id) ?? 0) + data.length);
+        return;
+      }
+      const copy = Buffer.from(data); // data is only valid during the call
+      const list = pendingOut.get(id) ?? [];
+      list.push(copy);
+      pendingOut.set(id, list);
+    },
+    onClose: (id) => e.closes.push(id),
+    onTurnEnd: () => {
+      e.turns++;
+      const out = pendingOut;
+      pendingOut = new Map();
+      for (const [id, chunks] of out) backend.write(id, chunks);
+    },
+    onDrain: (id) => e.drains.push(id),
+  });
+  e.port = port;
+  return e;
+}
+
+function connect(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, "127.0.0.1", () => resolve(s));
+    s.once("error", reject);
+  });
+}
+
+function readExactly(s: net.Socket, n: number): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const parts: Buffer[] = [];
+    let got = 0;
+    const on = (d: Buffer): void => {
+      parts.push(d);
+      got += d.length;
+      if (got >= n) {
+        s.off("data", on);
+        resolve(Buffer.concat(parts));
+      }
+    };
+    s.on("data", on);
+  });
+}
+
+const until = async (cond: () => boolean, ms = 5000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+describe.each(names)("io backend %s", (name) => {
+  let e: Echo;
+  beforeEach(async () => {
+    e = await startEcho(name);
+  });
+  afterEach(async () => {
+    await e.backend.destroy();
+  });
+
+  it("echoes to many concurrent clients", async () => {
+    const socks = await Promise.all(Array.from({ length: 50 }, () => connect(e.port)));
+    const replies = await Promise.all(
+      socks.map((s, i) => {
+        const msg = Buffer.from(`hello ${i} `.repeat(100));
+        const r = readExactly(s, msg.length);
+        s.write(msg);
+        return r.then((b) => b.equals(msg));
+      }),
+    );
+    expect(replies.every(Boolean)).toBe(true);
+    expect(new Set(e.opens).size).toBe(50);
+    for (const s of socks) s.destroy();
+    await until(() => e.closes.length === 50);
+  });
+
+  it("queues output for a slow reader, drains, and delivers it intact", async () => {
+    const s = await connect(e.port);
+    s.pause();
+    await until(() => e.opens.length === 1);
+    const id = e.opens[0];
+    const big = Buffer.alloc(8 * 1024 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff;
+    e.backend.write(id, [big.subarray(0, 1000), big.subarray(1000)]);
+    expect(e.backend.pendingBytes(id)).toBeGreaterThan(0);
+    const got = readExactly(s, big.length);
+    s.resume();
+    expect((await got).equals(big)).toBe(true);
+    await until(() => e.backend.pendingBytes(id) === 0);
+    if (name === "epoll") await until(() => e.drains.includes(id));
+    s.destroy();
+  });
+
+  it("pause stops data and resume brings it", async () => {
+    const s = await connect(e.port);
+    await until(() => e.opens.length === 1);
+    const id = e.opens[0];
+    e.sink.set(id, 0);
+    e.backend.pause(id);
+    s.write(Buffer.alloc(1000, 1));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(e.sink.get(id)).toBe(0);
+    e.backend.resume(id);
+    await until(() => e.sink.get(id) === 1000);
+    s.destroy();
+  });
+
+  it("graceful close sends pending output first; the peer's close is reported once", async () => {
+    const s = await connect(e.port);
+    await until(() => e.opens.length === 1);
+    const id = e.opens[0];
+    const ended = new Promise<Buffer>((resolve) => {
+      const parts: Buffer[] = [];
+      s.on("data", (d) => parts.push(d));
+      s.on("end", () => resolve(Buffer.concat(parts)));
+    });
+    e.backend.write(id, [Buffer.from("bye\r\n")]);
+    e.backend.close(id, true);
+    expect((await ended).toString()).toBe("bye\r\n");
+    await until(() => e.closes.length === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(e.closes).toEqual([id]);
+  });
+
+  it("a peer reset gives exactly one close", async () => {
+    const s = await connect(e.port);
+    await until(() => e.opens.length === 1);
+    s.resetAndDestroy();
+    await until(() => e.closes.length === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(e.closes.length).toBe(1);
+  });
+
+  it("timers keep firing while connections are live", async () => {
+    const socks = await Promise.all(Array.from({ length: 5 }, () => connect(e.port)));
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    for (let i = 0; i < 20; i++) {
+      for (const s of socks) s.write("x");
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(3);
+    for (const s of socks) s.destroy();
+  });
+
+  it("a busy port is refused with EADDRINUSE", async () => {
+    const other = createIoBackend(name);
+    const noop = { onOpen: () => undefined, onData: () => undefined, onClose: () => undefined, onTurnEnd: () => undefined, onDrain: () => undefined };
+    await expect(other.listen("127.0.0.1", e.port, noop)).rejects.toMatchObject({ code: "EADDRINUSE" });
+    await other.destroy();
+  });
+});
