@@ -9,7 +9,7 @@
 import * as path from "node:path";
 import { corruption, TskvError } from "./errors";
 import { FileSystem, nodeFs } from "./io";
-import { SkipList } from "./memtable/skiplist";
+import { SkipList, visible } from "./memtable/skiplist";
 import type { BatchOp, EngineApi, EngineLogger, EngineOptions, RangeOptions, Snapshot, WalSync } from "./types";
 import { OpKind, parseSegmentName, PayloadKind, SEGMENT_MAGIC, segmentName, WAL_FORMAT_VERSION } from "./wal/format";
 import { readSegment } from "./wal/reader";
@@ -445,18 +445,12 @@ export class Engine implements EngineApi {
     const belowUpper = (k: Buffer): boolean => !upper || (range.lt ? k.compare(upper) < 0 : k.compare(upper) <= 0);
     let n = 0;
     if (!range.reverse) {
-      let e = this.mem.seek(lower ?? null);
-      while (e !== null) {
-        const key = e.key;
-        if (!belowUpper(key)) return;
-        // Entries of one key are newest first: the first at or below `seq` is the visible version.
-        let visible: (typeof e) | undefined;
-        while (e !== null && e.key.equals(key)) {
-          if (!visible && e.seq <= seq) visible = e;
-          e = this.mem.next(e);
-        }
-        if (visible && visible.value !== null && aboveLower(key)) {
-          yield [Buffer.from(key), Buffer.from(visible.value)];
+      for (let node = this.mem.seek(lower ?? null); node !== null; node = this.mem.next(node)) {
+        if (!belowUpper(node.key)) return;
+        if (!aboveLower(node.key)) continue;
+        const v = visible(node, seq);
+        if (v && v.value !== null) {
+          yield [Buffer.from(node.key), Buffer.from(v.value)];
           if (++n >= limit) return;
         }
       }

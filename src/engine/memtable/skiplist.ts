@@ -1,10 +1,28 @@
-// The memtable: a skiplist of internal entries ordered by (user key ascending, sequence descending), so the first
-// entry of a key at or below a snapshot's sequence is the version that snapshot sees. Every version stays until the
-// memtable is dropped; a delete is an entry whose value is null (a tombstone).
+// The memtable: a skiplist of user keys in bytewise order, each node holding that key's versions newest first,
+// plus a hash index from key to node. Point reads and updates of existing keys go through the index (no search);
+// only a key seen for the first time pays the ordered insert. Every version stays until the memtable is dropped,
+// so a snapshot (a sequence number) sees the newest version at or below it. A delete is a version whose value is
+// null (a tombstone).
+//
+// Keys are compared as latin1 strings (one byte per char, so string order is byte order): V8 compares flat
+// one-byte strings natively, which measured faster than Buffer#compare or a JS byte loop (bench/memtable.ts).
 
 const MAX_LEVEL = 20;
-/** Bytes charged per entry on top of key and value, for memtable size accounting. */
+/** Bytes charged per version on top of key and value, for memtable size accounting. */
 export const ENTRY_OVERHEAD = 64;
+
+export interface Version {
+  readonly seq: number;
+  readonly value: Buffer | null;
+  next: Version | null;
+}
+
+export interface MemNode {
+  readonly key: Buffer;
+  readonly id: string;
+  newest: Version;
+  next: Array<MemNode | null>;
+}
 
 export interface Entry {
   readonly key: Buffer;
@@ -12,28 +30,35 @@ export interface Entry {
   readonly value: Buffer | null;
 }
 
-interface Node extends Entry {
-  next: Array<Node | null>;
-}
-
-function compare(aKey: Buffer, aSeq: number, bKey: Buffer, bSeq: number): number {
-  const c = aKey.compare(bKey);
-  if (c !== 0) return c;
-  return bSeq - aSeq;
+/** Bytewise order of two byte strings. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = a.length < b.length ? a.length : b.length;
+  for (let i = 0; i < n; i++) {
+    const d = a[i] - b[i];
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
 }
 
 export class SkipList {
-  private readonly head: Node = { key: Buffer.alloc(0), seq: Number.MAX_SAFE_INTEGER, value: null, next: new Array(MAX_LEVEL).fill(null) };
+  private readonly head: MemNode = { key: Buffer.alloc(0), id: "", newest: { seq: 0, value: null, next: null }, next: new Array(MAX_LEVEL).fill(null) };
+  private readonly index = new Map<string, MemNode>();
   private level = 1;
-  private count = 0;
+  private versions = 0;
   private bytes = 0;
-  private readonly update: Node[] = new Array(MAX_LEVEL);
+  private readonly update: MemNode[] = new Array(MAX_LEVEL).fill(this.head);
 
+  /** Number of versions held. */
   get size(): number {
-    return this.count;
+    return this.versions;
   }
 
-  /** Approximate memory held: keys + values + per-entry overhead. */
+  /** Number of distinct keys. */
+  get keyCount(): number {
+    return this.index.size;
+  }
+
+  /** Approximate memory held: keys + values + per-version overhead. */
   get approximateBytes(): number {
     return this.bytes;
   }
@@ -44,12 +69,12 @@ export class SkipList {
     return lvl;
   }
 
-  /** Fills `update` with the last node before (key, seq) at every level; returns the node at level 0 after it. */
-  private findGE(key: Buffer, seq: number, fillUpdate: boolean): Node | null {
+  /** Last node with id < `id` at each level into `update`; returns the level-0 successor. */
+  private findGE(id: string, fillUpdate: boolean): MemNode | null {
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
       let nx = x.next[i];
-      while (nx !== null && compare(nx.key, nx.seq, key, seq) < 0) {
+      while (nx !== null && nx.id < id) {
         x = nx;
         nx = x.next[i];
       }
@@ -58,57 +83,83 @@ export class SkipList {
     return x.next[0];
   }
 
+  /** Adds a version; `seq` must be higher than every earlier sequence of this key. */
   insert(key: Buffer, seq: number, value: Buffer | null): void {
-    this.findGE(key, seq, true);
+    const id = key.toString("latin1");
+    this.versions++;
+    this.bytes += (value ? value.length : 0) + ENTRY_OVERHEAD;
+    const existing = this.index.get(id);
+    if (existing) {
+      existing.newest = { seq, value, next: existing.newest };
+      return;
+    }
+    this.bytes += key.length;
+    this.findGE(id, true);
     const lvl = this.randomLevel();
     if (lvl > this.level) {
       for (let i = this.level; i < lvl; i++) this.update[i] = this.head;
       this.level = lvl;
     }
-    const node: Node = { key, seq, value, next: new Array(lvl) };
+    const node: MemNode = { key, id, newest: { seq, value, next: null }, next: new Array(lvl).fill(null) };
     for (let i = 0; i < lvl; i++) {
       node.next[i] = this.update[i].next[i];
       this.update[i].next[i] = node;
     }
-    this.count++;
-    this.bytes += key.length + (value ? value.length : 0) + ENTRY_OVERHEAD;
+    this.index.set(id, node);
   }
 
-  /** Removes the entry (key, seq) if present (used to undo a batch whose WAL write failed). */
+  /** Removes the version (key, seq) if present (used to undo a batch whose WAL write failed). */
   remove(key: Buffer, seq: number): boolean {
-    const found = this.findGE(key, seq, true);
-    if (found === null || found.seq !== seq || !found.key.equals(key)) return false;
-    for (let i = 0; i < found.next.length; i++) {
-      if (this.update[i].next[i] === found) this.update[i].next[i] = found.next[i];
+    const id = key.toString("latin1");
+    const node = this.index.get(id);
+    if (!node) return false;
+    let prev: Version | null = null;
+    for (let v: Version | null = node.newest; v !== null; prev = v, v = v.next) {
+      if (v.seq !== seq) continue;
+      this.versions--;
+      this.bytes -= (v.value ? v.value.length : 0) + ENTRY_OVERHEAD;
+      if (prev) prev.next = v.next;
+      else if (v.next) node.newest = v.next;
+      else this.unlink(node);
+      return true;
     }
-    this.count--;
-    this.bytes -= found.key.length + (found.value ? found.value.length : 0) + ENTRY_OVERHEAD;
-    return true;
+    return false;
   }
 
-  /** The newest entry of `key` with sequence ≤ maxSeq (a tombstone has value null), or undefined. */
+  private unlink(node: MemNode): void {
+    this.findGE(node.id, true);
+    for (let i = 0; i < node.next.length; i++) {
+      if (this.update[i].next[i] === node) this.update[i].next[i] = node.next[i];
+    }
+    this.index.delete(node.id);
+    this.bytes -= node.key.length;
+  }
+
+  /** The newest version of `key` with sequence ≤ maxSeq (a tombstone has value null), or undefined. */
   get(key: Buffer, maxSeq: number): Entry | undefined {
-    const n = this.findGE(key, maxSeq, false);
-    if (n !== null && n.key.equals(key)) return n;
-    return undefined;
+    const node = this.index.get(key.toString("latin1"));
+    if (!node) return undefined;
+    const v = visible(node, maxSeq);
+    return v ? { key: node.key, seq: v.seq, value: v.value } : undefined;
   }
 
-  /** First entry at or after (key, seq) in internal order; `null` key means the very first entry. */
-  seek(key: Buffer | null, seq = Number.MAX_SAFE_INTEGER): Entry | null {
+  /** First node whose key is ≥ `key` (the very first node when key is null). */
+  seek(key: Buffer | null): MemNode | null {
     if (key === null) return this.head.next[0];
-    return this.findGE(key, seq, false);
+    return this.findGE(key.toString("latin1"), false);
   }
 
-  next(e: Entry): Entry | null {
-    return (e as Node).next[0];
+  next(node: MemNode): MemNode | null {
+    return node.next[0];
   }
 
-  /** The greatest user key strictly less than `key` (or the greatest of all when key is null), or undefined. */
+  /** The greatest key strictly less than `key` (or the greatest of all when key is null), or undefined. */
   lastKeyBefore(key: Buffer | null): Buffer | undefined {
+    const id = key === null ? null : key.toString("latin1");
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
       let nx = x.next[i];
-      while (nx !== null && (key === null || nx.key.compare(key) < 0)) {
+      while (nx !== null && (id === null || nx.id < id)) {
         x = nx;
         nx = x.next[i];
       }
@@ -116,7 +167,16 @@ export class SkipList {
     return x === this.head ? undefined : x.key;
   }
 
+  /** Every version in internal order: keys ascending, versions newest first. */
   *entries(): IterableIterator<Entry> {
-    for (let n = this.head.next[0]; n !== null; n = n.next[0]) yield n;
+    for (let n = this.head.next[0]; n !== null; n = n.next[0]) {
+      for (let v: Version | null = n.newest; v !== null; v = v.next) yield { key: n.key, seq: v.seq, value: v.value };
+    }
   }
+}
+
+/** The newest version of a node at or below `maxSeq`. */
+export function visible(node: MemNode, maxSeq: number): Version | undefined {
+  for (let v: Version | null = node.newest; v !== null; v = v.next) if (v.seq <= maxSeq) return v;
+  return undefined;
 }
