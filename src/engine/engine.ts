@@ -257,6 +257,10 @@ export class Engine implements EngineApi {
     return this.failure;
   }
 
+  commit(): void {
+    if (this.pending.length > 0) this.writeGroup();
+  }
+
   /** Writes every batch queued this turn with one write. */
   private writeGroup(): void {
     this.groupScheduled = false;

@@ -51,6 +51,11 @@ export interface EngineApi {
   apply(ops: BatchOp[]): bigint;
   /** Resolves when everything up to `seq` is as durable as the sync policy promises (always: fdatasync'd). */
   whenDurable(seq: bigint): Promise<void>;
+  /**
+   * Writes the batches applied so far this turn to the WAL now, instead of at the end of the turn (the server calls
+   * it just before sending a turn's replies, so acknowledgements under everysec/no need no extra loop iteration).
+   */
+  commit(): void;
   /** The highest sequence for which whenDurable would resolve at once. */
   readonly durableSequence: bigint;
   put(key: Buffer, value: Buffer): Promise<void>;

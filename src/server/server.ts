@@ -189,6 +189,8 @@ export class TskvServer implements ServerContext, ConnectionHost {
   }
 
   private flushDirty(): void {
+    // One WAL append for the whole turn, before its replies go out.
+    this.engine.commit();
     for (const conn of this.dirty) this.flush(conn);
     this.dirty.clear();
   }
@@ -242,8 +244,10 @@ export class TskvServer implements ServerContext, ConnectionHost {
   wake(conn: Connection): void {
     if (conn.closed) return;
     if (!conn.blocked) this.runConnection(conn);
+    // Send what became sendable now (a sync completed); new writes it ran are committed at the turn's end.
     this.dirty.add(conn);
     this.scheduleFlush();
+    this.flush(conn);
   }
 
   execute(conn: Connection, args: Buffer[]): void | Promise<void> {

@@ -46,12 +46,11 @@ export function frameRecords(payloads: Buffer[], offset: number): Buffer {
       const n = Math.min(p.length - start, room - HEADER_SIZE);
       const end = start + n === p.length;
       const type = first && end ? RecordType.FULL : first ? RecordType.FIRST : end ? RecordType.LAST : RecordType.MIDDLE;
-      const typeByte = Buffer.of(type);
-      const crc = crc32c(p.subarray(start, start + n), crc32c(typeByte));
-      out.writeUInt32LE(maskCrc(crc), pos);
       out.writeUInt16LE(n, pos + 4);
       out[pos + 6] = type;
       p.copy(out, pos + HEADER_SIZE, start, start + n);
+      // The CRC covers the type byte and the data, which lie next to each other in `out`.
+      out.writeUInt32LE(maskCrc(crc32c(out.subarray(pos + 6, pos + HEADER_SIZE + n))), pos);
       pos += HEADER_SIZE + n;
       at += HEADER_SIZE + n;
       start += n;
