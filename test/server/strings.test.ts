@@ -306,3 +306,21 @@ describe("WRONGTYPE", () => {
     }
   });
 });
+
+describe("large values", () => {
+  it("a 100 MiB value round-trips and survives a restart", async () => {
+    const t = await startTestServer({ walSync: "always" });
+    try {
+      const v = Buffer.alloc(100 * 1024 * 1024);
+      for (let i = 0; i < v.length; i += 4096) v[i] = (i / 4096) & 0xff;
+      const c = t.client();
+      expect(await c.set("huge", v)).toBe("OK");
+      expect(await c.strlen("huge")).toBe(v.length);
+      expect((await c.getBuffer("huge"))!.equals(v)).toBe(true);
+      await t.restart();
+      expect((await t.client().getBuffer("huge"))!.equals(v)).toBe(true);
+    } finally {
+      await t.stop();
+    }
+  }, 120_000);
+});
