@@ -138,11 +138,15 @@ export async function serverSuite(ctx: SuiteContext): Promise<CaseResult[]> {
         if (w.setup) await sendOnce(port, w.setup, pin.client);
         const requests = (ctx.quick ? 20000 : 200000) * (w.pipeline > 1 ? 4 : 1);
         const samples: Sample[] = [];
-        for (let r = 0; r < ctx.repeats; r++) {
-          ctx.progress(`server ${label} ${sys.name} #${r + 1}`);
-          samples.push(await measure(w, port, requests, pin.client, hasRedisBenchmark));
+        try {
+          for (let r = 0; r < ctx.repeats; r++) {
+            ctx.progress(`server ${label} ${sys.name} #${r + 1}`);
+            samples.push(await measure(w, port, requests, pin.client, hasRedisBenchmark));
+          }
+          results.push({ suite: "server", workload: label, system: sys.name, samples });
+        } catch (e) {
+          ctx.skip(`server ${label} on ${sys.name}: ${(e as Error).message.slice(0, 200)}`);
         }
-        results.push({ suite: "server", workload: label, system: sys.name, samples });
       }
     } catch (e) {
       ctx.skip(`server suite: ${sys.name} failed: ${(e as Error).message} ${stderr.trim().slice(0, 500)}`);
