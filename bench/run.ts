@@ -3,12 +3,14 @@ import * as path from "node:path";
 import { Command } from "commander";
 import { markdown, summarize, writeResults, CaseResult } from "./lib/report";
 import { ROOT } from "./lib/proc";
+import { engineSuite } from "./suites/engine";
 import { serverSuite, SuiteContext } from "./suites/server";
 
 type Suite = (ctx: SuiteContext) => Promise<CaseResult[]>;
 
 const SUITES: Record<string, Suite> = {
   server: serverSuite,
+  engine: engineSuite,
 };
 
 async function main(): Promise<void> {
