@@ -67,6 +67,11 @@ function buildProgram(): Command {
     .option("--output-buffer-soft-limit <size>", "per-client output above which reading from the client pauses", size, d.outputBufferSoftLimit)
     .option("--output-buffer-hard-limit <size>", "per-client output above which the client is disconnected", size, d.outputBufferHardLimit)
     .addOption(new Option("--log-level <level>", "log level").choices([...LOG_LEVELS]).default(d.logLevel))
+    .option("--slowlog-log-slower-than <us>", "log commands slower than this many microseconds (negative: off, 0: all)", (v: string) => {
+      if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`'${v}' is not an integer`);
+      return Number(v);
+    }, d.slowlogLogSlowerThan)
+    .option("--slowlog-max-len <n>", "entries kept in the slow log", nonNegative, d.slowlogMaxLen)
     .option("--repair", "start despite WAL corruption before the tail, dropping the damaged records", false)
     .option("--config <file>", "read options from a file of 'name value' lines (flags on the command line win)")
     .allowExcessArguments(false)
@@ -112,6 +117,8 @@ function parse(argv: string[]): ServerConfig {
     outputBufferSoftLimit: o.outputBufferSoftLimit,
     outputBufferHardLimit: o.outputBufferHardLimit,
     repair: o.repair === true,
+    slowlogLogSlowerThan: o.slowlogLogSlowerThan,
+    slowlogMaxLen: o.slowlogMaxLen,
   };
 }
 

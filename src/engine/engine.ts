@@ -109,7 +109,7 @@ export class Engine implements EngineApi {
   private closing: Promise<void> | undefined;
 
   /** Counters for tests, INFO and metrics. */
-  readonly counters = { walAppends: 0, walBytes: 0, walSyncs: 0, groupCommits: 0, failedWrites: 0 };
+  readonly counters = { walAppends: 0, walBytes: 0, walSyncs: 0, walSyncMicros: 0, groupCommits: 0, failedWrites: 0 };
 
   private constructor(
     readonly dir: string,
@@ -326,9 +326,11 @@ export class Engine implements EngineApi {
     }
     this.syncing = true;
     const target = this.writtenSeq;
+    const started = performance.now();
     this.segment.sync().then(
       () => {
         this.counters.walSyncs++;
+        this.counters.walSyncMicros += (performance.now() - started) * 1000;
         this.syncing = false;
         if (target > this.durableSeq) this.durableSeq = target;
         this.resolveWaiters();

@@ -40,6 +40,10 @@ export class RespWriter implements ReplyWriter {
   private start = 0; // first byte of the slab not yet moved to chunks
   private used = 0;
   private queued = 0; // bytes in chunks
+  /** Error replies written so far (the server tells failed calls by it). */
+  errorCount = 0;
+  /** Called with each error reply's text (metrics count them by prefix). */
+  onError: ((message: string) => void) | undefined;
 
   constructor(proto: Protocol = 2) {
     this.proto = proto;
@@ -69,6 +73,8 @@ export class RespWriter implements ReplyWriter {
   }
 
   error(message: string): void {
+    this.errorCount++;
+    this.onError?.(message);
     // An error line must not contain CR/LF; Redis replaces them with spaces.
     this.ascii(`-${message.replace(/[\r\n]/g, " ")}\r\n`);
   }

@@ -3,7 +3,7 @@
 import type { ReplyWriter } from "../protocol/reply";
 import type { CommandSpec } from "./command";
 
-export type Resolution = { spec: CommandSpec } | { error: string };
+export type Resolution = { spec: CommandSpec } | { error: string; rejected?: CommandSpec };
 
 /** Redis's rejectCommandFormat(): CR and LF in the text become spaces so the error stays one line. */
 function oneLine(s: string): string {
@@ -55,7 +55,7 @@ export class CommandTable {
       spec = sub;
     }
     if ((spec.arity > 0 && spec.arity !== args.length) || args.length < -spec.arity) {
-      return { error: `ERR wrong number of arguments for '${spec.name}' command` };
+      return { error: `ERR wrong number of arguments for '${spec.name}' command`, rejected: spec };
     }
     return { spec };
   }

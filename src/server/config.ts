@@ -24,6 +24,8 @@ export function defaultConfig(): ServerConfig {
     outputBufferSoftLimit: 64 * 1024 * 1024,
     outputBufferHardLimit: 256 * 1024 * 1024,
     repair: false,
+    slowlogLogSlowerThan: 10000,
+    slowlogMaxLen: 128,
   };
 }
 
@@ -126,6 +128,25 @@ export const CONFIG_PARAMS: ConfigParam[] = [
     },
   },
   { name: "loglevel", get: (c) => c.logLevel },
+  {
+    name: "slowlog-log-slower-than",
+    get: (c) => String(c.slowlogLogSlowerThan),
+    set: (c, v) => {
+      if (!/^-?\d+$/.test(v) || !Number.isSafeInteger(Number(v))) return "argument couldn't be parsed into an integer";
+      c.slowlogLogSlowerThan = Number(v);
+      return undefined;
+    },
+  },
+  {
+    name: "slowlog-max-len",
+    get: (c) => String(c.slowlogMaxLen),
+    set: (c, v) => {
+      const n = parseNonNegativeInt(v);
+      if (n === undefined) return "argument couldn't be parsed into an integer";
+      c.slowlogMaxLen = n;
+      return undefined;
+    },
+  },
   {
     name: "client-output-buffer-limit",
     get: (c) => `normal ${c.outputBufferHardLimit} ${c.outputBufferSoftLimit} 0`,

@@ -4,6 +4,8 @@ import type { IoBackendName } from "./io/types";
 import type { ClientState } from "./command";
 import type { CommandTable } from "./command-table";
 import type { Logger } from "./logger";
+import type { Metrics } from "../metrics/registry";
+import type { SlowLog } from "../metrics/slowlog";
 
 export interface ServerConfig {
   host: string;
@@ -25,6 +27,9 @@ export interface ServerConfig {
   /** Output buffer per client: reading pauses above the soft limit, the client is dropped above the hard one. */
   outputBufferSoftLimit: number;
   outputBufferHardLimit: number;
+  /** Slow log threshold in microseconds (negative disables, 0 logs everything). */
+  slowlogLogSlowerThan: number;
+  slowlogMaxLen: number;
   /** Open despite WAL corruption before the tail, dropping the damaged records. */
   repair: boolean;
 }
@@ -59,6 +64,8 @@ export interface ServerContext {
   readonly startedAt: number;
   readonly stats: ServerStats;
   readonly commands: CommandTable;
+  readonly metrics: Metrics;
+  readonly slowlog: SlowLog;
   readonly log: Logger;
   /** Listening address. */
   readonly address: { host: string; port: number };

@@ -14,6 +14,10 @@ import type { IoBackend, IoBackendName } from "./io/types";
 import { createLogger, engineLogger, Logger } from "./logger";
 import { registerInfoSection } from "./info";
 import { Keyspace } from "../model/keyspace";
+import { Metrics, percentilesLine } from "../metrics/registry";
+import { SlowLog } from "../metrics/slowlog";
+import { renderPrometheus, Sample } from "../metrics/prometheus";
+import { serveMetrics, MetricsEndpoint } from "../metrics/http";
 
 /** Commands one connection may run per loop turn before others get theirs. */
 const PIPELINE_BUDGET = 1024;
@@ -37,7 +41,11 @@ export class TskvServer implements ServerContext, ConnectionHost {
   readonly startedAt = Date.now();
   readonly extensions = new Map<string, unknown>();
   readonly commands: CommandTable;
+  readonly metrics = new Metrics();
+  readonly slowlog: SlowLog;
   address = { host: "", port: 0 };
+  /** The Prometheus endpoint, when --metrics-port is set. */
+  metricsEndpoint: MetricsEndpoint | undefined;
   /** Resolves once the server has stopped (SHUTDOWN, a signal, or stop()). */
   readonly closed: Promise<void>;
 
@@ -47,7 +55,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
   private readonly backlog = new Set<Connection>();
   private flushScheduled = false;
   private backlogScheduled = false;
-  private stopping: Promise<void> | undefined;
+  stopping: Promise<void> | undefined;
   private resolveClosed!: () => void;
 
   private constructor(
@@ -58,6 +66,10 @@ export class TskvServer implements ServerContext, ConnectionHost {
     private readonly ownsEngine: boolean,
   ) {
     this.commands = new CommandTable(allCommands());
+    this.slowlog = new SlowLog(
+      () => this.config.slowlogLogSlowerThan,
+      () => this.config.slowlogMaxLen,
+    );
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
   }
 
@@ -79,8 +91,12 @@ export class TskvServer implements ServerContext, ConnectionHost {
       const keys = keyspace.dbsize();
       return keys > 0 ? [["db0", `keys=${keys},expires=${keyspace.expiresCount},avg_ttl=0`]] : [];
     });
+    server.registerObservability();
     try {
       await server.listen();
+      if (config.metricsPort !== undefined) {
+        server.metricsEndpoint = await serveMetrics(config.host, config.metricsPort, () => server.prometheus(), () => !server.stopping);
+      }
     } catch (e) {
       keyspace.stop();
       if (server.ownsEngine) await engine.close();
@@ -107,6 +123,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
     const addr = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
     const conn = new Connection(id, addr, this, { protoMaxBulkLen: this.config.protoMaxBulkLen });
     conn.server = this;
+    conn.reply.onError = (msg) => this.metrics.recordError(msg);
     if (this.conns.size >= this.config.maxclients || this.stopping) {
       this.stats.rejectedConnections++;
       this.backend.write(id, [Buffer.from("-ERR max number of clients reached\r\n")]);
@@ -255,23 +272,95 @@ export class TskvServer implements ServerContext, ConnectionHost {
     const r = conn.reply;
     const found = this.commands.resolve(args);
     if ("error" in found) {
+      if (found.rejected) this.metrics.stats(found.rejected.name).rejected++;
       r.error(found.error);
       return;
     }
     const spec = found.spec;
     conn.lastCommand = spec.name;
     if (!conn.client.authenticated && !spec.flags.includes("no_auth")) {
+      this.metrics.stats(spec.name).rejected++;
       r.error("NOAUTH Authentication required.");
       return;
     }
+    const errorsBefore = r.errorCount;
+    const started = performance.now();
+    let result: void | Promise<void> = undefined;
     try {
-      const result = spec.handler(conn as CommandContext, args);
-      if (result && typeof (result as Promise<void>).then === "function") {
-        return (result as Promise<void>).catch((e: unknown) => this.replyError(conn, spec.name, e));
-      }
+      result = spec.handler(conn as CommandContext, args);
     } catch (e) {
       this.replyError(conn, spec.name, e);
     }
+    if (result && typeof (result as Promise<void>).then === "function") {
+      const kept = args.map((a) => Buffer.from(a)); // the read buffer will be reused before this settles
+      return (result as Promise<void>)
+        .catch((e: unknown) => this.replyError(conn, spec.name, e))
+        .finally(() => this.recordCall(conn, spec.name, kept, started, r.errorCount > errorsBefore));
+    }
+    this.recordCall(conn, spec.name, args, started, r.errorCount > errorsBefore);
+  }
+
+  private recordCall(conn: Connection, name: string, args: Buffer[], started: number, failed: boolean): void {
+    const ms = performance.now() - started;
+    this.metrics.stats(name).record(ms * 1e6, failed);
+    if (this.slowlog.slowerThan >= 0 && ms * 1000 >= this.slowlog.slowerThan) {
+      this.slowlog.maybeRecord(ms * 1000, Date.now() - ms, args, conn.client.addr, conn.client.name);
+    }
+  }
+
+  // ---- observability -----------------------------------------------------------------------------------------
+
+  private registerObservability(): void {
+    const m = this.metrics;
+    registerInfoSection(this, "commandstats", () =>
+      [...m.commands.values()]
+        .filter((s) => s.calls > 0 || s.rejected > 0)
+        .map((s) => [
+          `cmdstat_${s.name}`,
+          `calls=${s.calls},usec=${Math.round(s.usec)},usec_per_call=${(s.calls ? s.usec / s.calls : 0).toFixed(2)},rejected_calls=${s.rejected},failed_calls=${s.failed}`,
+        ]),
+      false,
+    );
+    registerInfoSection(this, "errorstats", () => [...m.errors].map(([prefix, n]) => [`errorstat_${prefix}`, `count=${n}`]));
+    registerInfoSection(this, "latencystats", () =>
+      [...m.commands.values()].filter((s) => s.calls > 0).map((s) => [`latency_percentiles_usec_${s.name}`, percentilesLine(s)]),
+      false,
+    );
+    this.extensions.set("resetstat", () => m.reset());
+  }
+
+  /** The /metrics body: server, WAL and keyspace figures plus the per-command families. */
+  prometheus(): string {
+    const st = this.stats;
+    const c = (name: string, help: string, value: number): Sample => ({ name, help, type: "counter", value });
+    const g = (name: string, help: string, value: number): Sample => ({ name, help, type: "gauge", value });
+    const samples: Sample[] = [
+      g("tskv_connections_open", "Client connections open now.", this.conns.size),
+      c("tskv_connections_total", "Client connections accepted.", st.totalConnections),
+      c("tskv_connections_rejected_total", "Connections refused at maxclients.", st.rejectedConnections),
+      c("tskv_net_rx_bytes_total", "Bytes read from clients.", st.netInputBytes),
+      c("tskv_net_tx_bytes_total", "Bytes handed to the kernel for clients.", st.netOutputBytes),
+      c("tskv_backpressure_events_total", "Times reading from a client paused because its output passed the soft limit.", st.outputPauses),
+      c("tskv_clients_dropped_total", "Clients disconnected for passing the output hard limit or the query buffer limit.", st.clientsDropped),
+      c("tskv_commands_processed_total", "Commands received, including rejected ones.", st.totalCommands),
+      g("tskv_uptime_seconds", "Seconds since the server started.", (Date.now() - this.startedAt) / 1000),
+    ];
+    const counters = (this.engine as { counters?: Record<string, number> }).counters;
+    if (counters) {
+      samples.push(
+        c("tskv_wal_appends_total", "Write batches appended to the WAL.", counters.walAppends ?? 0),
+        c("tskv_wal_bytes_total", "Bytes appended to the WAL.", counters.walBytes ?? 0),
+        c("tskv_wal_group_commits_total", "WAL writes (one per loop turn with writes).", counters.groupCommits ?? 0),
+        c("tskv_wal_fsyncs_total", "fdatasync calls on the WAL.", counters.walSyncs ?? 0),
+        c("tskv_wal_fsync_seconds_total", "Time spent in WAL fdatasync.", (counters.walSyncMicros ?? 0) / 1e6),
+        c("tskv_wal_failed_writes_total", "WAL writes that failed and were truncated back.", counters.failedWrites ?? 0),
+      );
+    }
+    const es = (this.engine as { stats?: () => { memtableBytes: number; entries: number } }).stats?.();
+    if (es) samples.push(g("tskv_memtable_bytes", "Approximate bytes held by the memtable.", es.memtableBytes));
+    const ks = this.extensions.get("keyspace") as Keyspace | undefined;
+    if (ks) samples.push(g("tskv_keys", "Live keys.", ks.dbsize()), g("tskv_keys_with_expiry", "Keys with an expiry.", ks.expiresCount));
+    return renderPrometheus(samples, this.metrics);
   }
 
   private replyError(conn: Connection, command: string, e: unknown): void {
@@ -329,6 +418,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
     }
     await new Promise((r) => setTimeout(r, 10));
     await this.backend.destroy();
+    await this.metricsEndpoint?.close();
     (this.extensions.get("keyspace") as Keyspace | undefined)?.stop();
     if (this.ownsEngine) await this.engine.close();
     this.log.info("tskv stopped");

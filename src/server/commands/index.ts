@@ -1,9 +1,10 @@
 // Every command family, in one list for the command table. Each family owns its file.
 import type { CommandSpec } from "../command";
 import { keyCommands } from "./keys";
+import { metricsCommands } from "./metrics";
 import { serverCommands } from "./server";
 import { stringCommands } from "./strings";
 
 export function allCommands(): CommandSpec[] {
-  return [...serverCommands, ...stringCommands, ...keyCommands];
+  return [...serverCommands, ...stringCommands, ...keyCommands, ...metricsCommands];
 }
