@@ -97,14 +97,7 @@ export class ReplyCounter {
   }
 }
 
-export function encodeCommand(args: Array<string | Buffer>): Buffer {
-  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
-  for (const a of args) {
-    const b = typeof a === "string" ? Buffer.from(a) : a;
-    parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from("\r\n"));
-  }
-  return Buffer.concat(parts);
-}
+export { encodeCommand } from "../../src/protocol/encoder";
 
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });

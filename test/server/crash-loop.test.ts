@@ -42,6 +42,23 @@ async function startServer(dir: string, port: number): Promise<ChildProcess> {
   }
 }
 
+/** Reads back every acknowledged key; returns how many are missing or wrong. */
+async function verify(port: number, acked: Map<string, string>): Promise<number> {
+  const check = new Redis({ port, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  check.on("error", () => undefined);
+  let bad = 0;
+  const keys = [...acked.keys()];
+  for (let i = 0; i < keys.length; i += 500) {
+    const slice = keys.slice(i, i + 500);
+    const values = await check.mget(...slice);
+    slice.forEach((k, j) => {
+      if (values[j] !== acked.get(k)) bad++;
+    });
+  }
+  check.disconnect();
+  return bad;
+}
+
 const maybe = fs.existsSync(SERVER) ? describe : describe.skip;
 if (!fs.existsSync(SERVER)) console.log("crash loop skipped: dist/cli/tskv-server.js missing (npm test builds it first)");
 
@@ -55,18 +72,8 @@ maybe("crash loop under --wal-sync always", () => {
       const child = await startServer(dir, port);
       const exited = new Promise<void>((r) => child.once("exit", () => r()));
       // Check everything acknowledged so far, including MSET batches, before writing more.
-      const check = new Redis({ port, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      check.on("error", () => undefined);
-      const keys = [...acked.keys()];
-      for (let i = 0; i < keys.length; i += 500) {
-        const slice = keys.slice(i, i + 500);
-        const values = await check.mget(...slice);
-        slice.forEach((k, j) => {
-          if (values[j] !== acked.get(k)) lost++;
-        });
-      }
+      lost += await verify(port, acked);
       expect(lost).toBe(0);
-      check.disconnect();
       // Writers: several pipelined clients, each SET and MSET; a write counts once its reply arrived.
       let stop = false;
       const writers = Array.from({ length: 4 }, (_, w) =>
@@ -101,16 +108,7 @@ maybe("crash loop under --wal-sync always", () => {
     // A last restart to verify the final round's writes.
     const port = await freePort();
     const child = await startServer(dir, port);
-    const check = new Redis({ port, maxRetriesPerRequest: 0 });
-    const keys = [...acked.keys()];
-    for (let i = 0; i < keys.length; i += 500) {
-      const slice = keys.slice(i, i + 500);
-      const values = await check.mget(...slice);
-      slice.forEach((k, j) => {
-        if (values[j] !== acked.get(k)) lost++;
-      });
-    }
-    check.disconnect();
+    lost += await verify(port, acked);
     child.kill("SIGKILL");
     expect(acked.size).toBeGreaterThan(ROUNDS * 10);
     expect(lost).toBe(0);

@@ -1,13 +1,7 @@
 // SLOWLOG and LATENCY: the slow log and per-command latency histograms, in Redis 7's reply shapes.
 import type { CommandContext, CommandSpec } from "../command";
 import { CommandError } from "../errors";
-import { command, intArg, lower } from "./util";
-
-function help(ctx: CommandContext, name: string, lines: string[]): void {
-  const all = [`${name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`, ...lines, "HELP", "    Print this help."];
-  ctx.reply.arrayHeader(all.length);
-  for (const l of all) ctx.reply.simple(l);
-}
+import { command, helpReply, intArg, lower } from "./util";
 
 const NOKEY: [number, number, number] = [0, 0, 0];
 
@@ -41,7 +35,7 @@ const slowlogSubs: CommandSpec[] = [
     ctx.reply.simple("OK");
   }),
   command("slowlog|help", 2, ["loading", "stale"], NOKEY, "server", "6.2.0", "Show helpful text about the different subcommands.", (ctx) =>
-    help(ctx, "SLOWLOG", [
+    helpReply(ctx, "SLOWLOG", [
       "GET [<count>]",
       "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
       "    Entries are made of:",
@@ -92,7 +86,7 @@ const latencySubs: CommandSpec[] = [
   command("latency|latest", 2, ["admin", "loading", "stale"], NOKEY, "server", "2.8.13", "Returns the latest latency samples for all events.", (ctx) => ctx.reply.arrayHeader(0)),
   command("latency|reset", -2, ["admin", "loading", "stale"], NOKEY, "server", "2.8.13", "Resets the latency data for one or more events.", (ctx) => ctx.reply.integer(0)),
   command("latency|help", 2, ["loading", "stale"], NOKEY, "server", "2.8.13", "Returns helpful text about the different subcommands.", (ctx) =>
-    help(ctx, "LATENCY", [
+    helpReply(ctx, "LATENCY", [
       "HISTOGRAM [COMMAND ...]",
       "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
       "    If no commands are specified then all histograms are replied.",

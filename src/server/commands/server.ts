@@ -4,6 +4,7 @@ import type { CommandContext, CommandFlag, CommandSpec } from "../command";
 import { CONFIG_PARAMS, globMatch } from "../config";
 import { CommandError } from "../errors";
 import { renderInfo } from "../info";
+import { helpReply } from "./util";
 import { parseInteger } from "../../protocol/decoder";
 
 export const REDIS_COMPAT_VERSION = "7.0.15";
@@ -269,12 +270,6 @@ const clientCommands: CommandSpec[] = [
     ]);
   }),
 ];
-
-function helpReply(ctx: CommandContext, name: string, lines: string[]): void {
-  const all = [`${name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`, ...lines, "HELP", "    Print this help."];
-  ctx.reply.arrayHeader(all.length);
-  for (const l of all) ctx.reply.simple(l);
-}
 
 // ---- CONFIG --------------------------------------------------------------------------------------------------
 

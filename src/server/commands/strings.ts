@@ -142,6 +142,13 @@ const set: CommandSpec["handler"] = (ctx, args) => {
   } else ctx.reply.simple("OK");
 };
 
+/** SETEX / PSETEX key time value. */
+function setWithExpiry(ctx: CommandContext, args: Buffer[], unit: "ex" | "px", name: string): void {
+  const at = expireAt(ctx, unit, args[2], name);
+  store(ctx, args[1], Buffer.from(args[3]), at, keyspace(ctx).lookup(args[1]));
+  ctx.reply.simple("OK");
+}
+
 const W = ["write", "denyoom"] as const;
 
 export const stringCommands: CommandSpec[] = [
@@ -160,16 +167,10 @@ export const stringCommands: CommandSpec[] = [
     store(ctx, args[1], Buffer.from(args[2]), 0, undefined);
     ctx.reply.integer(1);
   }),
-  command("setex", 4, [...W], [1, 1, 1], "string", "2.0.0", "Sets the string value and expiration time of a key.", (ctx, args) => {
-    const at = expireAt(ctx, "ex", args[2], "setex");
-    store(ctx, args[1], Buffer.from(args[3]), at, keyspace(ctx).lookup(args[1]));
-    ctx.reply.simple("OK");
-  }),
-  command("psetex", 4, [...W], [1, 1, 1], "string", "2.6.0", "Sets both string value and expiration time in milliseconds of a key.", (ctx, args) => {
-    const at = expireAt(ctx, "px", args[2], "psetex");
-    store(ctx, args[1], Buffer.from(args[3]), at, keyspace(ctx).lookup(args[1]));
-    ctx.reply.simple("OK");
-  }),
+  command("setex", 4, [...W], [1, 1, 1], "string", "2.0.0", "Sets the string value and expiration time of a key.", (ctx, args) => setWithExpiry(ctx, args, "ex", "setex")),
+  command("psetex", 4, [...W], [1, 1, 1], "string", "2.6.0", "Sets both string value and expiration time in milliseconds of a key.", (ctx, args) =>
+    setWithExpiry(ctx, args, "px", "psetex"),
+  ),
   command("getdel", 2, ["write", "fast"], [1, 1, 1], "string", "6.2.0", "Returns the string value of a key after deleting the key.", (ctx, args) => {
     const cur = getString(ctx, args[1]);
     if (!cur) {

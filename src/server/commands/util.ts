@@ -32,6 +32,13 @@ export function bigIntArg(b: Buffer, error = NOT_INTEGER): bigint {
 
 export const lower = (b: Buffer): string => b.toString("latin1").toLowerCase();
 
+/** The reply of a container's HELP subcommand, in Redis's layout. */
+export function helpReply(ctx: CommandContext, name: string, lines: string[]): void {
+  const all = [`${name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`, ...lines, "HELP", "    Print this help."];
+  ctx.reply.arrayHeader(all.length);
+  for (const l of all) ctx.reply.simple(l);
+}
+
 export function command(
   name: string,
   arity: number,
