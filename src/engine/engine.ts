@@ -40,7 +40,8 @@ export function encodeBatch(firstSeq: number, ops: BatchOp[]): Buffer {
   }
   const b = Buffer.allocUnsafe(size);
   b[0] = PayloadKind.BATCH;
-  b.writeBigUInt64LE(BigInt(firstSeq), 1);
+  b.writeUInt32LE(firstSeq % 0x100000000, 1);
+  b.writeUInt32LE(Math.floor(firstSeq / 0x100000000), 5);
   b.writeUInt32LE(ops.length, 9);
   let pos = 13;
   for (const op of ops) {
@@ -60,7 +61,7 @@ export function encodeBatch(firstSeq: number, ops: BatchOp[]): Buffer {
 /** Decodes a batch payload; undefined when malformed. Keys and values are views of `b`. */
 export function decodeBatch(b: Buffer): { firstSeq: number; ops: BatchOp[] } | undefined {
   if (b.length < 13 || b[0] !== PayloadKind.BATCH) return undefined;
-  const firstSeq = Number(b.readBigUInt64LE(1));
+  const firstSeq = b.readUInt32LE(1) + b.readUInt32LE(5) * 0x100000000;
   const count = b.readUInt32LE(9);
   const ops: BatchOp[] = [];
   let pos = 13;

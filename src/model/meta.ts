@@ -16,7 +16,9 @@ export interface Meta {
 export function encodeMeta(type: TypeTagValue, expireAt: number, payload: Buffer): Buffer {
   const b = Buffer.allocUnsafe(META_HEADER + payload.length);
   b[0] = type;
-  b.writeBigInt64LE(BigInt(expireAt), 1);
+  // i64 LE without a BigInt: expire-at is a non-negative ms time, far below 2^53.
+  b.writeUInt32LE(expireAt % 0x100000000, 1);
+  b.writeInt32LE(Math.floor(expireAt / 0x100000000), 5);
   payload.copy(b, META_HEADER);
   return b;
 }
@@ -25,7 +27,7 @@ export function decodeMeta(v: Buffer): Meta | undefined {
   if (v.length < META_HEADER) return undefined;
   const type = v[0];
   if (type !== TypeTag.STRING && type !== TypeTag.SERIES) return undefined;
-  return { type: type as TypeTagValue, expireAt: Number(v.readBigInt64LE(1)), payload: v.subarray(META_HEADER) };
+  return { type: type as TypeTagValue, expireAt: v.readUInt32LE(1) + v.readInt32LE(5) * 0x100000000, payload: v.subarray(META_HEADER) };
 }
 
 export function typeName(type: TypeTagValue): string {

@@ -16,7 +16,10 @@ function getString(ctx: CommandContext, key: Buffer): { meta: Meta; value: Buffe
   return { meta, value: meta.payload };
 }
 
-/** Writes `value` under `key` with `expireAt`, replacing what was there, and holds the reply for durability. */
+/**
+ * Writes `value` under `key` with `expireAt`, replacing what was there, and holds the reply for durability. `value`
+ * may be a view of the request: the META value it becomes is a copy.
+ */
 function store(ctx: CommandContext, key: Buffer, value: Buffer, expireAt: number, old: Meta | undefined): void {
   const ks = keyspace(ctx);
   const [ops, delta] = ks.writeOps(key, TypeTag.STRING, expireAt, value, old);
@@ -135,7 +138,7 @@ const set: CommandSpec["handler"] = (ctx, args) => {
     return;
   }
   const at = exp.keepTtl && old ? old.expireAt : exp.at;
-  store(ctx, key, Buffer.from(value), at, old);
+  store(ctx, key, value, at, old);
   if (get) {
     if (oldValue) ctx.reply.bulk(oldValue);
     else ctx.reply.nullBulk();
@@ -145,7 +148,7 @@ const set: CommandSpec["handler"] = (ctx, args) => {
 /** SETEX / PSETEX key time value. */
 function setWithExpiry(ctx: CommandContext, args: Buffer[], unit: "ex" | "px", name: string): void {
   const at = expireAt(ctx, unit, args[2], name);
-  store(ctx, args[1], Buffer.from(args[3]), at, keyspace(ctx).lookup(args[1]));
+  store(ctx, args[1], args[3], at, keyspace(ctx).lookup(args[1]));
   ctx.reply.simple("OK");
 }
 
@@ -164,7 +167,7 @@ export const stringCommands: CommandSpec[] = [
       ctx.reply.integer(0);
       return;
     }
-    store(ctx, args[1], Buffer.from(args[2]), 0, undefined);
+    store(ctx, args[1], args[2], 0, undefined);
     ctx.reply.integer(1);
   }),
   command("setex", 4, [...W], [1, 1, 1], "string", "2.0.0", "Sets the string value and expiration time of a key.", (ctx, args) => setWithExpiry(ctx, args, "ex", "setex")),
@@ -323,7 +326,7 @@ function msetAll(ctx: CommandContext, args: Buffer[]): void {
   for (let i = 1; i < args.length; i += 2) {
     const id = args[i].toString("latin1");
     const old = ks.lookup(args[i]);
-    const [o] = ks.writeOps(args[i], TypeTag.STRING, 0, Buffer.from(args[i + 1]), old);
+    const [o] = ks.writeOps(args[i], TypeTag.STRING, 0, args[i + 1], old);
     ops.push(...o);
     if (!seen.get(id) && !counted.has(id)) {
       counted.add(id);
