@@ -4,6 +4,10 @@
 // so a snapshot (a sequence number) sees the newest version at or below it. A delete is a version whose value is
 // null (a tombstone).
 //
+// A key seen for the first time is only indexed at once; it is linked into the ordered list lazily, by the first
+// ordered read after it (seek, reverse step, full walk), so a write-only stretch pays no ordered insert at all and
+// point reads never do. Pending keys are sorted first, so linking them walks the list mostly forward.
+//
 // Keys are compared as latin1 strings (one byte per char, so string order is byte order): V8 compares flat
 // one-byte strings natively, which measured faster than Buffer#compare or a JS byte loop (bench/memtable.ts).
 
@@ -43,6 +47,8 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 export class SkipList {
   private readonly head: MemNode = { key: Buffer.alloc(0), id: "", newest: { seq: 0, value: null, next: null }, next: new Array(MAX_LEVEL).fill(null) };
   private readonly index = new Map<string, MemNode>();
+  /** Keys indexed but not yet linked into the ordered list. */
+  private fresh: MemNode[] = [];
   private level = 1;
   private versions = 0;
   private bytes = 0;
@@ -94,18 +100,30 @@ export class SkipList {
       return;
     }
     this.bytes += key.length;
-    this.findGE(id, true);
-    const lvl = this.randomLevel();
-    if (lvl > this.level) {
-      for (let i = this.level; i < lvl; i++) this.update[i] = this.head;
-      this.level = lvl;
-    }
-    const node: MemNode = { key, id, newest: { seq, value, next: null }, next: new Array(lvl).fill(null) };
-    for (let i = 0; i < lvl; i++) {
-      node.next[i] = this.update[i].next[i];
-      this.update[i].next[i] = node;
-    }
+    const node: MemNode = { key, id, newest: { seq, value, next: null }, next: new Array(this.randomLevel()).fill(null) };
     this.index.set(id, node);
+    this.fresh.push(node);
+  }
+
+  /** Links every pending key into the ordered list. */
+  private settle(): void {
+    if (this.fresh.length === 0) return;
+    const pending = this.fresh;
+    this.fresh = [];
+    pending.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    for (const node of pending) {
+      if (this.index.get(node.id) !== node) continue; // removed before it was linked
+      this.findGE(node.id, true);
+      const lvl = node.next.length;
+      if (lvl > this.level) {
+        for (let i = this.level; i < lvl; i++) this.update[i] = this.head;
+        this.level = lvl;
+      }
+      for (let i = 0; i < lvl; i++) {
+        node.next[i] = this.update[i].next[i];
+        this.update[i].next[i] = node;
+      }
+    }
   }
 
   /** Removes the version (key, seq) if present (used to undo a batch whose WAL write failed). */
@@ -127,6 +145,7 @@ export class SkipList {
   }
 
   private unlink(node: MemNode): void {
+    this.settle();
     this.findGE(node.id, true);
     for (let i = 0; i < node.next.length; i++) {
       if (this.update[i].next[i] === node) this.update[i].next[i] = node.next[i];
@@ -145,6 +164,7 @@ export class SkipList {
 
   /** First node whose key is ≥ `key` (the very first node when key is null). */
   seek(key: Buffer | null): MemNode | null {
+    this.settle();
     if (key === null) return this.head.next[0];
     return this.findGE(key.toString("latin1"), false);
   }
@@ -155,6 +175,7 @@ export class SkipList {
 
   /** The greatest key strictly less than `key` (or the greatest of all when key is null), or undefined. */
   lastKeyBefore(key: Buffer | null): Buffer | undefined {
+    this.settle();
     const id = key === null ? null : key.toString("latin1");
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
@@ -169,6 +190,7 @@ export class SkipList {
 
   /** Every version in internal order: keys ascending, versions newest first. */
   *entries(): IterableIterator<Entry> {
+    this.settle();
     for (let n = this.head.next[0]; n !== null; n = n.next[0]) {
       for (let v: Version | null = n.newest; v !== null; v = v.next) yield { key: n.key, seq: v.seq, value: v.value };
     }
