@@ -5,12 +5,25 @@
 // one fdatasync then covers the whole group, on the libuv threadpool, while the loop goes on reading; whenDurable()
 // resolves when the sync policy is met for a sequence.
 //
-// Read path: the memtable (this version keeps every table in memory; SSTables, flush and compaction come next).
+// When the memtable reaches memtableSize it freezes, a new WAL segment starts, and a background job (a worker
+// thread) writes the frozen memtable as an L0 SSTable; the manifest edit naming the table is made durable before
+// the WAL segments it covers are deleted. Compactions merge tables level by level in the same way.
+//
+// Read path: the memtable, the frozen memtables (newest first), then the tables of the current version: L0 newest
+// first, then one table per deeper level, each behind its Bloom filter.
+import * as fsNode from "node:fs";
 import * as path from "node:path";
+import { Worker } from "node:worker_threads";
 import { corruption, TskvError } from "./errors";
 import { FileSystem, nodeFs } from "./io";
+import { Job, JobResult, runJob, serializeEntries } from "./jobs";
+import { applyEdit, emptyState, FileMeta, ManifestState, ManifestWriter, manifestName, NUM_LEVELS, parseManifestName, readManifest, VersionEdit } from "./manifest";
 import { SkipList, visible } from "./memtable/skiplist";
-import type { BatchOp, EngineApi, EngineLogger, EngineOptions, RangeOptions, Snapshot, WalSync } from "./types";
+import type { TableOptions } from "./sst/builder";
+import { parseTableName, tableName } from "./sst/format";
+import { BlockCache, Table, TableEntry } from "./sst/reader";
+import { keyRange, overlapping, TableHandle, Version } from "./version";
+import type { BatchOp, EngineApi, EngineLogger, EngineCounters, EngineOptions, EngineStats, RangeOptions, Snapshot, WalSync } from "./types";
 import { OpKind, parseSegmentName, PayloadKind, SEGMENT_MAGIC, segmentName, WAL_FORMAT_VERSION } from "./wal/format";
 import { readSegment } from "./wal/reader";
 import { WalSegmentWriter } from "./wal/writer";
@@ -21,6 +34,110 @@ const QUIET: EngineLogger = { info: () => undefined, warn: () => undefined, erro
 export interface OpenOptions extends EngineOptions {
   /** File-I/O seam (fault injection in tests). */
   fs?: FileSystem;
+  /**
+   * Where flushes and compactions run: "worker" (a worker thread; the default when the compiled worker exists and
+   * no fs is injected) or "inline" (on the loop, in small slices; used with an injected fs).
+   */
+  background?: "worker" | "inline";
+}
+
+/** Tuning of the LSM's lower half; defaults follow LevelDB. */
+export interface LsmOptions {
+  /** Target size of a compaction output table (default 2 MiB). */
+  targetFileSize: number;
+  /** Bytes allowed in L1; each deeper level 10× more (default 10 MiB). */
+  levelBase: number;
+  /** L0 tables that trigger a compaction (default 4). */
+  l0Trigger: number;
+  /** L0 tables at which writes stop until compaction catches up (default 12). */
+  l0Stop: number;
+  /** Frozen memtables allowed to wait for flush before writes stop (default 2). */
+  maxFrozen: number;
+  /** Compaction output rate limit in bytes/s (default 64 MiB/s; 0 = unlimited). */
+  compactionRate: number;
+  /** Block cache bytes (default 32 MiB). */
+  blockCache: number;
+  table: TableOptions;
+}
+
+interface Frozen {
+  mem: SkipList;
+  /** First WAL segment holding its writes. */
+  firstSegment: number;
+  lastSeq: number;
+}
+
+/** Runs background jobs on a worker thread (or inline). */
+class Background {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly calls = new Map<number, { resolve: (r: JobResult) => void; reject: (e: Error) => void }>();
+
+  constructor(
+    private readonly mode: "worker" | "inline",
+    private readonly fs: FileSystem,
+  ) {}
+
+  run(job: Job): Promise<JobResult> {
+    if (this.mode === "inline") return runJob(job, this.fs);
+    const w = this.start();
+    const id = this.nextId++;
+    w.ref();
+    return new Promise<JobResult>((resolve, reject) => {
+      this.calls.set(id, { resolve, reject });
+      w.postMessage({ id, job });
+    });
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(workerScript() as string);
+    w.on("message", (m: { id: number; result?: JobResult; error?: { message: string; code?: string; file?: string; offset?: number } }) => {
+      const call = this.calls.get(m.id);
+      if (!call) return;
+      this.calls.delete(m.id);
+      if (this.calls.size === 0) w.unref();
+      if (m.error) {
+        const e = m.error.code?.startsWith("TSKV_")
+          ? new TskvError(m.error.code as "TSKV_ERR_CORRUPTION", m.error.message, m.error.file, m.error.offset)
+          : Object.assign(new Error(m.error.message), { code: m.error.code });
+        call.reject(e);
+      } else {
+        call.resolve(fixResult(m.result as JobResult));
+      }
+    });
+    w.on("error", (e) => {
+      for (const c of this.calls.values()) c.reject(e);
+      this.calls.clear();
+      this.worker = undefined;
+    });
+    w.unref();
+    this.worker = w;
+    return w;
+  }
+
+  async stop(): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    if (w) await w.terminate();
+  }
+}
+
+/** Buffers come back from a worker as plain Uint8Arrays. */
+function fixResult(r: JobResult): JobResult {
+  for (const o of r.outputs) {
+    o.meta.smallest = Buffer.from(o.meta.smallest.buffer, o.meta.smallest.byteOffset, o.meta.smallest.byteLength);
+    o.meta.largest = Buffer.from(o.meta.largest.buffer, o.meta.largest.byteOffset, o.meta.largest.byteLength);
+  }
+  return r;
+}
+
+/** The compiled worker script, or undefined when only sources exist (tests run from src/ without a build). */
+function workerScript(): string | undefined {
+  const here = path.join(__dirname, "worker.js");
+  if (fsNode.existsSync(here)) return here;
+  const built = path.join(__dirname, "..", "..", "dist", "engine", "worker.js");
+  return fsNode.existsSync(built) ? built : undefined;
 }
 
 interface Waiter {
@@ -109,19 +226,64 @@ export class Engine implements EngineApi {
   private readonly snapshots = new Map<Snapshot, number>();
   private closing: Promise<void> | undefined;
 
+  private mem: SkipList;
+  private memFirstSegment: number;
+  private frozen: Frozen[] = [];
+  private current: Version = Version.empty();
+  private readonly handles = new Map<number, TableHandle>();
+  private manifest!: ManifestWriter;
+  private readonly mstate: ManifestState;
+  private readonly cache: BlockCache;
+  private readonly background: Background;
+  private flushing: Promise<void> | undefined;
+  private compacting: Promise<void> | undefined;
+  private manualCompaction = false;
+  private readonly compactPointer: Array<Buffer | undefined> = new Array(NUM_LEVELS).fill(undefined);
+  /** While writes are stopped: replies to writes above this sequence wait (see durableSequence). */
+  private stallBarrier = Infinity;
+  private stallStarted = 0;
+  private backgroundError: Error | undefined;
+
   /** Counters for tests, INFO and metrics. */
-  readonly counters = { walAppends: 0, walBytes: 0, walSyncs: 0, walSyncMicros: 0, groupCommits: 0, failedWrites: 0 };
+  readonly counters: EngineCounters = {
+    walAppends: 0,
+    walBytes: 0,
+    walSyncs: 0,
+    walSyncMicros: 0,
+    groupCommits: 0,
+    failedWrites: 0,
+    flushes: 0,
+    flushBytes: 0,
+    flushMicros: 0,
+    compactions: 0,
+    compactionBytesRead: 0,
+    compactionBytesWritten: 0,
+    compactionMicros: 0,
+    stalls: 0,
+    stallMicros: 0,
+    userBytesWritten: 0,
+  };
 
   private constructor(
     readonly dir: string,
     private readonly fs: FileSystem,
     private readonly walSync: WalSync,
-    private readonly segmentLimit: number,
+    private readonly memtableSize: number,
+    private readonly lsm: LsmOptions,
     private readonly log: EngineLogger,
     private segment: WalSegmentWriter,
     private readonly segments: number[],
-    private readonly mem: SkipList,
-  ) {}
+    mem: SkipList,
+    memFirstSegment: number,
+    mstate: ManifestState,
+    background: "worker" | "inline",
+  ) {
+    this.mem = mem;
+    this.memFirstSegment = memFirstSegment;
+    this.mstate = mstate;
+    this.cache = new BlockCache(lsm.blockCache);
+    this.background = new Background(background, fs);
+  }
 
   // ---- open / recovery ---------------------------------------------------------------------------------------
 
@@ -130,14 +292,26 @@ export class Engine implements EngineApi {
     const log = options.logger ?? QUIET;
     fs.mkdirSync(dir);
     acquireLock(fs, dir);
+    const opened: Table[] = [];
     try {
-      const numbers = fs
-        .readdirSync(dir)
+      const mstate = readManifest(fs, dir) ?? emptyState();
+      const lsm: LsmOptions = {
+        targetFileSize: options.targetFileSize ?? 2 * 1024 * 1024,
+        levelBase: options.levelBase ?? 10 * 1024 * 1024,
+        l0Trigger: options.l0Trigger ?? 4,
+        l0Stop: options.l0Stop ?? 12,
+        maxFrozen: 2,
+        compactionRate: options.compactionRate ?? 64 * 1024 * 1024,
+        blockCache: options.blockCacheSize ?? 32 * 1024 * 1024,
+        table: { blockSize: options.blockSize ?? 4096, bloomBitsPerKey: options.bloomBitsPerKey ?? 10, timeKey: options.timeKey },
+      };
+      const names = fs.readdirSync(dir);
+      const numbers = names
         .map(parseSegmentName)
-        .filter((n): n is number => n !== undefined)
+        .filter((n): n is number => n !== undefined && n >= mstate.logNumber)
         .sort((a, b) => a - b);
       const mem = new SkipList();
-      let lastSeq = 0;
+      let lastSeq = mstate.lastSequence;
       let replayedBytes = 0;
       let replayedBatches = 0;
       for (let i = 0; i < numbers.length; i++) {
@@ -152,7 +326,10 @@ export class Engine implements EngineApi {
         for (const rec of records) {
           const batch = decodeBatch(rec);
           if (!batch) throw corruption(file, 0, "malformed write batch inside a record with a valid checksum");
-          batch.ops.forEach((op, k) => mem.insert(Buffer.from(op.key), batch.firstSeq + k, op.type === "put" ? Buffer.from(op.value) : null));
+          batch.ops.forEach((op, k) => {
+            // Writes already in tables (a crash between manifest edit and segment deletion) are not replayed twice.
+            if (batch.firstSeq + k > mstate.lastSequence) mem.insert(Buffer.from(op.key), batch.firstSeq + k, op.type === "put" ? Buffer.from(op.value) : null);
+          });
           lastSeq = Math.max(lastSeq, batch.firstSeq + batch.ops.length - 1);
           replayedBatches++;
         }
@@ -177,28 +354,106 @@ export class Engine implements EngineApi {
           });
         }
       }
-      const next = numbers.length > 0 ? numbers[numbers.length - 1] + 1 : 1;
+      // Tables of the manifest's version; a missing or damaged one refuses the start with its name.
+      const counters = { bloomProbes: 0, bloomNegatives: 0, blockReads: 0 };
+      const cache = new BlockCache(lsm.blockCache);
+      const levels: TableHandle[][] = mstate.levels.map((lvl) =>
+        lvl.map((meta) => {
+          const file = path.join(dir, tableName(meta.number));
+          if (!fs.existsSync(file)) throw corruption(manifestName(mstate.manifest), 0, `names ${tableName(meta.number)}, which is missing`);
+          const table = Table.open(fs, file, meta.number, cache, counters);
+          opened.push(table);
+          if (table.fileSize !== meta.size) throw corruption(tableName(meta.number), 0, `is ${table.fileSize} bytes; the manifest says ${meta.size}`);
+          return { meta, table, refs: 0, obsolete: false };
+        }),
+      );
+      const lastSegment = numbers.length > 0 ? numbers[numbers.length - 1] : 0;
+      const next = Math.max(lastSegment + 1, mstate.logNumber, 1);
       const segment = WalSegmentWriter.create(fs, dir, next);
-      const engine = new Engine(dir, fs, options.walSync ?? "everysec", options.memtableSize ?? 64 * 1024 * 1024, log, segment, [...numbers, next], mem);
+      const engine = new Engine(
+        dir,
+        fs,
+        options.walSync ?? "everysec",
+        options.memtableSize ?? 64 * 1024 * 1024,
+        lsm,
+        log,
+        segment,
+        [...numbers, next],
+        mem,
+        numbers.length > 0 ? numbers[0] : next,
+        mstate,
+        options.background ?? (options.fs || !workerScript() ? "inline" : "worker"),
+      );
+      (engine as unknown as { cache: BlockCache }).cache = cache;
+      engine.readCounters = counters;
+      engine.current = new Version(levels);
+      for (const lvl of levels) for (const h of lvl) engine.handles.set(h.meta.number, h);
       engine.lastSeq = engine.writtenSeq = engine.durableSeq = lastSeq;
-      if (numbers.length > 0) {
-        log.info("WAL recovered", { segments: numbers.length, bytes: replayedBytes, batches: replayedBatches, lastSequence: lastSeq });
+      // A fresh manifest holding the whole state, installed by durable rename; then the old files go.
+      const manifestNumber = mstate.nextFile++;
+      engine.manifest = ManifestWriter.create(fs, dir, manifestNumber, mstate);
+      mstate.manifest = manifestNumber;
+      engine.removeObsoleteFiles(names);
+      if (numbers.length > 0 || engine.current.tableCount > 0) {
+        log.info("recovered", {
+          segments: numbers.length,
+          bytes: replayedBytes,
+          batches: replayedBatches,
+          lastSequence: lastSeq,
+          tables: engine.current.tableCount,
+          manifest: manifestName(manifestNumber),
+        });
       }
       if (engine.walSync === "everysec") {
         engine.everysecTimer = setInterval(() => engine.backgroundSync(), 1000);
         engine.everysecTimer.unref();
       }
+      if (mem.approximateBytes >= engine.memtableSize) engine.freeze();
+      engine.maybeCompact();
       return engine;
     } catch (e) {
+      for (const t of opened) t.close();
       releaseLock(fs, dir);
       throw e;
     }
   }
 
+  private readCounters = { bloomProbes: 0, bloomNegatives: 0, blockReads: 0 };
+
+  /** Deletes files no version needs: old manifests, unreferenced tables, WAL segments below the log number. */
+  private removeObsoleteFiles(names: string[]): void {
+    for (const name of names) {
+      const t = parseTableName(name);
+      const m = parseManifestName(name);
+      const w = parseSegmentName(name);
+      const stale =
+        (t !== undefined && !this.handles.has(t)) ||
+        (m !== undefined && m !== this.manifest.number) ||
+        (w !== undefined && w < this.mstate.logNumber) ||
+        name === "CURRENT.tmp";
+      if (!stale) continue;
+      try {
+        this.fs.unlinkSync(path.join(this.dir, name));
+        this.log.info("removed obsolete file", { file: name });
+      } catch {
+        // gone already
+      }
+    }
+  }
+
   // ---- writes ------------------------------------------------------------------------------------------------
 
+  /**
+   * The highest sequence whose writes may be acknowledged. While writes are stopped (flushes or L0 compaction
+   * behind), writes made after the stall began are held back here, so their replies wait and pipelining clients
+   * are paced; the memtable stays bounded (see apply).
+   */
   get durableSequence(): bigint {
-    return BigInt(this.durableSeq);
+    return BigInt(this.ackSeq());
+  }
+
+  private ackSeq(): number {
+    return this.durableSeq < this.stallBarrier ? this.durableSeq : this.stallBarrier;
   }
 
   get lastSequence(): bigint {
@@ -209,6 +464,9 @@ export class Engine implements EngineApi {
     if (this.state === "closed") throw new TskvError("TSKV_ERR_CLOSED", "engine is closed");
     if (this.state === "failed") throw this.failure as TskvError;
     if (ops.length === 0) return BigInt(this.lastSeq);
+    if (this.stallBarrier !== Infinity && this.mem.approximateBytes >= this.memtableSize * 2) {
+      throw new TskvError("TSKV_ERR_STALL", "write stall: flushes and compactions are behind and the memtable is at its hard limit; retry shortly");
+    }
     const first = this.lastSeq + 1;
     const payload = encodeBatch(first, ops);
     if (this.state === "nospace") {
@@ -241,6 +499,7 @@ export class Engine implements EngineApi {
     for (let k = 0; k < ops.length; k++) {
       const op = ops[k];
       this.mem.insert(op.key, first + k, op.type === "put" ? op.value : null);
+      this.counters.userBytesWritten += op.key.length + (op.type === "put" ? op.value.length : 0);
     }
     this.lastSeq = first + ops.length - 1;
   }
@@ -299,25 +558,33 @@ export class Engine implements EngineApi {
       this.durableSeq = this.writtenSeq;
       this.resolveWaiters();
     }
-    if (this.segment.size >= this.segmentLimit) this.rotate();
+    if (this.mem.approximateBytes >= this.memtableSize) this.freeze();
   }
 
-  /** Starts a new WAL segment; the old one is synced and closed first. */
-  private rotate(): void {
-    if (this.syncing) return; // rotate after the running sync, so it never targets a closed fd
+  /**
+   * Freezes the memtable: the WAL moves to a new segment (the old one synced and closed), the full memtable joins
+   * the frozen list and a flush is scheduled. Called only when every write in the memtable is in the WAL.
+   */
+  private freeze(): void {
+    if (this.syncing || this.pending.length > 0 || this.state !== "open") return; // retried after the running sync
+    if (this.mem.size === 0) return;
     try {
       this.segment.syncNow();
       this.segment.close();
       const next = this.segments[this.segments.length - 1] + 1;
       this.segment = WalSegmentWriter.create(this.fs, this.dir, next);
       this.segments.push(next);
-      if (this.walSync === "always") {
-        this.durableSeq = this.writtenSeq;
-        this.resolveWaiters();
-      }
+      this.durableSeq = this.writtenSeq;
+      this.resolveWaiters();
+      this.frozen.push({ mem: this.mem, firstSegment: this.memFirstSegment, lastSeq: this.writtenSeq });
+      this.mem = new SkipList();
+      this.memFirstSegment = next;
     } catch (e) {
       this.fail(e);
+      return;
     }
+    this.updateStall();
+    this.scheduleFlush();
   }
 
   private requestSync(): void {
@@ -339,7 +606,7 @@ export class Engine implements EngineApi {
           this.syncAgain = false;
           if (this.writtenSeq > this.durableSeq) this.requestSync();
         }
-        if (this.segment.size >= this.segmentLimit) this.rotate();
+        if (!this.syncing && this.mem.approximateBytes >= this.memtableSize) this.freeze();
       },
       (e: unknown) => {
         this.syncing = false;
@@ -356,6 +623,7 @@ export class Engine implements EngineApi {
       () => {
         this.counters.walSyncs++;
         this.syncing = false;
+        if (this.mem.approximateBytes >= this.memtableSize) this.freeze();
       },
       (e: unknown) => {
         this.syncing = false;
@@ -375,7 +643,7 @@ export class Engine implements EngineApi {
 
   whenDurable(seq: bigint): Promise<void> {
     const s = Number(seq);
-    if (s <= this.durableSeq) return Promise.resolve();
+    if (s <= this.ackSeq()) return Promise.resolve();
     if (this.state === "failed") return Promise.reject(this.failure);
     if (this.state === "closed") return Promise.reject(new TskvError("TSKV_ERR_CLOSED", "engine is closed"));
     return new Promise((resolve, reject) => this.waiters.push({ seq: s, resolve, reject }));
@@ -383,9 +651,10 @@ export class Engine implements EngineApi {
 
   private resolveWaiters(): void {
     if (this.waiters.length === 0) return;
+    const ack = this.ackSeq();
     const keep: Waiter[] = [];
     for (const w of this.waiters) {
-      if (w.seq <= this.durableSeq) w.resolve();
+      if (w.seq <= ack) w.resolve();
       else keep.push(w);
     }
     this.waiters = keep;
@@ -398,6 +667,27 @@ export class Engine implements EngineApi {
       else keep.push(w);
     }
     this.waiters = keep;
+  }
+
+  /** Stops acknowledging new writes while flushes or L0 compaction are too far behind; resumes when they catch up. */
+  private updateStall(): void {
+    const behind = this.frozen.length > this.lsm.maxFrozen || this.current.levels[0].length >= this.lsm.l0Stop;
+    if (behind && this.stallBarrier === Infinity) {
+      this.stallBarrier = this.lastSeq;
+      this.stallStarted = performance.now();
+      this.counters.stalls++;
+      this.log.warn("write stall: flushes or compactions are behind", { frozen: this.frozen.length, l0: this.current.levels[0].length });
+    } else if (!behind && this.stallBarrier !== Infinity) {
+      this.stallBarrier = Infinity;
+      this.counters.stallMicros += (performance.now() - this.stallStarted) * 1000;
+      this.log.info("write stall over");
+      this.resolveWaiters();
+    }
+  }
+
+  /** True while writes are stopped (INFO, TSKV.STATS). */
+  get stalled(): boolean {
+    return this.stallBarrier !== Infinity;
   }
 
   put(key: Buffer, value: Buffer): Promise<void> {
@@ -416,6 +706,271 @@ export class Engine implements EngineApi {
     }
   }
 
+  // ---- flush and compaction ----------------------------------------------------------------------------------
+
+  private scheduleFlush(): void {
+    if (this.flushing || this.frozen.length === 0 || this.state === "closed") return;
+    this.flushing = this.flushOne().then(
+      () => {
+        this.flushing = undefined;
+        this.updateStall();
+        this.scheduleFlush();
+        this.maybeCompact();
+      },
+      (e: unknown) => {
+        this.flushing = undefined;
+        this.backgroundFailed("flush", e);
+      },
+    );
+  }
+
+  private async flushOne(): Promise<void> {
+    const f = this.frozen[0];
+    const number = this.mstate.nextFile++;
+    const chunks: Buffer[] = [];
+    // Serialize in slices so a large memtable never holds the loop for long.
+    const all = f.mem.entries();
+    const slice = function* (): Generator<{ key: Buffer; seq: number; value: Buffer | null }> {
+      for (let i = 0; i < 8192; i++) {
+        const r = all.next();
+        if (r.done) return;
+        yield r.value;
+      }
+    };
+    while (serializeEntries(slice(), chunks) > 0) await new Promise((r) => setImmediate(r));
+    const result = await this.background.run({ kind: "flush", dir: this.dir, number, chunks, table: this.lsm.table });
+    if (this.state === "closed" && !this.closingFlush) return;
+    const meta: FileMeta = { number, level: 0, ...pickMeta(result.outputs[0].meta) };
+    const logNumber = this.frozen.length > 1 ? this.frozen[1].firstSegment : this.memFirstSegment;
+    const edit: VersionEdit = { added: [meta], deleted: [], logNumber, nextFile: this.mstate.nextFile, lastSequence: f.lastSeq };
+    const table = Table.open(this.fs, path.join(this.dir, tableName(number)), number, this.cache, this.readCounters);
+    try {
+      await this.manifest.append(edit);
+    } catch (e) {
+      table.close();
+      throw e;
+    }
+    applyEdit(this.mstate, edit);
+    const handle: TableHandle = { meta, table, refs: 0, obsolete: false };
+    this.handles.set(number, handle);
+    const levels = this.current.levels.map((l) => l.slice());
+    levels[0].push(handle);
+    this.install(new Version(levels));
+    this.frozen.shift();
+    // The manifest now covers everything below logNumber: those WAL segments may go.
+    while (this.segments.length > 0 && this.segments[0] < logNumber) {
+      const n = this.segments.shift() as number;
+      try {
+        this.fs.unlinkSync(path.join(this.dir, segmentName(n)));
+      } catch {
+        // removed at the next open
+      }
+    }
+    this.counters.flushes++;
+    this.counters.flushBytes += meta.size;
+    this.counters.flushMicros += result.micros;
+    this.log.info("flushed memtable", { table: tableName(number), entries: meta.entries, bytes: meta.size, ms: Math.round(result.micros / 1000) });
+  }
+
+  private closingFlush = false;
+
+  private backgroundFailed(what: string, e: unknown): void {
+    if (this.state === "closed") return;
+    this.backgroundError = e as Error;
+    this.log.error(`${what} failed; writes are refused until restart`, { error: (e as Error).message });
+    if (this.state !== "failed") {
+      this.state = "failed";
+      this.failure = new TskvError("TSKV_ERR_READONLY", `${what} failed (${(e as Error).message}); writes are refused until restart`);
+    }
+  }
+
+  /** Makes `v` current; tables no longer listed become obsolete and go once unpinned. */
+  private install(v: Version): void {
+    const old = this.current;
+    this.current = v;
+    this.unpin(old);
+    this.updateStall();
+  }
+
+  private unpin(v: Version): void {
+    if (--v.pins > 0) return;
+    for (const lvl of v.levels) {
+      for (const h of lvl) {
+        if (--h.refs === 0 && h.obsolete) this.dropTable(h);
+      }
+    }
+  }
+
+  private dropTable(h: TableHandle): void {
+    h.table.close();
+    this.handles.delete(h.meta.number);
+    try {
+      this.fs.unlinkSync(path.join(this.dir, tableName(h.meta.number)));
+    } catch {
+      // removed at the next open
+    }
+  }
+
+  private levelLimit(level: number): number {
+    return this.lsm.levelBase * Math.pow(10, level - 1);
+  }
+
+  /** Picks the most urgent compaction (LevelDB's scoring), or undefined when every level is within bounds. */
+  private pickCompaction(): { level: number; inputs: TableHandle[]; next: TableHandle[] } | undefined {
+    const v = this.current;
+    let best = -1;
+    let bestScore = 1;
+    for (let l = 0; l < NUM_LEVELS - 1; l++) {
+      const score = l === 0 ? v.levels[0].length / this.lsm.l0Trigger : v.levelBytes(l) / this.levelLimit(l);
+      if (score >= bestScore) {
+        bestScore = score;
+        best = l;
+      }
+    }
+    if (best < 0) return undefined;
+    let inputs: TableHandle[];
+    if (best === 0) {
+      inputs = v.levels[0].slice();
+    } else {
+      const lvl = v.levels[best];
+      const ptr = this.compactPointer[best];
+      inputs = [lvl.find((t) => !ptr || Buffer.compare(t.meta.largest, ptr) > 0) ?? lvl[0]];
+    }
+    const [lo, hi] = keyRange(inputs);
+    const next = overlapping(v.levels[best + 1], lo, hi);
+    return { level: best, inputs, next };
+  }
+
+  private maybeCompact(): void {
+    if (this.compacting || this.manualCompaction || this.state !== "open") return;
+    const pick = this.pickCompaction();
+    if (!pick) return;
+    this.compacting = this.compact(pick.level, [...pick.inputs, ...pick.next], pick.level + 1, false).then(
+      () => {
+        this.compacting = undefined;
+        this.maybeCompact();
+      },
+      (e: unknown) => {
+        this.compacting = undefined;
+        this.backgroundFailed("compaction", e);
+      },
+    );
+  }
+
+  /** Merges `inputs` into tables at `outLevel`; `full` drops every tombstone nothing older needs. */
+  private async compact(level: number, inputs: TableHandle[], outLevel: number, full: boolean): Promise<void> {
+    const v = this.current;
+    v.pins++;
+    try {
+      const [lo, hi] = keyRange(inputs);
+      const deeper: Array<[Buffer, Buffer]> = [];
+      if (!full) {
+        for (let l = outLevel + 1; l < NUM_LEVELS; l++) for (const t of overlapping(v.levels[l], lo, hi)) deeper.push([t.meta.smallest, t.meta.largest]);
+      }
+      const inBytes = inputs.reduce((s, t) => s + t.meta.size, 0);
+      const reserve = Math.ceil(inBytes / this.lsm.targetFileSize) + 2;
+      const outputs: number[] = [];
+      for (let i = 0; i < reserve; i++) outputs.push(this.mstate.nextFile++);
+      const result = await this.background.run({
+        kind: "compact",
+        dir: this.dir,
+        inputs: inputs.map((t) => t.meta.number),
+        outputs,
+        smallestSnapshot: this.smallestSnapshot(),
+        deeper,
+        targetFileSize: this.lsm.targetFileSize,
+        rateLimit: full ? 0 : this.lsm.compactionRate,
+        table: this.lsm.table,
+      });
+      if (this.state === "closed") return;
+      const added: FileMeta[] = result.outputs.map((o) => ({ number: o.number, level: outLevel, ...pickMeta(o.meta) }));
+      const edit: VersionEdit = {
+        added,
+        deleted: inputs.map((t) => ({ level: t.meta.level, number: t.meta.number })),
+        nextFile: this.mstate.nextFile,
+      };
+      const handles: TableHandle[] = [];
+      try {
+        for (const m of added) handles.push({ meta: m, table: Table.open(this.fs, path.join(this.dir, tableName(m.number)), m.number, this.cache, this.readCounters), refs: 0, obsolete: false });
+        await this.manifest.append(edit);
+      } catch (e) {
+        for (const h of handles) h.table.close();
+        throw e;
+      }
+      applyEdit(this.mstate, edit);
+      const gone = new Set(inputs.map((t) => t.meta.number));
+      const levels = this.current.levels.map((lvl) => lvl.filter((t) => !gone.has(t.meta.number)));
+      for (const h of handles) {
+        this.handles.set(h.meta.number, h);
+        levels[outLevel].push(h);
+      }
+      levels[outLevel].sort((a, b) => Buffer.compare(a.meta.smallest, b.meta.smallest));
+      for (const t of inputs) t.obsolete = true;
+      if (level > 0) this.compactPointer[level] = hi;
+      this.install(new Version(levels));
+      this.counters.compactions++;
+      this.counters.compactionBytesRead += result.bytesRead;
+      this.counters.compactionBytesWritten += result.bytesWritten;
+      this.counters.compactionMicros += result.micros;
+      this.log.info("compacted", {
+        from: `L${level}`,
+        to: `L${outLevel}`,
+        inputs: inputs.length,
+        outputs: added.length,
+        bytesIn: result.bytesRead,
+        bytesOut: result.bytesWritten,
+        entriesDropped: result.entriesIn - result.entriesOut,
+        ms: Math.round(result.micros / 1000),
+      });
+    } finally {
+      this.unpin(v);
+    }
+  }
+
+  private smallestSnapshot(): number {
+    let s = this.lastSeq;
+    for (const seq of this.snapshots.values()) if (seq < s) s = seq;
+    return s;
+  }
+
+  /** Freezes the memtable (if it holds anything) and waits until every frozen memtable is a table. */
+  async flush(): Promise<void> {
+    this.commit();
+    while (this.syncing) await new Promise((r) => setTimeout(r, 1));
+    if (this.state === "failed") throw this.failure;
+    if (this.mem.size > 0) this.freeze();
+    while (this.frozen.length > 0 || this.flushing) {
+      if (this.backgroundError) throw this.backgroundError;
+      if (!this.flushing) this.scheduleFlush();
+      await this.flushing;
+    }
+    if (this.backgroundError) throw this.backgroundError;
+  }
+
+  /** Full compaction: flushes, then merges every table into one sorted run at the deepest used level. */
+  async compactAll(): Promise<void> {
+    await this.flush();
+    this.manualCompaction = true;
+    try {
+      while (this.compacting) await this.compacting;
+      if (this.backgroundError) throw this.backgroundError;
+      const all = this.current.levels.flat();
+      if (all.length === 0) return;
+      let out = 1;
+      for (let l = 1; l < NUM_LEVELS; l++) if (this.current.levels[l].length > 0) out = l;
+      const p = this.compact(-1, all, out, true);
+      this.compacting = p;
+      try {
+        await p;
+      } finally {
+        this.compacting = undefined;
+      }
+    } finally {
+      this.manualCompaction = false;
+    }
+    this.maybeCompact();
+  }
+
   // ---- reads -------------------------------------------------------------------------------------------------
 
   private visibleSeq(snapshot?: Snapshot): number {
@@ -426,8 +981,18 @@ export class Engine implements EngineApi {
   }
 
   get(key: Buffer, snapshot?: Snapshot): Buffer | undefined {
-    const e = this.mem.get(key, this.visibleSeq(snapshot));
-    return e && e.value !== null ? e.value : undefined;
+    const seq = this.visibleSeq(snapshot);
+    const e = this.mem.get(key, seq);
+    if (e) return e.value !== null ? e.value : undefined;
+    for (let i = this.frozen.length - 1; i >= 0; i--) {
+      const f = this.frozen[i].mem.get(key, seq);
+      if (f) return f.value !== null ? f.value : undefined;
+    }
+    for (const h of this.current.candidates(key)) {
+      const t = h.table.get(key, seq);
+      if (t) return t.value !== null ? t.value : undefined;
+    }
+    return undefined;
   }
 
   snapshot(): Snapshot {
@@ -450,43 +1015,60 @@ export class Engine implements EngineApi {
     const upper = range.lte ?? range.lt;
     const aboveLower = (k: Buffer): boolean => !lower || (range.gt ? k.compare(lower) > 0 : k.compare(lower) >= 0);
     const belowUpper = (k: Buffer): boolean => !upper || (range.lt ? k.compare(upper) < 0 : k.compare(upper) <= 0);
-    let n = 0;
-    if (!range.reverse) {
-      for (let node = this.mem.seek(lower ?? null); node !== null; node = this.mem.next(node)) {
-        if (!belowUpper(node.key)) return;
-        if (!aboveLower(node.key)) continue;
-        const v = visible(node, seq);
-        if (v && v.value !== null) {
-          yield [Buffer.from(node.key), Buffer.from(v.value)];
-          if (++n >= limit) return;
+    const reverse = range.reverse === true;
+    const v = this.current;
+    v.pins++;
+    try {
+      const sources: Array<Iterator<TableEntry>> = [];
+      for (const m of [this.mem, ...this.frozen.map((f) => f.mem)]) sources.push(reverse ? memReverse(m, upper ?? null, !!range.lt, seq) : memForward(m, lower ?? null, seq));
+      for (const lvl of v.levels) {
+        for (const h of lvl) {
+          if (lower && Buffer.compare(h.meta.largest, lower) < 0) continue;
+          if (upper && Buffer.compare(h.meta.smallest, upper) > 0) continue;
+          sources.push(reverse ? visibleReverse(h.table.entriesReverse(upper), seq) : visibleForward(h.table.entries(lower), seq));
         }
       }
-      return;
-    }
-    let key: Buffer | undefined;
-    if (upper && !range.lt) {
-      key = this.mem.get(upper, Number.MAX_SAFE_INTEGER) ? upper : this.mem.lastKeyBefore(upper);
-    } else {
-      key = this.mem.lastKeyBefore(upper ?? null);
-    }
-    while (key !== undefined && aboveLower(key)) {
-      const e = this.mem.get(key, seq);
-      if (e && e.value !== null) {
-        yield [Buffer.from(key), Buffer.from(e.value)];
+      let n = 0;
+      for (const e of mergeVisible(sources, reverse)) {
+        if (reverse ? !aboveLower(e.key) : !belowUpper(e.key)) return;
+        if (reverse ? !belowUpper(e.key) : !aboveLower(e.key)) continue;
+        if (e.value === null) continue;
+        yield [Buffer.from(e.key), Buffer.from(e.value)];
         if (++n >= limit) return;
       }
-      key = this.mem.lastKeyBefore(key);
+    } finally {
+      this.unpin(v);
     }
   }
 
-  /** Memtable figures for INFO and TSKV.STATS. */
-  stats(): { entries: number; memtableBytes: number; walSegments: number; lastSequence: number; durableSequence: number } {
+  /** Figures for INFO, TSKV.STATS and metrics. */
+  stats(): EngineStats {
+    const levels = this.current.levels.map((lvl, i) => ({
+      level: i,
+      files: lvl.length,
+      bytes: lvl.reduce((s, t) => s + t.meta.size, 0),
+      entries: lvl.reduce((s, t) => s + t.meta.entries, 0),
+    }));
     return {
       entries: this.mem.size,
       memtableBytes: this.mem.approximateBytes,
+      frozenMemtables: this.frozen.length,
+      frozenBytes: this.frozen.reduce((s, f) => s + f.mem.approximateBytes, 0),
       walSegments: this.segments.length,
       lastSequence: this.lastSeq,
       durableSequence: this.durableSeq,
+      levels,
+      tableBytes: levels.reduce((s, l) => s + l.bytes, 0),
+      tableFiles: levels.reduce((s, l) => s + l.files, 0),
+      stalled: this.stalled,
+      flushing: this.flushing !== undefined,
+      compacting: this.compacting !== undefined,
+      blockCacheBytes: this.cache.size,
+      blockCacheHits: this.cache.hits,
+      blockCacheMisses: this.cache.misses,
+      bloomProbes: this.readCounters.bloomProbes,
+      bloomNegatives: this.readCounters.bloomNegatives,
+      blockReads: this.readCounters.blockReads,
     };
   }
 
@@ -505,15 +1087,99 @@ export class Engine implements EngineApi {
       try {
         this.segment.syncNow();
         this.durableSeq = this.writtenSeq;
+        this.stallBarrier = Infinity;
         this.resolveWaiters();
       } catch (e) {
         this.fail(e);
       }
     }
+    // Let a running flush or compaction finish (its files would otherwise be orphans until the next open).
+    this.closingFlush = true;
+    for (;;) {
+      const running = this.flushing ?? this.compacting;
+      if (!running) break;
+      await running.catch(() => undefined);
+    }
     this.state = "closed";
     this.rejectWaiters(0, Number.MAX_SAFE_INTEGER, new TskvError("TSKV_ERR_CLOSED", "engine closed before the write was durable"));
     this.segment.close();
+    this.manifest.close();
+    await this.background.stop();
+    for (const h of this.handles.values()) h.table.close();
     releaseLock(this.fs, this.dir);
+  }
+}
+
+function pickMeta(m: { size: number; entries: number; smallest: Buffer; largest: Buffer; minSeq: number; maxSeq: number }): Omit<FileMeta, "number" | "level"> {
+  return { size: m.size, entries: m.entries, smallest: m.smallest, largest: m.largest, minSeq: m.minSeq, maxSeq: m.maxSeq };
+}
+
+/** A memtable's newest visible version of each key from `from`, in key order. */
+function* memForward(m: SkipList, from: Buffer | null, seq: number): Generator<TableEntry> {
+  for (let node = m.seek(from); node !== null; node = m.next(node)) {
+    const v = visible(node, seq);
+    if (v) yield { key: node.key, seq: v.seq, value: v.value };
+  }
+}
+
+/** The same, backwards from `upTo` (inclusive unless `exclusive`). */
+function* memReverse(m: SkipList, upTo: Buffer | null, exclusive: boolean, seq: number): Generator<TableEntry> {
+  let key: Buffer | undefined;
+  if (upTo && !exclusive) key = m.get(upTo, Number.MAX_SAFE_INTEGER) ? upTo : m.lastKeyBefore(upTo);
+  else key = m.lastKeyBefore(upTo);
+  while (key !== undefined) {
+    const e = m.get(key, seq);
+    if (e) yield { key: e.key, seq: e.seq, value: e.value };
+    key = m.lastKeyBefore(key);
+  }
+}
+
+/** From table entries in internal order: per key, the newest version with sequence ≤ seq. */
+function* visibleForward(entries: Iterator<TableEntry>, seq: number): Generator<TableEntry> {
+  let last: Buffer | null = null;
+  for (let r = entries.next(); !r.done; r = entries.next()) {
+    const e = r.value;
+    if (last !== null && e.key.equals(last)) continue;
+    if (e.seq > seq) continue;
+    last = e.key;
+    yield e;
+  }
+}
+
+/** From table entries in reverse internal order (a key's versions oldest first): per key, the visible version. */
+function* visibleReverse(entries: Iterator<TableEntry>, seq: number): Generator<TableEntry> {
+  let pending: TableEntry | undefined;
+  for (let r = entries.next(); !r.done; r = entries.next()) {
+    const e = r.value;
+    if (pending && !e.key.equals(pending.key)) {
+      yield pending;
+      pending = undefined;
+    }
+    if (e.seq <= seq) pending = e;
+  }
+  if (pending) yield pending;
+}
+
+/** Merges per-source visible versions: per key (ascending, or descending when reverse), the highest sequence. */
+function* mergeVisible(sources: Array<Iterator<TableEntry>>, reverse: boolean): Generator<TableEntry> {
+  const heads: Array<TableEntry | undefined> = sources.map((s) => {
+    const r = s.next();
+    return r.done ? undefined : r.value;
+  });
+  const dir = reverse ? -1 : 1;
+  for (;;) {
+    let key: Buffer | undefined;
+    for (const h of heads) if (h && (key === undefined || Buffer.compare(h.key, key) * dir < 0)) key = h.key;
+    if (key === undefined) return;
+    let best: TableEntry | undefined;
+    for (let i = 0; i < heads.length; i++) {
+      const h = heads[i];
+      if (!h || !h.key.equals(key)) continue;
+      if (!best || h.seq > best.seq) best = h;
+      const r = sources[i].next();
+      heads[i] = r.done ? undefined : r.value;
+    }
+    yield best as TableEntry;
   }
 }
 

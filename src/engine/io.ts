@@ -6,6 +6,10 @@ export interface FileSystem {
   openSync(path: string, flags: string): number;
   writeSync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number;
   readFileSync(path: string): Buffer;
+  /** Positional read; returns bytes read (0 at end of file). */
+  readSync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number;
+  /** Atomic replace of `to` by `from` (same directory). */
+  renameSync(from: string, to: string): void;
   fdatasync(fd: number): Promise<void>;
   fsyncSync(fd: number): void;
   ftruncateSync(fd: number, len: number): void;
@@ -24,6 +28,8 @@ export const nodeFs: FileSystem = {
   openSync: (p, flags) => fs.openSync(p, flags),
   writeSync: (fd, buf, offset, length, position) => fs.writeSync(fd, buf, offset, length, position),
   readFileSync: (p) => fs.readFileSync(p),
+  readSync: (fd, buf, offset, length, position) => fs.readSync(fd, buf, offset, length, position),
+  renameSync: (from, to) => fs.renameSync(from, to),
   fdatasync: (fd) => new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve()))),
   fsyncSync: (fd) => fs.fsyncSync(fd),
   ftruncateSync: (fd, len) => fs.ftruncateSync(fd, len),

@@ -10,6 +10,22 @@ export interface EngineOptions {
   memtableSize?: number;
   /** Bloom filter bits per key in new SSTables. Default 10. */
   bloomBitsPerKey?: number;
+  /** Target data block size in SSTables (default 4096). */
+  blockSize?: number;
+  /** Target size of compaction output tables (default 2 MiB). */
+  targetFileSize?: number;
+  /** Bytes allowed in L1; each deeper level holds 10× more (default 10 MiB). */
+  levelBase?: number;
+  /** L0 tables that trigger a compaction (default 4). */
+  l0Trigger?: number;
+  /** L0 tables at which writes stop until compaction catches up (default 12). */
+  l0Stop?: number;
+  /** Background compaction output limit in bytes/s (default 64 MiB/s; 0 = unlimited). */
+  compactionRate?: number;
+  /** Bytes of verified SSTable blocks kept in memory (default 32 MiB). */
+  blockCacheSize?: number;
+  /** Keys carrying a time (prefix byte, offset of a big-endian sign-flipped i64): tables record their time range. */
+  timeKey?: { prefix: number; offset: number };
   /** Cut a torn or corrupt WAL and go on where recovery would otherwise refuse to start. Default false. */
   repair?: boolean;
   /** Where diagnostics go (recovery reports, flush summaries). Default: nothing. */
@@ -64,5 +80,57 @@ export interface EngineApi {
   /** Ordered entries in a range; keys and values are owned copies. */
   iterate(range?: RangeOptions): IterableIterator<[Buffer, Buffer]>;
   snapshot(): Snapshot;
+  /** Storage figures: memtables, levels, caches, stalls (INFO storage, TSKV.STATS). */
+  stats(): EngineStats;
+  /** Monotonic counters (metrics). */
+  readonly counters: EngineCounters;
+  /** Writes the memtable out as a table; resolves when it is durable (TSKV.FLUSH). */
+  flush(): Promise<void>;
+  /** Flushes, then compacts every table into one sorted run; resolves when done (TSKV.COMPACT). */
+  compactAll(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Storage figures for INFO, TSKV.STATS and metrics. */
+export interface EngineStats {
+  entries: number;
+  memtableBytes: number;
+  frozenMemtables: number;
+  frozenBytes: number;
+  walSegments: number;
+  lastSequence: number;
+  durableSequence: number;
+  levels: Array<{ level: number; files: number; bytes: number; entries: number }>;
+  tableBytes: number;
+  tableFiles: number;
+  stalled: boolean;
+  flushing: boolean;
+  compacting: boolean;
+  blockCacheBytes: number;
+  blockCacheHits: number;
+  blockCacheMisses: number;
+  bloomProbes: number;
+  bloomNegatives: number;
+  blockReads: number;
+}
+
+
+export interface EngineCounters {
+  walAppends: number;
+  walBytes: number;
+  walSyncs: number;
+  walSyncMicros: number;
+  groupCommits: number;
+  failedWrites: number;
+  flushes: number;
+  flushBytes: number;
+  flushMicros: number;
+  compactions: number;
+  compactionBytesRead: number;
+  compactionBytesWritten: number;
+  compactionMicros: number;
+  stalls: number;
+  stallMicros: number;
+  /** Key and value bytes applied by users (the base of write amplification). */
+  userBytesWritten: number;
 }

@@ -39,3 +39,6 @@ export const META_RANGE = {
   gte: Buffer.from([Prefix.META]),
   lt: Buffer.from([Prefix.META + 1]),
 };
+
+/** Where a chunk key carries its time (chunk start), so SSTables can record their time range. */
+export const SERIES_TIME_KEY = { prefix: Prefix.CHUNK, offset: 9 };

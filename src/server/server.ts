@@ -14,6 +14,8 @@ import type { IoBackend, IoBackendName } from "./io/types";
 import { createLogger, engineLogger, Logger } from "./logger";
 import { registerInfoSection } from "./info";
 import { Keyspace } from "../model/keyspace";
+import { SERIES_TIME_KEY } from "../model/keys";
+import { storageInfo } from "./commands/tskv";
 import { Metrics, percentilesLine } from "../metrics/registry";
 import { SlowLog } from "../metrics/slowlog";
 import { renderPrometheus, Sample } from "../metrics/prometheus";
@@ -83,7 +85,13 @@ export class TskvServer implements ServerContext, ConnectionHost {
     }
     const engine =
       opts.engine ??
-      (await openEngine(config.dir, { walSync: config.walSync, memtableSize: config.memtableSize, repair: config.repair, logger: engineLogger(log) }));
+      (await openEngine(config.dir, {
+        walSync: config.walSync,
+        memtableSize: config.memtableSize,
+        repair: config.repair,
+        logger: engineLogger(log),
+        timeKey: SERIES_TIME_KEY,
+      }));
     const server = new TskvServer(config, engine, log, io, opts.engine === undefined);
     const keyspace = Keyspace.load(engine);
     server.extensions.set("keyspace", keyspace);
@@ -91,6 +99,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
       const keys = keyspace.dbsize();
       return keys > 0 ? [["db0", `keys=${keys},expires=${keyspace.expiresCount},avg_ttl=0`]] : [];
     });
+    registerInfoSection(server, "storage", () => storageInfo(engine));
     server.registerObservability();
     try {
       await server.listen();
@@ -345,19 +354,38 @@ export class TskvServer implements ServerContext, ConnectionHost {
       c("tskv_commands_processed_total", "Commands received, including rejected ones.", st.totalCommands),
       g("tskv_uptime_seconds", "Seconds since the server started.", (Date.now() - this.startedAt) / 1000),
     ];
-    const counters = (this.engine as { counters?: Record<string, number> }).counters;
-    if (counters) {
+    const counters = this.engine.counters;
+    const es = this.engine.stats();
+    samples.push(
+      c("tskv_wal_appends_total", "Write batches appended to the WAL.", counters.walAppends),
+      c("tskv_wal_bytes_total", "Bytes appended to the WAL.", counters.walBytes),
+      c("tskv_wal_group_commits_total", "WAL writes (one per loop turn with writes).", counters.groupCommits),
+      c("tskv_wal_fsyncs_total", "fdatasync calls on the WAL.", counters.walSyncs),
+      c("tskv_wal_fsync_seconds_total", "Time spent in WAL fdatasync.", counters.walSyncMicros / 1e6),
+      c("tskv_wal_failed_writes_total", "WAL writes that failed and were truncated back.", counters.failedWrites),
+      g("tskv_memtable_bytes", "Approximate bytes held by the memtable.", es.memtableBytes),
+      g("tskv_memtables_frozen", "Frozen memtables waiting for flush.", es.frozenMemtables),
+      c("tskv_flushes_total", "Memtables flushed to L0 tables.", counters.flushes),
+      c("tskv_flush_bytes_total", "Bytes of tables written by flushes.", counters.flushBytes),
+      c("tskv_flush_seconds_total", "Time spent writing flushes (in the background worker).", counters.flushMicros / 1e6),
+      c("tskv_compactions_total", "Compactions completed.", counters.compactions),
+      c("tskv_compaction_read_bytes_total", "Bytes of tables read by compactions.", counters.compactionBytesRead),
+      c("tskv_compaction_written_bytes_total", "Bytes of tables written by compactions.", counters.compactionBytesWritten),
+      c("tskv_compaction_seconds_total", "Time spent compacting (in the background worker).", counters.compactionMicros / 1e6),
+      c("tskv_write_stalls_total", "Times writes stopped because flushes or compactions were behind.", counters.stalls),
+      c("tskv_write_stall_seconds_total", "Time writes spent stopped.", counters.stallMicros / 1e6),
+      g("tskv_write_stalled", "1 while writes are stopped.", es.stalled ? 1 : 0),
+      c("tskv_bloom_probes_total", "Bloom filter probes on point reads.", es.bloomProbes),
+      c("tskv_bloom_negatives_total", "Probes that ruled a table out.", es.bloomNegatives),
+      c("tskv_block_reads_total", "SSTable blocks read from files (block cache misses).", es.blockReads),
+      g("tskv_block_cache_bytes", "Bytes in the block cache.", es.blockCacheBytes),
+    );
+    for (const l of es.levels) {
       samples.push(
-        c("tskv_wal_appends_total", "Write batches appended to the WAL.", counters.walAppends ?? 0),
-        c("tskv_wal_bytes_total", "Bytes appended to the WAL.", counters.walBytes ?? 0),
-        c("tskv_wal_group_commits_total", "WAL writes (one per loop turn with writes).", counters.groupCommits ?? 0),
-        c("tskv_wal_fsyncs_total", "fdatasync calls on the WAL.", counters.walSyncs ?? 0),
-        c("tskv_wal_fsync_seconds_total", "Time spent in WAL fdatasync.", (counters.walSyncMicros ?? 0) / 1e6),
-        c("tskv_wal_failed_writes_total", "WAL writes that failed and were truncated back.", counters.failedWrites ?? 0),
+        { name: "tskv_sstable_files", help: "SSTable files per level.", type: "gauge", value: l.files, labels: { level: String(l.level) } } as Sample,
+        { name: "tskv_sstable_bytes", help: "SSTable bytes per level.", type: "gauge", value: l.bytes, labels: { level: String(l.level) } } as Sample,
       );
     }
-    const es = (this.engine as { stats?: () => { memtableBytes: number; entries: number } }).stats?.();
-    if (es) samples.push(g("tskv_memtable_bytes", "Approximate bytes held by the memtable.", es.memtableBytes));
     const ks = this.extensions.get("keyspace") as Keyspace | undefined;
     if (ks) samples.push(g("tskv_keys", "Live keys.", ks.dbsize()), g("tskv_keys_with_expiry", "Keys with an expiry.", ks.expiresCount));
     return renderPrometheus(samples, this.metrics);

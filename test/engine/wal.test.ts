@@ -230,12 +230,16 @@ describe("engine durability and recovery", () => {
     await e.close();
   });
 
-  it("rotates WAL segments past the memtable size and replays them all", async () => {
+  it("moves to a new WAL segment at each memtable freeze and deletes segments once their tables are durable", async () => {
     const dir = tmpDir();
     const e = await open(dir, { memtableSize: 64 * 1024 });
     for (let i = 0; i < 100; i++) await e.put(b(`k${String(i).padStart(3, "0")}`), Buffer.alloc(2000, i));
+    await e.flush();
+    expect(e.counters.flushes).toBeGreaterThan(2);
     await e.close();
-    expect(segmentFiles(dir).length).toBeGreaterThan(2);
+    // Every segment but the live one is covered by a table, so it is gone.
+    expect(segmentFiles(dir).length).toBe(1);
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith(".sst")).length).toBeGreaterThan(0);
     const e2 = await open(dir);
     expect([...e2.iterate()].length).toBe(100);
     expect(e2.get(b("k099"))).toEqual(Buffer.alloc(2000, 99));

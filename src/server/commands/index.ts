@@ -4,7 +4,8 @@ import { keyCommands } from "./keys";
 import { metricsCommands } from "./metrics";
 import { serverCommands } from "./server";
 import { stringCommands } from "./strings";
+import { tskvCommands } from "./tskv";
 
 export function allCommands(): CommandSpec[] {
-  return [...serverCommands, ...stringCommands, ...keyCommands, ...metricsCommands];
+  return [...serverCommands, ...stringCommands, ...keyCommands, ...metricsCommands, ...tskvCommands];
 }

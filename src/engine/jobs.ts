@@ -1,0 +1,298 @@
+// Background jobs: flushing a frozen memtable into an L0 table, and compacting tables into the next level. The same
+// code runs in the worker thread (src/engine/worker.ts) or, for tests with an injected file system, inline on the
+// loop; either way it yields regularly and never holds the loop for long.
+import * as path from "node:path";
+import type { FileSystem } from "./io";
+import { TableBuilder, TableMeta, TableOptions } from "./sst/builder";
+import { tableName } from "./sst/format";
+import { BlockCache, Table, TableEntry } from "./sst/reader";
+
+/** Memtable entries serialized for a flush: per entry keyLen u32 | seq lo u32 | seq hi u32 | tag u32 | key | value. */
+export function serializeEntries(entries: Iterable<{ key: Buffer; seq: number; value: Buffer | null }>, out: Buffer[], limitBytes = 1 << 20): number {
+  let parts: Buffer[] = [];
+  let size = 0;
+  let count = 0;
+  const flush = (): void => {
+    if (parts.length === 0) return;
+    out.push(Buffer.concat(parts, size));
+    parts = [];
+    size = 0;
+  };
+  for (const e of entries) {
+    const h = Buffer.allocUnsafe(16);
+    h.writeUInt32LE(e.key.length, 0);
+    h.writeUInt32LE(e.seq % 0x100000000, 4);
+    h.writeUInt32LE(Math.floor(e.seq / 0x100000000), 8);
+    h.writeUInt32LE(e.value === null ? 0 : e.value.length + 1, 12);
+    parts.push(h, e.key);
+    size += 16 + e.key.length;
+    if (e.value !== null) {
+      parts.push(e.value);
+      size += e.value.length;
+    }
+    count++;
+    if (size >= limitBytes) flush();
+  }
+  flush();
+  return count;
+}
+
+export function* deserializeEntries(chunks: Uint8Array[]): Generator<TableEntry> {
+  for (const c of chunks) {
+    const b = Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+    let pos = 0;
+    while (pos < b.length) {
+      const kl = b.readUInt32LE(pos);
+      const seq = b.readUInt32LE(pos + 4) + b.readUInt32LE(pos + 8) * 0x100000000;
+      const tag = b.readUInt32LE(pos + 12);
+      pos += 16;
+      const key = b.subarray(pos, pos + kl);
+      pos += kl;
+      let value: Buffer | null = null;
+      if (tag > 0) {
+        value = b.subarray(pos, pos + tag - 1);
+        pos += tag - 1;
+      }
+      yield { key, seq, value };
+    }
+  }
+}
+
+export interface FlushJob {
+  kind: "flush";
+  dir: string;
+  number: number;
+  chunks: Uint8Array[];
+  table: TableOptions;
+}
+
+export interface CompactJob {
+  kind: "compact";
+  dir: string;
+  inputs: number[];
+  /** File numbers reserved for outputs, used in order. */
+  outputs: number[];
+  /** No version at or below this sequence is needed by any snapshot except the newest of each key. */
+  smallestSnapshot: number;
+  /** Key ranges of tables in levels below the output; a tombstone outside all of them hides nothing. */
+  deeper: Array<[Buffer, Buffer]>;
+  targetFileSize: number;
+  /** Bytes per second of output; 0 = unlimited. */
+  rateLimit: number;
+  table: TableOptions;
+}
+
+export type Job = FlushJob | CompactJob;
+
+export interface JobOutput {
+  number: number;
+  meta: TableMeta;
+}
+
+export interface JobResult {
+  outputs: JobOutput[];
+  bytesRead: number;
+  bytesWritten: number;
+  entriesIn: number;
+  entriesOut: number;
+  micros: number;
+}
+
+const yieldLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Writes a table file through buffered positional writes; fsyncs it before returning its metadata. */
+class TableFile {
+  private fd: number;
+  private pos = 0;
+  private buf = Buffer.allocUnsafe(256 * 1024);
+  private used = 0;
+  readonly builder: TableBuilder;
+  readonly file: string;
+
+  constructor(
+    private readonly fs: FileSystem,
+    dir: string,
+    readonly number: number,
+    options: TableOptions,
+  ) {
+    this.file = path.join(dir, tableName(number));
+    this.fd = fs.openSync(this.file, "w");
+    this.builder = new TableBuilder(options, (b) => this.write(b));
+  }
+
+  private write(b: Buffer): void {
+    if (this.used + b.length > this.buf.length) this.drain();
+    if (b.length > this.buf.length) {
+      this.writeRaw(b);
+      return;
+    }
+    b.copy(this.buf, this.used);
+    this.used += b.length;
+  }
+
+  private drain(): void {
+    if (this.used === 0) return;
+    this.writeRaw(this.buf.subarray(0, this.used));
+    this.used = 0;
+  }
+
+  private writeRaw(b: Buffer): void {
+    let done = 0;
+    while (done < b.length) {
+      const n = this.fs.writeSync(this.fd, b, done, b.length - done, this.pos + done);
+      if (n <= 0) throw Object.assign(new Error(`short write to ${path.basename(this.file)}`), { code: "EIO" });
+      done += n;
+    }
+    this.pos += b.length;
+  }
+
+  finish(): TableMeta {
+    const meta = this.builder.finish();
+    this.drain();
+    this.fs.fsyncSync(this.fd);
+    this.fs.closeSync(this.fd);
+    return meta;
+  }
+
+  abandon(): void {
+    try {
+      this.fs.closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+    try {
+      this.fs.unlinkSync(this.file);
+    } catch {
+      // never created
+    }
+  }
+}
+
+export async function runJob(job: Job, fs: FileSystem): Promise<JobResult> {
+  return job.kind === "flush" ? runFlush(job, fs) : runCompaction(job, fs);
+}
+
+async function runFlush(job: FlushJob, fs: FileSystem): Promise<JobResult> {
+  const started = performance.now();
+  const out = new TableFile(fs, job.dir, job.number, job.table);
+  let n = 0;
+  let bytesRead = 0;
+  try {
+    for (const e of deserializeEntries(job.chunks)) {
+      out.builder.add(e.key, e.seq, e.value);
+      bytesRead += e.key.length + (e.value ? e.value.length : 0);
+      if (++n % 4096 === 0) await yieldLoop();
+    }
+    const meta = out.finish();
+    fs.syncDir(job.dir);
+    return { outputs: [{ number: job.number, meta }], bytesRead, bytesWritten: meta.size, entriesIn: n, entriesOut: n, micros: (performance.now() - started) * 1000 };
+  } catch (e) {
+    out.abandon();
+    throw e;
+  }
+}
+
+/** k-way merge of table iterators in internal order. */
+function* merge(sources: Array<Iterator<TableEntry>>): Generator<TableEntry> {
+  const heads: Array<TableEntry | undefined> = sources.map((s) => {
+    const r = s.next();
+    return r.done ? undefined : r.value;
+  });
+  for (;;) {
+    let best = -1;
+    for (let i = 0; i < heads.length; i++) {
+      const h = heads[i];
+      if (h === undefined) continue;
+      if (best < 0) {
+        best = i;
+        continue;
+      }
+      const b = heads[best] as TableEntry;
+      const c = Buffer.compare(h.key, b.key);
+      if (c < 0 || (c === 0 && h.seq > b.seq)) best = i;
+    }
+    if (best < 0) return;
+    yield heads[best] as TableEntry;
+    const r = sources[best].next();
+    heads[best] = r.done ? undefined : r.value;
+  }
+}
+
+async function runCompaction(job: CompactJob, fs: FileSystem): Promise<JobResult> {
+  const started = performance.now();
+  const cache = new BlockCache(0);
+  const counters = { bloomProbes: 0, bloomNegatives: 0, blockReads: 0 };
+  const tables = job.inputs.map((n) => Table.open(fs, path.join(job.dir, tableName(n)), n, cache, counters));
+  const outputs: JobOutput[] = [];
+  let current: TableFile | undefined;
+  let bytesWritten = 0;
+  let entriesIn = 0;
+  let entriesOut = 0;
+  const nextNumber = (): number => {
+    const n = job.outputs[outputs.length];
+    if (n === undefined) throw new Error("compaction ran out of reserved file numbers");
+    return n;
+  };
+  const finishCurrent = (): void => {
+    if (!current) return;
+    const meta = current.finish();
+    outputs.push({ number: current.number, meta });
+    bytesWritten += meta.size;
+    current = undefined;
+  };
+  const hidden = (key: Buffer): boolean => job.deeper.some(([lo, hi]) => Buffer.compare(key, lo) >= 0 && Buffer.compare(key, hi) <= 0);
+  try {
+    let curKey: Buffer | null = null;
+    let lastSeqForKey = Number.MAX_SAFE_INTEGER;
+    const rateStart = performance.now();
+    for (const e of merge(tables.map((t) => t.entries()))) {
+      entriesIn++;
+      const newKey = curKey === null || !e.key.equals(curKey);
+      if (newKey) {
+        curKey = e.key;
+        lastSeqForKey = Number.MAX_SAFE_INTEGER;
+      }
+      let drop = false;
+      if (lastSeqForKey <= job.smallestSnapshot) {
+        drop = true; // a newer version every reader can see shadows this one
+      } else if (e.value === null && e.seq <= job.smallestSnapshot && !hidden(e.key)) {
+        drop = true; // a tombstone with nothing older below it to hide
+      }
+      lastSeqForKey = e.seq;
+      if (!drop) {
+        // Split outputs only between user keys, so a key's versions stay in one table per level.
+        if (current && newKey && current.builder.estimatedSize >= job.targetFileSize) finishCurrent();
+        if (!current) current = new TableFile(fs, job.dir, nextNumber(), job.table);
+        current.builder.add(e.key, e.seq, e.value);
+        entriesOut++;
+      }
+      if (entriesIn % 4096 === 0) {
+        if (job.rateLimit > 0) {
+          const written = bytesWritten + (current ? current.builder.estimatedSize : 0);
+          const due = (written / job.rateLimit) * 1000 - (performance.now() - rateStart);
+          if (due > 1) await sleep(Math.min(due, 100));
+          else await yieldLoop();
+        } else {
+          await yieldLoop();
+        }
+      }
+    }
+    finishCurrent();
+    if (outputs.length > 0) fs.syncDir(job.dir);
+  } catch (e) {
+    current?.abandon();
+    for (const o of outputs) {
+      try {
+        fs.unlinkSync(path.join(job.dir, tableName(o.number)));
+      } catch {
+        // best effort: unreferenced files are removed at the next open anyway
+      }
+    }
+    throw e;
+  } finally {
+    for (const t of tables) t.close();
+  }
+  const bytesRead = tables.reduce((s, t) => s + t.fileSize, 0);
+  return { outputs, bytesRead, bytesWritten, entriesIn, entriesOut, micros: (performance.now() - started) * 1000 };
+}

@@ -1,0 +1,289 @@
+// Reads an SSTable: footer, index, filter and properties at open; data blocks on demand through a shared block
+// cache, each block's checksum verified when it is read from the file. Any structural fault is a corruption
+// error naming the file and the byte offset.
+import * as path from "node:path";
+import { corruption, TskvError } from "../errors";
+import type { FileSystem } from "../io";
+import { crc32c, unmaskCrc } from "../../util/crc32c";
+import { readVarint } from "../varint";
+import { BlockFormatError, BlockIter, compareInternal } from "./block";
+import { hash32, mayContain } from "./bloom";
+import { BLOCK_TRAILER, BlockHandle, COMPRESSION_NONE, decodeFooter, FOOTER_SIZE } from "./format";
+
+/** A byte-budgeted LRU of verified block contents, shared by every table of an engine. */
+export class BlockCache {
+  private readonly map = new Map<string, Buffer>();
+  private bytes = 0;
+  hits = 0;
+  misses = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  get(id: string): Buffer | undefined {
+    const b = this.map.get(id);
+    if (b !== undefined) {
+      this.map.delete(id);
+      this.map.set(id, b);
+      this.hits++;
+    } else {
+      this.misses++;
+    }
+    return b;
+  }
+
+  set(id: string, b: Buffer): void {
+    if (this.capacity <= 0 || b.length > this.capacity / 4) return;
+    this.map.set(id, b);
+    this.bytes += b.length;
+    while (this.bytes > this.capacity) {
+      const [k, v] = this.map.entries().next().value as [string, Buffer];
+      this.map.delete(k);
+      this.bytes -= v.length;
+    }
+  }
+
+  /** Drops every block of one table (when its file goes). */
+  evictTable(prefix: string): void {
+    for (const [k, v] of this.map) {
+      if (k.startsWith(prefix)) {
+        this.map.delete(k);
+        this.bytes -= v.length;
+      }
+    }
+  }
+
+  get size(): number {
+    return this.bytes;
+  }
+}
+
+export interface TableEntry {
+  key: Buffer;
+  seq: number;
+  value: Buffer | null;
+}
+
+/** Counters the engine reports (bloom probes, negatives, block reads). */
+export interface ReadCounters {
+  bloomProbes: number;
+  bloomNegatives: number;
+  blockReads: number;
+}
+
+export class Table {
+  private readonly indexBlock: Buffer;
+  private readonly filter: Buffer;
+  readonly properties: Map<string, Buffer>;
+  private readonly cacheId: string;
+  private closed = false;
+
+  private constructor(
+    private readonly fs: FileSystem,
+    readonly file: string,
+    readonly number: number,
+    private readonly fd: number,
+    readonly fileSize: number,
+    private readonly cache: BlockCache,
+    private readonly counters: ReadCounters,
+    footer: { index: BlockHandle; filter: BlockHandle; props: BlockHandle },
+  ) {
+    this.cacheId = `${number}/`;
+    this.indexBlock = this.readBlock(footer.index, false);
+    this.filter = this.readBlock(footer.filter, false);
+    const props = this.readBlock(footer.props, false);
+    this.properties = new Map();
+    try {
+      const it = new BlockIter(props);
+      for (it.first(); it.valid; it.next()) this.properties.set(it.key.toString("latin1"), Buffer.from(it.value ?? Buffer.alloc(0)));
+      new BlockIter(this.indexBlock);
+    } catch (e) {
+      throw this.blockError(e, footer.props.offset);
+    }
+  }
+
+  static open(fs: FileSystem, file: string, number: number, cache: BlockCache, counters: ReadCounters): Table {
+    const fd = fs.openSync(file, "r");
+    try {
+      const size = fs.fstatSize(fd);
+      const fb = Buffer.alloc(Math.min(FOOTER_SIZE, size));
+      readFully(fs, fd, fb, Math.max(0, size - FOOTER_SIZE), file);
+      const footer = decodeFooter(fb, path.basename(file), size);
+      return new Table(fs, file, number, fd, size, cache, counters, footer);
+    } catch (e) {
+      fs.closeSync(fd);
+      throw e;
+    }
+  }
+
+  private get name(): string {
+    return path.basename(this.file);
+  }
+
+  private blockError(e: unknown, base: number): Error {
+    if (e instanceof BlockFormatError) return corruption(this.name, base + e.at, e.message);
+    return e as Error;
+  }
+
+  /** Reads and verifies a block's contents (cached when `cache`). */
+  private readBlock(h: BlockHandle, cache = true): Buffer {
+    if (this.closed) throw new TskvError("TSKV_ERR_CLOSED", `${this.name} is closed`);
+    const id = this.cacheId + h.offset;
+    if (cache) {
+      const hit = this.cache.get(id);
+      if (hit) return hit;
+    }
+    if (h.offset + h.size + BLOCK_TRAILER > this.fileSize - FOOTER_SIZE) {
+      throw corruption(this.name, h.offset, `block of ${h.size} bytes runs past the data`);
+    }
+    const buf = Buffer.allocUnsafe(h.size + BLOCK_TRAILER);
+    readFully(this.fs, this.fd, buf, h.offset, this.name);
+    this.counters.blockReads++;
+    const stored = unmaskCrc(buf.readUInt32LE(h.size + 1));
+    if (crc32c(buf.subarray(h.size, h.size + 1), crc32c(buf.subarray(0, h.size))) !== stored) {
+      throw corruption(this.name, h.offset, "block checksum mismatch");
+    }
+    if (buf[h.size] !== COMPRESSION_NONE) throw corruption(this.name, h.offset + h.size, `unknown compression ${buf[h.size]}`);
+    const contents = buf.subarray(0, h.size);
+    if (cache) this.cache.set(id, contents);
+    return contents;
+  }
+
+  private handleOf(iter: BlockIter): BlockHandle {
+    const v = iter.value;
+    const a = v && readVarint(v, 0, v.length);
+    const b = a && v && readVarint(v, a[1], v.length);
+    if (!a || !b) throw corruption(this.name, iter.pos, "bad block handle in the index");
+    return { offset: a[0], size: b[0] };
+  }
+
+  /** False when the Bloom filter rules the key out. */
+  mayContain(key: Buffer): boolean {
+    this.counters.bloomProbes++;
+    if (mayContain(this.filter, hash32(key))) return true;
+    this.counters.bloomNegatives++;
+    return false;
+  }
+
+  /** The newest entry for `key` with sequence ≤ maxSeq in this table (value null = tombstone), or undefined. */
+  get(key: Buffer, maxSeq: number): TableEntry | undefined {
+    if (!this.mayContain(key)) return undefined;
+    try {
+      const index = new BlockIter(this.indexBlock).seek(key, maxSeq);
+      while (index.valid) {
+        const hb = this.handleOf(index);
+        const block = new BlockIter(this.readBlock(hb));
+        let it: BlockIter;
+        try {
+          it = block.seek(key, maxSeq);
+        } catch (e) {
+          throw this.blockError(e, hb.offset);
+        }
+        if (it.valid) {
+          return it.key.equals(key) ? { key, seq: it.seq, value: it.value === null ? null : Buffer.from(it.value) } : undefined;
+        }
+        index.next();
+      }
+      return undefined;
+    } catch (e) {
+      throw this.blockError(e, 0);
+    }
+  }
+
+  /** Every entry from the first ≥ `from` (all when undefined) in internal order. Entries are owned copies. */
+  *entries(from?: Buffer): Generator<TableEntry> {
+    const index = new BlockIter(this.indexBlock);
+    if (from) index.seek(from, Number.MAX_SAFE_INTEGER);
+    else index.first();
+    let first = true;
+    for (; index.valid; index.next()) {
+      const hb = this.handleOf(index);
+      const it = new BlockIter(this.readBlock(hb));
+      try {
+        if (first && from) it.seek(from, Number.MAX_SAFE_INTEGER);
+        else it.first();
+        first = false;
+        for (; it.valid; it.next()) yield { key: Buffer.from(it.key), seq: it.seq, value: it.value === null ? null : Buffer.from(it.value) };
+      } catch (e) {
+        throw this.blockError(e, hb.offset);
+      }
+    }
+  }
+
+  /**
+   * Entries in reverse internal order (key descending; one key's versions oldest first), starting at the last
+   * entry whose key is ≤ `upTo` (all when undefined).
+   */
+  *entriesReverse(upTo?: Buffer): Generator<TableEntry> {
+    const handles: BlockHandle[] = [];
+    const index = new BlockIter(this.indexBlock);
+    for (index.first(); index.valid; index.next()) {
+      const h = this.handleOf(index);
+      handles.push(h);
+      // Blocks after the first whose last key exceeds upTo hold nothing ≤ upTo.
+      if (upTo && Buffer.compare(index.key, upTo) > 0) break;
+    }
+    for (let b = handles.length - 1; b >= 0; b--) {
+      let all: TableEntry[];
+      try {
+        all = new BlockIter(this.readBlock(handles[b])).all();
+      } catch (e) {
+        throw this.blockError(e, handles[b].offset);
+      }
+      for (let i = all.length - 1; i >= 0; i--) {
+        const e = all[i];
+        if (upTo && Buffer.compare(e.key, upTo) > 0) continue;
+        yield { key: e.key, seq: e.seq, value: e.value === null ? null : Buffer.from(e.value) };
+      }
+    }
+  }
+
+  /** Reads and checks every block (tskv-check): checksums, entry structure and internal order. */
+  verify(): { entries: number; blocks: number } {
+    let entries = 0;
+    let blocks = 0;
+    let prevKey: Buffer | null = null;
+    let prevSeq = 0;
+    const index = new BlockIter(this.indexBlock);
+    try {
+      for (index.first(); index.valid; index.next()) {
+        const hb = this.handleOf(index);
+        const data = this.readBlock(hb, false);
+        blocks++;
+        const it = new BlockIter(data);
+        try {
+          for (it.first(); it.valid; it.next()) {
+            if (prevKey && compareInternal(prevKey, prevSeq, it.key, it.seq) >= 0) {
+              throw corruption(this.name, hb.offset + it.pos, "entries out of order");
+            }
+            prevKey = Buffer.from(it.key);
+            prevSeq = it.seq;
+            entries++;
+          }
+        } catch (e) {
+          throw this.blockError(e, hb.offset);
+        }
+      }
+    } catch (e) {
+      throw this.blockError(e, 0);
+    }
+    const expected = Number(this.properties.get("entries")?.toString("latin1"));
+    if (expected !== entries) throw corruption(this.name, 0, `properties say ${expected} entries, blocks hold ${entries}`);
+    return { entries, blocks };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.cache.evictTable(this.cacheId);
+    this.fs.closeSync(this.fd);
+  }
+}
+
+function readFully(fs: FileSystem, fd: number, buf: Buffer, position: number, name: string): void {
+  let done = 0;
+  while (done < buf.length) {
+    const n = fs.readSync(fd, buf, done, buf.length - done, position + done);
+    if (n <= 0) throw corruption(name, position + done, "unexpected end of file");
+    done += n;
+  }
+}
