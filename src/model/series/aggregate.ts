@@ -1,0 +1,631 @@
+// Time-bucket aggregation of one series (TS.RANGE / TS.REVRANGE … AGGREGATION, TS.CREATERULE compaction) and the
+// GROUPBY … REDUCE reducers of TS.MRANGE, with RedisTimeSeries's semantics:
+//
+//   bucket start   = t - ((t - align) mod duration), the modulo taken non-negative, so negative timestamps and
+//                    alignments land in the bucket that contains them;
+//   reported ts    = start, start + floor(duration / 2) (mid) or start + duration (end);
+//   NaN samples    = skipped by every aggregator; a bucket holding only NaN samples counts as empty;
+//   EMPTY          = buckets inside [from, to] with no sample are reported too, but only where a sample exists on
+//                    both sides of the gap (inside the range or the `prev` / `next` point just outside it): no bucket
+//                    is reported before the series' first sample or after its last one. Values: sum and count 0,
+//                    last the value of the last sample before the bucket, twa the mean of the straight line between
+//                    the samples around the gap over the bucket's time frame, every other aggregator NaN;
+//   twa            = area under the piecewise-linear curve through the samples over the bucket's time frame
+//                    [max(start, from), min(start + duration, to)], divided by the covered time. The curve is
+//                    extended to the frame's edges by interpolating with the sample just before / after the bucket
+//                    when there is one; otherwise it starts / stops at the bucket's own first / last sample.
+//
+// Everything here is streaming: O(1) state per series however many points flow through.
+
+export type AggregatorName =
+  | "avg"
+  | "sum"
+  | "min"
+  | "max"
+  | "range"
+  | "count"
+  | "first"
+  | "last"
+  | "std.p"
+  | "std.s"
+  | "var.p"
+  | "var.s"
+  | "twa";
+
+export type BucketTimestamp = "start" | "mid" | "end";
+
+export interface AggregationSpec {
+  type: AggregatorName;
+  /** Bucket length in ms; a positive integer. */
+  bucketDuration: number;
+  /** Reference timestamp: bucket starts are congruent to it modulo bucketDuration (ALIGN, already resolved). */
+  align: number;
+  bucketTimestamp: BucketTimestamp;
+  empty: boolean;
+}
+
+export type Point = [number, number];
+
+const AGGREGATORS: ReadonlySet<string> = new Set<AggregatorName>([
+  "avg",
+  "sum",
+  "min",
+  "max",
+  "range",
+  "count",
+  "first",
+  "last",
+  "std.p",
+  "std.s",
+  "var.p",
+  "var.s",
+  "twa",
+]);
+
+// first, last and twa need an order of samples in time, which the samples of one timestamp across series lack.
+const REDUCERS: ReadonlySet<string> = new Set<AggregatorName>([
+  "avg",
+  "sum",
+  "min",
+  "max",
+  "range",
+  "count",
+  "std.p",
+  "std.s",
+  "var.p",
+  "var.s",
+]);
+
+/** The aggregator named (any letter case), or undefined: the caller answers "ERR TSDB: Unknown aggregation type". */
+export function parseAggregator(name: string): AggregatorName | undefined {
+  const lower = name.toLowerCase();
+  return AGGREGATORS.has(lower) ? (lower as AggregatorName) : undefined;
+}
+
+/** The GROUPBY reducer named (any letter case), or undefined: the caller answers "ERR TSDB: Invalid reducer type". */
+export function parseReducer(name: string): AggregatorName | undefined {
+  const lower = name.toLowerCase();
+  return REDUCERS.has(lower) ? (lower as AggregatorName) : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Accumulators
+
+/**
+ * An online aggregator for one bucket. NaN values are ignored (they count neither in `count` nor in the result).
+ * `result()` of an accumulator that holds no value is the aggregator's empty-bucket value: 0 for sum and count, NaN
+ * otherwise. first / last pick by timestamp, so values may arrive in either time order.
+ */
+export interface Accumulator {
+  add(t: number, v: number): void;
+  result(): number;
+  reset(): void;
+  readonly count: number;
+}
+
+export function accumulator(type: AggregatorName): Accumulator {
+  switch (type) {
+    case "sum":
+      return new SumAccumulator();
+    case "avg":
+      return new AvgAccumulator();
+    case "min":
+      return new MinMaxAccumulator("min");
+    case "max":
+      return new MinMaxAccumulator("max");
+    case "range":
+      return new MinMaxAccumulator("range");
+    case "count":
+      return new CountAccumulator();
+    case "first":
+      return new FirstAccumulator();
+    case "last":
+      return new LastAccumulator();
+    case "std.p":
+    case "std.s":
+    case "var.p":
+    case "var.s":
+      return new SpreadAccumulator(type);
+    case "twa":
+      return new TwaAccumulator();
+  }
+}
+
+class SumAccumulator implements Accumulator {
+  count = 0;
+  private sum = 0;
+  add(_t: number, v: number): void {
+    if (Number.isNaN(v)) return;
+    this.count++;
+    this.sum += v;
+  }
+  result(): number {
+    return this.sum;
+  }
+  reset(): void {
+    this.count = 0;
+    this.sum = 0;
+  }
+}
+
+/** Sums, and switches to a running mean once the sum would overflow (as RedisTimeSeries does). */
+class AvgAccumulator implements Accumulator {
+  count = 0;
+  private value = 0; // the sum, or the mean once `overflow`
+  private overflow = false;
+  add(_t: number, v: number): void {
+    if (Number.isNaN(v)) return;
+    this.count++;
+    const n = this.count;
+    if (!this.overflow && Number.isFinite(v) && !Number.isFinite(this.value + v)) {
+      this.overflow = true;
+      this.value = this.value / n + v / n;
+    } else if (this.overflow) {
+      this.value = this.value * ((n - 1) / n) + v / n;
+    } else {
+      this.value += v;
+    }
+  }
+  result(): number {
+    if (this.count === 0) return NaN;
+    return this.overflow ? this.value : this.value / this.count;
+  }
+  reset(): void {
+    this.count = 0;
+    this.value = 0;
+    this.overflow = false;
+  }
+}
+
+class MinMaxAccumulator implements Accumulator {
+  count = 0;
+  private min = Infinity;
+  private max = -Infinity;
+  constructor(private readonly kind: "min" | "max" | "range") {}
+  add(_t: number, v: number): void {
+    if (Number.isNaN(v)) return;
+    this.count++;
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+  }
+  result(): number {
+    if (this.count === 0) return NaN;
+    return this.kind === "min" ? this.min : this.kind === "max" ? this.max : this.max - this.min;
+  }
+  reset(): void {
+    this.count = 0;
+    this.min = Infinity;
+    this.max = -Infinity;
+  }
+}
+
+class CountAccumulator implements Accumulator {
+  count = 0;
+  add(_t: number, v: number): void {
+    if (!Number.isNaN(v)) this.count++;
+  }
+  result(): number {
+    return this.count;
+  }
+  reset(): void {
+    this.count = 0;
+  }
+}
+
+class FirstAccumulator implements Accumulator {
+  count = 0;
+  private t = 0;
+  private v = NaN;
+  add(t: number, v: number): void {
+    if (Number.isNaN(v)) return;
+    if (this.count === 0 || t < this.t) {
+      this.t = t;
+      this.v = v;
+    }
+    this.count++;
+  }
+  result(): number {
+    return this.v;
+  }
+  reset(): void {
+    this.count = 0;
+    this.v = NaN;
+  }
+}
+
+class LastAccumulator implements Accumulator {
+  count = 0;
+  private t = 0;
+  private v = NaN;
+  add(t: number, v: number): void {
+    if (Number.isNaN(v)) return;
+    if (this.count === 0 || t >= this.t) {
+      this.t = t;
+      this.v = v;
+    }
+    this.count++;
+  }
+  result(): number {
+    return this.v;
+  }
+  reset(): void {
+    this.count = 0;
+    this.v = NaN;
+  }
+}
+
+/** Variance and standard deviation by Welford's online algorithm (no catastrophic cancellation). */
+class SpreadAccumulator implements Accumulator {
+  count = 0;
+  private mean = 0;
+  private m2 = 0; // sum of squared deviations from the running mean
+  constructor(private readonly kind: "std.p" | "std.s" | "var.p" | "var.s") {}
+  add(_t: number, v: number): void {
+    if (Number.isNaN(v)) return;
+    this.count++;
+    const delta = v - this.mean;
+    this.mean += delta / this.count;
+    this.m2 += delta * (v - this.mean);
+  }
+  result(): number {
+    const n = this.count;
+    if (n === 0) return NaN;
+    const sample = this.kind === "std.s" || this.kind === "var.s";
+    // The sample variance of one value is reported as 0, as RedisTimeSeries does.
+    const variance = sample ? (n === 1 ? 0 : this.m2 / (n - 1)) : this.m2 / n;
+    return this.kind.startsWith("std") ? Math.sqrt(variance) : variance;
+  }
+  reset(): void {
+    this.count = 0;
+    this.mean = 0;
+    this.m2 = 0;
+  }
+}
+
+/** The value at time `t` on the straight line through points a and b. */
+function interpolate(at: number, av: number, bt: number, bv: number, t: number): number {
+  return av + ((t - at) * (bv - av)) / (bt - at);
+}
+
+/**
+ * Time-weighted average. Alone (compaction rules) it averages the trapezoids between the bucket's own samples.
+ * aggregate() also gives it the sample on the side it arrives from (`edgeBefore`, added in front of the first
+ * value) and the one on the far side (`resultWithin`), so the curve reaches the bucket's frame edges.
+ */
+class TwaAccumulator implements Accumulator {
+  count = 0;
+  private area = 0;
+  private lastT = 0; // the previously added sample, for the next trapezoid
+  private lastV = 0;
+  private oldestT = 0;
+  private oldestV = 0;
+  private newestT = 0;
+  private newestV = 0;
+  private edge: Point | undefined; // neighbour on the side values arrive from
+  private edgeT = 0; // frame edge on that side
+  private edgeCovered = false;
+
+  /** Neighbour outside the bucket on the side the values will arrive from, and the frame edge on that side. */
+  edgeBefore(neighbour: Point | undefined, frameEdge: number): void {
+    this.edge = neighbour;
+    this.edgeT = frameEdge;
+  }
+
+  add(t: number, v: number): void {
+    if (Number.isNaN(v)) return;
+    if (this.count === 0) {
+      this.oldestT = this.newestT = t;
+      this.oldestV = this.newestV = v;
+      if (this.edge) {
+        this.area += edgeArea(this.edge, t, v, this.edgeT);
+        this.edgeCovered = true;
+      }
+    } else {
+      this.area += ((this.lastV + v) * Math.abs(t - this.lastT)) / 2;
+      if (t < this.oldestT) {
+        this.oldestT = t;
+        this.oldestV = v;
+      }
+      if (t >= this.newestT) {
+        this.newestT = t;
+        this.newestV = v;
+      }
+    }
+    this.lastT = t;
+    this.lastV = v;
+    this.count++;
+  }
+
+  result(): number {
+    return this.resultWithin(undefined, 0);
+  }
+
+  /** The average, the curve extended to `frameEdge` through `neighbour` on the side opposite `edgeBefore`'s. */
+  resultWithin(neighbour: Point | undefined, frameEdge: number): number {
+    if (this.count === 0) return NaN;
+    let area = this.area;
+    let from = this.oldestT;
+    let to = this.newestT;
+    if (this.edgeCovered && this.edge) {
+      if (this.edge[0] < this.oldestT) from = this.edgeT;
+      else to = this.edgeT;
+    }
+    if (neighbour) {
+      if (neighbour[0] > this.newestT) {
+        area += edgeArea(neighbour, this.newestT, this.newestV, frameEdge);
+        to = frameEdge;
+      } else {
+        area += edgeArea(neighbour, this.oldestT, this.oldestV, frameEdge);
+        from = frameEdge;
+      }
+    }
+    return to === from ? this.newestV : area / Math.abs(to - from);
+  }
+
+  reset(): void {
+    this.count = 0;
+    this.area = 0;
+    this.edge = undefined;
+    this.edgeCovered = false;
+  }
+}
+
+/** Area between the frame edge `edgeT` and the bucket's outermost sample (t, v) under the line to `neighbour`. */
+function edgeArea(neighbour: Point, t: number, v: number, edgeT: number): number {
+  // Interpolate from the older point of the pair, as RedisTimeSeries does, so results agree to the last bit.
+  const atEdge =
+    neighbour[0] < t
+      ? interpolate(neighbour[0], neighbour[1], t, v, edgeT)
+      : interpolate(t, v, neighbour[0], neighbour[1], edgeT);
+  return ((atEdge + v) * Math.abs(t - edgeT)) / 2;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Range aggregation
+
+/** Start of the bucket holding `t`: the largest start <= t congruent to `align` modulo `duration`. */
+export function bucketStart(t: number, duration: number, align: number): number {
+  const r = (t - align) % duration;
+  return t - (r < 0 ? r + duration : r);
+}
+
+/**
+ * Streams aggregated [timestamp, value] buckets over the points of one series inside [from, to], as TS.RANGE (or
+ * TS.REVRANGE when `reverse`) with AGGREGATION answers. `from` / `to` may be ±Infinity for `-` / `+`.
+ *
+ * Points must be in time order: ascending, or — when `reverse` — preferably descending (a reverse scan), which
+ * streams in O(1) memory. Ascending points with `reverse` work too, but then the buckets are held until the end
+ * (O(number of buckets)). `prev` / `next` are the nearest non-NaN points before `from` / after `to`, when the
+ * series has them (after FILTER_BY_TS / FILTER_BY_VALUE, like the points themselves); twa and EMPTY use them.
+ */
+export function* aggregate(
+  points: Iterable<Point>,
+  spec: AggregationSpec,
+  from: number,
+  to: number,
+  reverse: boolean,
+  prev?: Point,
+  next?: Point,
+): Generator<Point> {
+  const d = spec.bucketDuration;
+  if (!(Number.isSafeInteger(d) && d > 0)) throw new RangeError(`bucketDuration must be a positive integer: ${d}`);
+  if (from > to) return;
+  if (!reverse) {
+    yield* forward(points[Symbol.iterator](), spec, from, to, prev, next);
+    return;
+  }
+  // Find the input's order from its first two distinct timestamps.
+  const it = points[Symbol.iterator]();
+  const head: Point[] = [];
+  let ascending: boolean | undefined;
+  while (ascending === undefined) {
+    const r = it.next();
+    if (r.done) break;
+    head.push(r.value);
+    if (head.length > 1 && r.value[0] !== head[0][0]) ascending = r.value[0] > head[0][0];
+  }
+  const all = concat(head, it);
+  if (ascending) {
+    const buckets = Array.from(forward(all, spec, from, to, prev, next));
+    for (let i = buckets.length - 1; i >= 0; i--) yield buckets[i];
+  } else {
+    yield* backward(all, spec, from, to, prev, next);
+  }
+}
+
+function* concat(head: Point[], rest: Iterator<Point>): Generator<Point> {
+  yield* head;
+  for (let r = rest.next(); !r.done; r = rest.next()) yield r.value;
+}
+
+const valid = (p: Point | undefined): Point | undefined => (p && !Number.isNaN(p[1]) ? p : undefined);
+
+/** What forward() and backward() share: the open bucket, finalising it, and filling gaps. */
+class Bucketing {
+  readonly d: number;
+  readonly offset: number; // reported timestamp - bucket start
+  readonly acc: Accumulator;
+  readonly twa: TwaAccumulator | undefined;
+  start: number | undefined; // the open bucket
+
+  constructor(
+    readonly spec: AggregationSpec,
+    readonly from: number,
+    readonly to: number,
+  ) {
+    this.d = spec.bucketDuration;
+    this.offset = spec.bucketTimestamp === "start" ? 0 : spec.bucketTimestamp === "mid" ? Math.floor(this.d / 2) : this.d;
+    this.acc = accumulator(spec.type);
+    this.twa = this.acc instanceof TwaAccumulator ? this.acc : undefined;
+  }
+
+  startOf(t: number): number {
+    return bucketStart(t, this.d, this.spec.align);
+  }
+
+  /** The twa frame of the bucket starting at `s`: the bucket clipped to [from, to]. */
+  frameStart(s: number): number {
+    return Math.max(s, this.from);
+  }
+  frameEnd(s: number): number {
+    return Math.min(s + this.d, this.to);
+  }
+
+  /** The value of a bucket with no (non-NaN) sample between the samples `older` and `newer`. */
+  emptyValue(s: number, older: Point | undefined, newer: Point | undefined): number {
+    switch (this.spec.type) {
+      case "sum":
+      case "count":
+        return 0;
+      case "last":
+        return older ? older[1] : NaN;
+      case "twa": {
+        if (!older || !newer) return NaN;
+        const a = interpolate(older[0], older[1], newer[0], newer[1], this.frameStart(s));
+        const b = interpolate(older[0], older[1], newer[0], newer[1], this.frameEnd(s));
+        return (a + b) / 2;
+      }
+      default:
+        return NaN;
+    }
+  }
+
+  /** Opens the bucket starting at `s`; `behind` is the sample on the side the points arrive from. */
+  open(s: number, behind: Point | undefined, forward: boolean): void {
+    this.start = s;
+    this.twa?.edgeBefore(behind, forward ? this.frameStart(s) : this.frameEnd(s));
+  }
+
+  /** Closes the open bucket; `older` / `newer` are the samples around it. Undefined when nothing is reported. */
+  close(older: Point | undefined, newer: Point | undefined, forward: boolean): Point | undefined {
+    const s = this.start!;
+    let value: number;
+    if (this.acc.count > 0) {
+      value = this.twa
+        ? forward
+          ? this.twa.resultWithin(newer, this.frameEnd(s))
+          : this.twa.resultWithin(older, this.frameStart(s))
+        : this.acc.result();
+    } else if (this.spec.empty) {
+      value = this.emptyValue(s, older, newer); // only NaN samples in it
+    } else {
+      this.acc.reset();
+      return undefined;
+    }
+    this.acc.reset();
+    return [s + this.offset, value];
+  }
+
+  /** Empty buckets from start `first` to start `last` inclusive, stepping towards `last`. */
+  *gap(first: number, last: number, older: Point | undefined, newer: Point | undefined): Generator<Point> {
+    const step = first <= last ? this.d : -this.d;
+    for (let s = first; step > 0 ? s <= last : s >= last; s += step) {
+      yield [s + this.offset, this.emptyValue(s, older, newer)];
+    }
+  }
+}
+
+function* forward(
+  points: Iterator<Point>,
+  spec: AggregationSpec,
+  from: number,
+  to: number,
+  prev: Point | undefined,
+  next: Point | undefined,
+): Generator<Point> {
+  const b = new Bucketing(spec, from, to);
+  const d = b.d;
+  let behind = valid(prev); // last non-NaN sample so far
+  for (let r = points.next(); !r.done; r = points.next()) {
+    const p = r.value;
+    const s = b.startOf(p[0]);
+    if (b.start === undefined) {
+      if (spec.empty && behind && Number.isFinite(from)) {
+        const first = b.startOf(from);
+        if (first < s) yield* b.gap(first, s - d, behind, valid(p));
+      }
+      b.open(s, behind, true);
+    } else if (s !== b.start) {
+      const out = b.close(behind, valid(p), true);
+      if (out) yield out;
+      if (spec.empty && b.start + d < s) yield* b.gap(b.start + d, s - d, behind, valid(p));
+      b.open(s, behind, true);
+    }
+    b.acc.add(p[0], p[1]);
+    if (!Number.isNaN(p[1])) behind = p;
+  }
+  const after = valid(next);
+  if (b.start === undefined) {
+    if (spec.empty && behind && after && Number.isFinite(from) && Number.isFinite(to)) {
+      yield* b.gap(b.startOf(from), b.startOf(to), behind, after);
+    }
+    return;
+  }
+  const out = b.close(behind, after, true);
+  if (out) yield out;
+  if (spec.empty && after && Number.isFinite(to)) {
+    const last = b.startOf(to);
+    if (b.start + d <= last) yield* b.gap(b.start + d, last, behind, after);
+  }
+}
+
+function* backward(
+  points: Iterator<Point>,
+  spec: AggregationSpec,
+  from: number,
+  to: number,
+  prev: Point | undefined,
+  next: Point | undefined,
+): Generator<Point> {
+  const b = new Bucketing(spec, from, to);
+  const d = b.d;
+  let behind = valid(next); // oldest non-NaN sample so far
+  let newerThanOpen = behind; // the sample just after the open bucket
+  for (let r = points.next(); !r.done; r = points.next()) {
+    const p = r.value;
+    const s = b.startOf(p[0]);
+    if (b.start === undefined) {
+      if (spec.empty && behind && Number.isFinite(to)) {
+        const first = b.startOf(to);
+        if (first > s) yield* b.gap(first, s + d, valid(p), behind);
+      }
+      b.open(s, behind, false);
+      newerThanOpen = behind;
+    } else if (s !== b.start) {
+      const out = b.close(valid(p), newerThanOpen, false);
+      if (out) yield out;
+      if (spec.empty && s + d < b.start) yield* b.gap(b.start - d, s + d, valid(p), behind);
+      b.open(s, behind, false);
+      newerThanOpen = behind;
+    }
+    b.acc.add(p[0], p[1]);
+    if (!Number.isNaN(p[1])) behind = p;
+  }
+  const before = valid(prev);
+  if (b.start === undefined) {
+    if (spec.empty && behind && before && Number.isFinite(from) && Number.isFinite(to)) {
+      yield* b.gap(b.startOf(to), b.startOf(from), before, behind);
+    }
+    return;
+  }
+  const out = b.close(before, newerThanOpen, false);
+  if (out) yield out;
+  if (spec.empty && before && Number.isFinite(from)) {
+    const last = b.startOf(from);
+    if (b.start - d >= last) yield* b.gap(b.start - d, last, before, behind);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// GROUPBY … REDUCE
+
+/**
+ * Reduces the values the series of one group hold at one timestamp. NaN values are skipped; with none left the
+ * result is 0 for count and NaN otherwise.
+ */
+export function reduce(type: AggregatorName, values: number[]): number {
+  const acc = accumulator(type);
+  for (let i = 0; i < values.length; i++) acc.add(i, values[i]);
+  if (acc.count === 0) return type === "count" ? 0 : NaN;
+  return acc.result();
+}
