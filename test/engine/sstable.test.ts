@@ -1,0 +1,181 @@
+// SSTables on their own: what the builder writes, the reader returns; the Bloom filter's false-positive rate; and
+// a flipped byte anywhere in a file is a corruption error naming the file and offset, never wrong data.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import fc from "fast-check";
+import { nodeFs } from "../../src/engine/io";
+import { TableBuilder } from "../../src/engine/sst/builder";
+import { buildFilter, hash32, mayContain } from "../../src/engine/sst/bloom";
+import { tableName } from "../../src/engine/sst/format";
+import { BlockCache, Table } from "../../src/engine/sst/reader";
+import { TskvError } from "../../src/engine/errors";
+
+const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), "tskv-sst-"));
+const counters = (): { bloomProbes: number; bloomNegatives: number; blockReads: number } => ({ bloomProbes: 0, bloomNegatives: 0, blockReads: 0 });
+
+interface Ent {
+  key: Buffer;
+  seq: number;
+  value: Buffer | null;
+}
+
+/** Sorted internal order: key ascending, seq descending. */
+function sortEntries(es: Ent[]): Ent[] {
+  return es.sort((a, b) => Buffer.compare(a.key, b.key) || b.seq - a.seq);
+}
+
+function writeTable(dir: string, number: number, entries: Ent[], opts = {}): string {
+  const parts: Buffer[] = [];
+  const b = new TableBuilder({ blockSize: 512, ...opts }, (x) => parts.push(Buffer.from(x)));
+  for (const e of entries) b.add(e.key, e.seq, e.value);
+  b.finish();
+  const file = path.join(dir, tableName(number));
+  fs.writeFileSync(file, Buffer.concat(parts));
+  return file;
+}
+
+function sample(n: number, seed = 1): Ent[] {
+  let x = seed;
+  const rnd = (): number => ((x = (x * 1103515245 + 12345) & 0x7fffffff), x / 0x7fffffff);
+  const out: Ent[] = [];
+  const keys = new Set<string>();
+  let seq = 1;
+  while (keys.size < n) keys.add(`key:${Math.floor(rnd() * 1e9).toString(36)}`);
+  for (const k of keys) {
+    const versions = 1 + Math.floor(rnd() * 3);
+    for (let v = 0; v < versions; v++) {
+      out.push({ key: Buffer.from(k), seq: seq++, value: rnd() < 0.15 ? null : Buffer.from(`${k}@${seq}`.repeat(1 + Math.floor(rnd() * 4))) });
+    }
+  }
+  return sortEntries(out);
+}
+
+/** What a point read at `maxSeq` must return, from the plain list. */
+function expectedGet(entries: Ent[], key: Buffer, maxSeq: number): Ent | undefined {
+  return entries.find((e) => e.key.equals(key) && e.seq <= maxSeq);
+}
+
+describe("SSTable", () => {
+  it("returns every key's newest version at or below a sequence, and nothing for absent keys", () => {
+    const dir = tmp();
+    const entries = sample(2000);
+    const file = writeTable(dir, 1, entries);
+    const t = Table.open(nodeFs, file, 1, new BlockCache(1 << 20), counters());
+    for (let i = 0; i < entries.length; i += 7) {
+      const e = entries[i];
+      for (const maxSeq of [e.seq, e.seq - 1, Number.MAX_SAFE_INTEGER]) {
+        const want = expectedGet(entries, e.key, maxSeq);
+        const got = t.get(e.key, maxSeq);
+        if (!want) expect(got).toBeUndefined();
+        else expect(got).toEqual({ key: e.key, seq: want.seq, value: want.value });
+      }
+    }
+    expect(t.get(Buffer.from("key:"), 1e15)).toBeUndefined();
+    expect(t.get(Buffer.from("zzz"), 1e15)).toBeUndefined();
+    expect(t.verify()).toEqual({ entries: entries.length, blocks: expect.any(Number) });
+    expect(Number(t.properties.get("entries")?.toString())).toBe(entries.length);
+    t.close();
+  });
+
+  it("iterates forward and backward from any key in internal order", () => {
+    const dir = tmp();
+    const entries = sample(500, 7);
+    const t = Table.open(nodeFs, writeTable(dir, 2, entries), 2, new BlockCache(1 << 20), counters());
+    expect([...t.entries()]).toEqual(entries);
+    const from = entries[123].key;
+    expect([...t.entries(from)]).toEqual(entries.filter((e) => Buffer.compare(e.key, from) >= 0));
+    const rev = [...t.entriesReverse(from)];
+    // Reverse internal order: keys descending, a key's versions oldest first.
+    const want = entries.filter((e) => Buffer.compare(e.key, from) <= 0).reverse();
+    expect(rev).toEqual(want);
+    t.close();
+  });
+
+  it("round-trips arbitrary binary keys and values (property)", () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.uint8Array({ maxLength: 40 }), { minLength: 1, maxLength: 200, selector: (k) => Buffer.from(k).toString("hex") }), fc.uint8Array({ maxLength: 300 }), (keys, val) => {
+        const dir = tmp();
+        const entries = sortEntries(keys.map((k, i) => ({ key: Buffer.from(k), seq: i + 1, value: i % 5 === 0 ? null : Buffer.from(val) })));
+        const t = Table.open(nodeFs, writeTable(dir, 3, entries, { blockSize: 128 }), 3, new BlockCache(0), counters());
+        try {
+          for (const e of entries) expect(t.get(e.key, Number.MAX_SAFE_INTEGER)).toEqual(e);
+          expect([...t.entries()]).toEqual(entries);
+        } finally {
+          t.close();
+          fs.rmSync(dir, { recursive: true });
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("has a Bloom filter with about 1% false positives at 10 bits per key and no false negatives", () => {
+    const n = 20000;
+    const hashes = new Uint32Array(n);
+    for (let i = 0; i < n; i++) hashes[i] = hash32(Buffer.from(`present-${i}`));
+    const filter = buildFilter(hashes, n, 10);
+    for (let i = 0; i < n; i++) expect(mayContain(filter, hashes[i])).toBe(true);
+    let fp = 0;
+    for (let i = 0; i < n; i++) if (mayContain(filter, hash32(Buffer.from(`absent-${i}`)))) fp++;
+    expect(fp / n).toBeLessThan(0.02);
+  });
+
+  it("skips tables by their filter and counts it", () => {
+    const dir = tmp();
+    const entries = sample(1000, 3);
+    const c = counters();
+    const t = Table.open(nodeFs, writeTable(dir, 4, entries), 4, new BlockCache(0), c);
+    for (let i = 0; i < 1000; i++) expect(t.get(Buffer.from(`missing-${i}`), 1e15)).toBeUndefined();
+    expect(c.bloomProbes).toBe(1000);
+    expect(c.bloomNegatives).toBeGreaterThan(970);
+    t.close();
+  });
+
+  it("reports a flipped byte anywhere in the file as corruption with file and offset, never as data", () => {
+    const dir = tmp();
+    const entries = sample(300, 11);
+    const file = writeTable(dir, 5, entries);
+    const good = fs.readFileSync(file);
+    const positions = new Set<number>([0, good.length - 1, good.length - 10, good.length - 30, good.length - 52]);
+    for (let i = 0; i < 150; i++) positions.add(Math.floor((i / 150) * good.length));
+    for (const pos of positions) {
+      const bad = Buffer.from(good);
+      bad[pos] ^= 0x20;
+      fs.writeFileSync(file, bad);
+      let t: Table | undefined;
+      try {
+        t = Table.open(nodeFs, file, 5, new BlockCache(0), counters());
+        // Reads either fail or return exactly what was written.
+        for (let i = 0; i < entries.length; i += 13) {
+          try {
+            const got = t.get(entries[i].key, Number.MAX_SAFE_INTEGER);
+            expect(got).toEqual(expectedGet(entries, entries[i].key, Number.MAX_SAFE_INTEGER));
+          } catch (e) {
+            expect(e).toBeInstanceOf(TskvError);
+            expect((e as TskvError).code).toBe("TSKV_ERR_CORRUPTION");
+          }
+        }
+        t.verify();
+        throw new Error(`flip at ${pos} went unnoticed`);
+      } catch (e) {
+        expect(e).toBeInstanceOf(TskvError);
+        const err = e as TskvError;
+        expect(err.code).toBe("TSKV_ERR_CORRUPTION");
+        expect(err.message).toContain(tableName(5));
+        expect(err.offset).toEqual(expect.any(Number));
+      } finally {
+        t?.close();
+      }
+    }
+  });
+
+  it("refuses a truncated file", () => {
+    const dir = tmp();
+    const file = writeTable(dir, 6, sample(100));
+    fs.truncateSync(file, fs.statSync(file).size - 20);
+    expect(() => Table.open(nodeFs, file, 6, new BlockCache(0), counters())).toThrow(/corruption in 000006\.sst/);
+    fs.truncateSync(file, 10);
+    expect(() => Table.open(nodeFs, file, 6, new BlockCache(0), counters())).toThrow(/corruption in 000006\.sst/);
+  });
+});
