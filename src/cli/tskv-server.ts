@@ -61,6 +61,13 @@ function buildProgram(): Command {
     .option("--requirepass <password>", "require AUTH with this password")
     .option("--maxclients <n>", "maximum connected clients", positive, d.maxclients)
     .option("--memtable-size <size>", "memtable size before a flush (e.g. 64mb)", size, d.memtableSize)
+    .option("--bloom-bits <n>", "Bloom filter bits per key in new tables (0 = none)", nonNegative, d.bloomBits)
+    .option("--block-cache-size <size>", "bytes of table blocks cached in memory", size, d.blockCacheSize)
+    .option("--compaction-rate <size>", "background compaction write limit per second (0 = unlimited)", (v: string) => {
+      const n = parseSize(v);
+      if (n === undefined) throw new InvalidArgumentError(`'${v}' is not a size (e.g. 64mb)`);
+      return n;
+    }, d.compactionRate)
     .option("--retention <ms>", "default retention of auto-created series in ms (0 = forever)", nonNegative, d.retention)
     .option("--proto-max-bulk-len <size>", "largest bulk string accepted", size, d.protoMaxBulkLen)
     .option("--client-query-buffer-limit <size>", "query buffer limit per client", size, d.clientQueryBufferLimit)
@@ -110,6 +117,9 @@ function parse(argv: string[]): ServerConfig {
     requirepass: o.requirepass,
     maxclients: o.maxclients,
     memtableSize: o.memtableSize,
+    bloomBits: o.bloomBits,
+    blockCacheSize: o.blockCacheSize,
+    compactionRate: o.compactionRate,
     retention: o.retention,
     logLevel: o.logLevel,
     protoMaxBulkLen: o.protoMaxBulkLen,

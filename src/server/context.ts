@@ -17,6 +17,12 @@ export interface ServerConfig {
   requirepass: string | undefined;
   maxclients: number;
   memtableSize: number;
+  /** Bloom filter bits per key in new tables (0 = no filter). */
+  bloomBits: number;
+  /** Bytes of verified table blocks kept in memory. */
+  blockCacheSize: number;
+  /** Background compaction output limit, bytes/s (0 = unlimited). */
+  compactionRate: number;
   /** Default retention (ms) for auto-created series; 0 keeps points forever. */
   retention: number;
   logLevel: string;

@@ -88,6 +88,9 @@ export class TskvServer implements ServerContext, ConnectionHost {
       (await openEngine(config.dir, {
         walSync: config.walSync,
         memtableSize: config.memtableSize,
+        bloomBitsPerKey: config.bloomBits,
+        blockCacheSize: config.blockCacheSize,
+        compactionRate: config.compactionRate,
         repair: config.repair,
         logger: engineLogger(log),
         timeKey: SERIES_TIME_KEY,
