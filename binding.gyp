@@ -4,7 +4,8 @@
       "target_name": "tskv",
       "sources": [
         "native/addon.cc",
-        "native/crc32c.cc"
+        "native/crc32c.cc",
+        "native/sstable.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
@@ -12,7 +13,7 @@
       "cflags_cc!": ["-fno-rtti"],
       "conditions": [
         ["OS==\"linux\"", {
-          "sources": ["native/reactor.cc"]
+          "sources": ["native/reactor.cc", "native/table.cc"]
         }],
         ["tskv_sanitize==\"true\"", {
           "cflags_cc": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-g", "-O1"],

@@ -3,6 +3,7 @@
 
 #include "crc32c.h"
 #include "reactor.h"
+#include "table.h"
 
 namespace {
 
@@ -10,6 +11,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tskv::InitCrc32c(env, exports);
 #if defined(__linux__)
   tskv::InitReactor(env, exports);
+  tskv::InitTable(env, exports);
 #endif
   return exports;
 }

@@ -10,6 +10,20 @@ export interface NativeAddon {
   crc32c(data: Uint8Array, init?: number): number;
   /** True when the SSE4.2 instruction path was chosen at load time. */
   crc32cIsHardware(): boolean;
+  /**
+   * Memory-mapped tables (Linux builds): map read-only and return [id, size]; the mapping stays in C++ and every
+   * call copies out, so no Buffer outlives it. Errors carry `code` (TSKV_ERR_CORRUPTION with `offset`, …).
+   */
+  mapTable?(path: string): [number, number];
+  unmapTable?(id: number): void;
+  /** A verified copy of a block's contents (checksum and compression byte checked). */
+  tableReadBlock?(id: number, offset: number, size: number): Buffer;
+  /** Point read: 0 = the filter rules it out, 1 = absent, null = tombstone, Buffer = the value (a copy). */
+  tableGet?(id: number, indexOffset: number, indexSize: number, filterOffset: number, filterSize: number, key: Uint8Array, maxSeq: number): 0 | 1 | null | Buffer;
+  bloomHash?(key: Uint8Array): number;
+  bloomMayContain?(filter: Uint8Array, key: Uint8Array): boolean;
+  /** [entry offset, sequence] of the first entry ≥ (key, maxSeq), or -1 at the end of the block. */
+  blockSeek?(block: Uint8Array, key: Uint8Array, maxSeq: number): [number, number] | -1;
   /** The epoll reactor (Linux builds only); see native/reactor.h for its contract. */
   Reactor?: new (onEvents: (events: Int32Array, addrs: string[], arena: Buffer) => void, arenaBytes?: number) => NativeReactor;
 }

@@ -20,6 +20,8 @@ export interface FileSystem {
   unlinkSync(path: string): void;
   existsSync(path: string): boolean;
   writeFileSync(path: string, data: string | Uint8Array): void;
+  /** False to read tables through this seam instead of the native mapping (tests that fault reads). */
+  readonly mapTables?: boolean;
   /** fsync a directory so entries created or renamed in it are durable. */
   syncDir(dir: string): void;
 }

@@ -4,6 +4,7 @@
 import * as path from "node:path";
 import { corruption, TskvError } from "../errors";
 import type { FileSystem } from "../io";
+import { native } from "../../native";
 import { crc32c, unmaskCrc } from "../../util/crc32c";
 import { readVarint } from "../varint";
 import { BlockFormatError, BlockIter, compareInternal } from "./block";
@@ -76,18 +77,24 @@ export class Table {
   readonly properties: Map<string, Buffer>;
   private readonly cacheId: string;
   private closed = false;
+  /** The native mapping's id, when the table is memory-mapped; otherwise blocks are read through `fd`. */
+  private mapId = -1;
+  private fd: number;
+  private readonly footer: { index: BlockHandle; filter: BlockHandle; props: BlockHandle };
 
   private constructor(
     private readonly fs: FileSystem,
     readonly file: string,
     readonly number: number,
-    private readonly fd: number,
+    fd: number,
     readonly fileSize: number,
     private readonly cache: BlockCache,
     private readonly counters: ReadCounters,
     footer: { index: BlockHandle; filter: BlockHandle; props: BlockHandle },
   ) {
     this.cacheId = `${number}/`;
+    this.fd = fd;
+    this.footer = footer;
     this.indexBlock = this.readBlock(footer.index, false);
     this.filter = this.readBlock(footer.filter, false);
     const props = this.readBlock(footer.props, false);
@@ -99,6 +106,22 @@ export class Table {
     } catch (e) {
       throw this.blockError(e, footer.props.offset);
     }
+    // Map the file when the addon can (Linux), and give the descriptor back: mapped tables cost no fd.
+    if (native.mapTable && fs.mapTables !== false) {
+      const [id, size] = native.mapTable(file);
+      if (size !== fileSize) {
+        native.unmapTable?.(id);
+        throw corruption(path.basename(file), size, `changed size while opening (${fileSize} → ${size})`);
+      }
+      this.mapId = id;
+      fs.closeSync(fd);
+      this.fd = -1;
+    }
+  }
+
+  /** True when reads go through the native mapping. */
+  get mapped(): boolean {
+    return this.mapId >= 0;
   }
 
   static open(fs: FileSystem, file: string, number: number, cache: BlockCache, counters: ReadCounters): Table {
@@ -135,6 +158,17 @@ export class Table {
     if (h.offset + h.size + BLOCK_TRAILER > this.fileSize - FOOTER_SIZE) {
       throw corruption(this.name, h.offset, `block of ${h.size} bytes runs past the data`);
     }
+    if (this.mapId >= 0) {
+      let contents: Buffer;
+      try {
+        contents = (native.tableReadBlock as NonNullable<typeof native.tableReadBlock>)(this.mapId, h.offset, h.size);
+      } catch (e) {
+        throw this.nativeError(e);
+      }
+      this.counters.blockReads++;
+      if (cache) this.cache.set(id, contents);
+      return contents;
+    }
     const buf = Buffer.allocUnsafe(h.size + BLOCK_TRAILER);
     readFully(this.fs, this.fd, buf, h.offset, this.name);
     this.counters.blockReads++;
@@ -164,8 +198,32 @@ export class Table {
     return false;
   }
 
+  private nativeError(e: unknown): Error {
+    const err = e as { code?: string; offset?: number; message: string };
+    if (err.code === "TSKV_ERR_CORRUPTION") return corruption(this.name, err.offset ?? 0, err.message);
+    if (err.code === "TSKV_ERR_CLOSED") return new TskvError("TSKV_ERR_CLOSED", `${this.name} is closed`);
+    return e as Error;
+  }
+
   /** The newest entry for `key` with sequence ≤ maxSeq in this table (value null = tombstone), or undefined. */
   get(key: Buffer, maxSeq: number): TableEntry | undefined {
+    if (this.mapId >= 0) {
+      if (this.closed) throw new TskvError("TSKV_ERR_CLOSED", `${this.name} is closed`);
+      const f = this.footer;
+      let r: 0 | 1 | null | Buffer;
+      try {
+        r = (native.tableGet as NonNullable<typeof native.tableGet>)(this.mapId, f.index.offset, f.index.size, f.filter.offset, f.filter.size, key, maxSeq);
+      } catch (e) {
+        throw this.nativeError(e);
+      }
+      this.counters.bloomProbes++;
+      if (r === 0) {
+        this.counters.bloomNegatives++;
+        return undefined;
+      }
+      if (r === 1) return undefined;
+      return { key, seq: 0, value: r };
+    }
     if (!this.mayContain(key)) return undefined;
     try {
       const index = new BlockIter(this.indexBlock).seek(key, maxSeq);
@@ -275,7 +333,8 @@ export class Table {
     if (this.closed) return;
     this.closed = true;
     this.cache.evictTable(this.cacheId);
-    this.fs.closeSync(this.fd);
+    if (this.mapId >= 0) native.unmapTable?.(this.mapId);
+    else this.fs.closeSync(this.fd);
   }
 }
 
