@@ -111,6 +111,11 @@ class Background {
       this.calls.clear();
       this.worker = undefined;
     });
+    w.on("exit", () => {
+      for (const c of this.calls.values()) c.reject(new TskvError("TSKV_ERR_CLOSED", "background worker stopped"));
+      this.calls.clear();
+      if (this.worker === w) this.worker = undefined;
+    });
     w.unref();
     this.worker = w;
     return w;
@@ -709,7 +714,7 @@ export class Engine implements EngineApi {
   // ---- flush and compaction ----------------------------------------------------------------------------------
 
   private scheduleFlush(): void {
-    if (this.flushing || this.frozen.length === 0 || this.state === "closed") return;
+    if (this.flushing || this.frozen.length === 0 || this.state === "closed" || this.shuttingDown) return;
     this.flushing = this.flushOne().then(
       () => {
         this.flushing = undefined;
@@ -739,7 +744,7 @@ export class Engine implements EngineApi {
     };
     while (serializeEntries(slice(), chunks) > 0) await new Promise((r) => setImmediate(r));
     const result = await this.background.run({ kind: "flush", dir: this.dir, number, chunks, table: this.lsm.table });
-    if (this.state === "closed" && !this.closingFlush) return;
+    if (this.shuttingDown) return; // the WAL still holds everything; the table is an orphan removed at next open
     const meta: FileMeta = { number, level: 0, ...pickMeta(result.outputs[0].meta) };
     const logNumber = this.frozen.length > 1 ? this.frozen[1].firstSegment : this.memFirstSegment;
     const edit: VersionEdit = { added: [meta], deleted: [], logNumber, nextFile: this.mstate.nextFile, lastSequence: f.lastSeq };
@@ -772,10 +777,11 @@ export class Engine implements EngineApi {
     this.log.info("flushed memtable", { table: tableName(number), entries: meta.entries, bytes: meta.size, ms: Math.round(result.micros / 1000) });
   }
 
-  private closingFlush = false;
+  /** Set by close(): background results that arrive now are not installed. */
+  private shuttingDown = false;
 
   private backgroundFailed(what: string, e: unknown): void {
-    if (this.state === "closed") return;
+    if (this.state === "closed" || this.shuttingDown) return;
     this.backgroundError = e as Error;
     this.log.error(`${what} failed; writes are refused until restart`, { error: (e as Error).message });
     if (this.state !== "failed") {
@@ -842,10 +848,14 @@ export class Engine implements EngineApi {
   }
 
   private maybeCompact(): void {
-    if (this.compacting || this.manualCompaction || this.state !== "open") return;
+    if (this.compacting || this.manualCompaction || this.state !== "open" || this.shuttingDown) return;
     const pick = this.pickCompaction();
     if (!pick) return;
-    this.compacting = this.compact(pick.level, [...pick.inputs, ...pick.next], pick.level + 1, false).then(
+    const work =
+      pick.level > 0 && pick.inputs.length === 1 && pick.next.length === 0
+        ? this.moveTable(pick.level, pick.inputs[0]) // nothing to merge with: a manifest edit moves it down
+        : this.compact(pick.level, [...pick.inputs, ...pick.next], pick.level + 1, false);
+    this.compacting = work.then(
       () => {
         this.compacting = undefined;
         this.maybeCompact();
@@ -855,6 +865,23 @@ export class Engine implements EngineApi {
         this.backgroundFailed("compaction", e);
       },
     );
+  }
+
+  /** A trivial move (LevelDB's): the table goes one level down by a manifest edit alone, no bytes rewritten. */
+  private async moveTable(level: number, t: TableHandle): Promise<void> {
+    const meta: FileMeta = { ...t.meta, level: level + 1 };
+    const edit: VersionEdit = { added: [meta], deleted: [{ level, number: t.meta.number }] };
+    await this.manifest.append(edit);
+    applyEdit(this.mstate, edit);
+    // The same handle (and so the same reference count) moves: versions that still list it at the old level keep
+    // reading the same open table.
+    const levels = this.current.levels.map((lvl) => lvl.filter((x) => x !== t));
+    t.meta = meta;
+    levels[level + 1].push(t);
+    levels[level + 1].sort((a, b) => Buffer.compare(a.meta.smallest, b.meta.smallest));
+    this.compactPointer[level] = meta.largest;
+    this.install(new Version(levels));
+    this.counters.compactions++;
   }
 
   /** Merges `inputs` into tables at `outLevel`; `full` drops every tombstone nothing older needs. */
@@ -882,7 +909,7 @@ export class Engine implements EngineApi {
         rateLimit: full ? 0 : this.lsm.compactionRate,
         table: this.lsm.table,
       });
-      if (this.state === "closed") return;
+      if (this.state === "closed" || this.shuttingDown) return;
       const added: FileMeta[] = result.outputs.map((o) => ({ number: o.number, level: outLevel, ...pickMeta(o.meta) }));
       const edit: VersionEdit = {
         added,
@@ -956,8 +983,12 @@ export class Engine implements EngineApi {
       if (this.backgroundError) throw this.backgroundError;
       const all = this.current.levels.flat();
       if (all.length === 0) return;
+      // The output goes to the deepest used level, or deeper when the data would overflow it (so background
+      // compaction does not immediately push the freshly written run down again).
+      const total = all.reduce((s, t) => s + t.meta.size, 0);
       let out = 1;
       for (let l = 1; l < NUM_LEVELS; l++) if (this.current.levels[l].length > 0) out = l;
+      while (out < NUM_LEVELS - 1 && this.levelLimit(out) < total) out++;
       const p = this.compact(-1, all, out, true);
       this.compacting = p;
       try {
@@ -1093,8 +1124,10 @@ export class Engine implements EngineApi {
         this.fail(e);
       }
     }
-    // Let a running flush or compaction finish (its files would otherwise be orphans until the next open).
-    this.closingFlush = true;
+    // A running flush or compaction is abandoned: the WAL still holds what a flush was writing, and the files a
+    // stopped job leaves are named by no manifest, so the next open removes them.
+    this.shuttingDown = true;
+    await this.background.stop();
     for (;;) {
       const running = this.flushing ?? this.compacting;
       if (!running) break;

@@ -6,7 +6,8 @@ import { NUM_LEVELS } from "./manifest";
 import type { Table } from "./sst/reader";
 
 export interface TableHandle {
-  readonly meta: FileMeta;
+  /** Replaced (not mutated) when a trivial move changes the table's level. */
+  meta: FileMeta;
   readonly table: Table;
   /** Live versions that list this table. */
   refs: number;
