@@ -1052,12 +1052,15 @@ export class Engine implements EngineApi {
     try {
       const sources: Array<Iterator<TableEntry>> = [];
       for (const m of [this.mem, ...this.frozen.map((f) => f.mem)]) sources.push(reverse ? memReverse(m, upper ?? null, !!range.lt, seq) : memForward(m, lower ?? null, seq));
-      for (const lvl of v.levels) {
-        for (const h of lvl) {
-          if (lower && Buffer.compare(h.meta.largest, lower) < 0) continue;
-          if (upper && Buffer.compare(h.meta.smallest, upper) > 0) continue;
-          sources.push(reverse ? visibleReverse(h.table.entriesReverse(upper), seq) : visibleForward(h.table.entries(lower), seq));
-        }
+      const inRange = (h: TableHandle): boolean =>
+        !(lower && Buffer.compare(h.meta.largest, lower) < 0) && !(upper && Buffer.compare(h.meta.smallest, upper) > 0);
+      // L0 tables overlap: one source each. A deeper level is sorted and disjoint: one source walks its tables.
+      for (const h of v.levels[0]) {
+        if (inRange(h)) sources.push(reverse ? visibleReverse(h.table.entriesReverse(upper), seq) : visibleForward(h.table.entries(lower), seq));
+      }
+      for (let l = 1; l < v.levels.length; l++) {
+        const tables = v.levels[l].filter(inRange);
+        if (tables.length > 0) sources.push(reverse ? levelReverse(tables, upper, seq) : levelForward(tables, lower, seq));
       }
       let n = 0;
       for (const e of mergeVisible(sources, reverse)) {
@@ -1191,6 +1194,15 @@ function* visibleReverse(entries: Iterator<TableEntry>, seq: number): Generator<
     if (e.seq <= seq) pending = e;
   }
   if (pending) yield pending;
+}
+
+/** A sorted, disjoint level's visible versions, table after table. */
+function* levelForward(tables: TableHandle[], from: Buffer | undefined, seq: number): Generator<TableEntry> {
+  for (const h of tables) yield* visibleForward(h.table.entries(from), seq);
+}
+
+function* levelReverse(tables: TableHandle[], upTo: Buffer | undefined, seq: number): Generator<TableEntry> {
+  for (let i = tables.length - 1; i >= 0; i--) yield* visibleReverse(tables[i].table.entriesReverse(upTo), seq);
 }
 
 /** Merges per-source visible versions: per key (ascending, or descending when reverse), the highest sequence. */
