@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { markdown, summarize, writeResults, CaseResult } from "./lib/report";
 import { ROOT } from "./lib/proc";
 import { engineSuite } from "./suites/engine";
+import { nativeSuite } from "./suites/native";
 import { serverSuite, SuiteContext } from "./suites/server";
 
 type Suite = (ctx: SuiteContext) => Promise<CaseResult[]>;
@@ -11,6 +12,7 @@ type Suite = (ctx: SuiteContext) => Promise<CaseResult[]>;
 const SUITES: Record<string, Suite> = {
   server: serverSuite,
   engine: engineSuite,
+  native: nativeSuite,
 };
 
 async function main(): Promise<void> {

@@ -21,8 +21,9 @@ import { applyEdit, emptyState, FileMeta, ManifestState, ManifestWriter, manifes
 import { SkipList, visible } from "./memtable/skiplist";
 import type { TableOptions } from "./sst/builder";
 import { parseTableName, tableName } from "./sst/format";
+import { hash32 } from "./sst/bloom";
 import { BlockCache, Table, TableEntry } from "./sst/reader";
-import { keyRange, overlapping, TableHandle, Version } from "./version";
+import { findFile, keyRange, overlapping, TableHandle, Version } from "./version";
 import type { BatchOp, EngineApi, EngineLogger, EngineCounters, EngineOptions, EngineStats, RangeOptions, Snapshot, WalSync } from "./types";
 import { OpKind, parseSegmentName, PayloadKind, SEGMENT_MAGIC, segmentName, WAL_FORMAT_VERSION } from "./wal/format";
 import { readSegment } from "./wal/reader";
@@ -1013,14 +1014,30 @@ export class Engine implements EngineApi {
 
   get(key: Buffer, snapshot?: Snapshot): Buffer | undefined {
     const seq = this.visibleSeq(snapshot);
-    const e = this.mem.get(key, seq);
+    const e = this.mem.size > 0 ? this.mem.get(key, seq) : undefined;
     if (e) return e.value !== null ? e.value : undefined;
     for (let i = this.frozen.length - 1; i >= 0; i--) {
       const f = this.frozen[i].mem.get(key, seq);
       if (f) return f.value !== null ? f.value : undefined;
     }
-    for (const h of this.current.candidates(key)) {
-      const t = h.table.get(key, seq);
+    // The tables a point read consults, newest data first: overlapping L0 tables newest first, then at most one
+    // table per deeper level (written out rather than as a generator: this is the hot path of a GET).
+    const levels = this.current.levels;
+    let hash = -1;
+    const l0 = levels[0];
+    for (let i = l0.length - 1; i >= 0; i--) {
+      const m = l0[i].meta;
+      if (Buffer.compare(key, m.smallest) < 0 || Buffer.compare(key, m.largest) > 0) continue;
+      if (hash < 0) hash = hash32(key);
+      const t = l0[i].table.get(key, seq, hash);
+      if (t) return t.value !== null ? t.value : undefined;
+    }
+    for (let l = 1; l < levels.length; l++) {
+      if (levels[l].length === 0) continue;
+      const h = findFile(levels[l], key);
+      if (!h) continue;
+      if (hash < 0) hash = hash32(key);
+      const t = h.table.get(key, seq, hash);
       if (t) return t.value !== null ? t.value : undefined;
     }
     return undefined;

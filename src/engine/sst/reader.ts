@@ -190,10 +190,10 @@ export class Table {
     return { offset: a[0], size: b[0] };
   }
 
-  /** False when the Bloom filter rules the key out. */
-  mayContain(key: Buffer): boolean {
+  /** False when the Bloom filter rules the key out (`hash`: the key's hash32, when the caller has it). */
+  mayContain(key: Buffer, hash = hash32(key)): boolean {
     this.counters.bloomProbes++;
-    if (mayContain(this.filter, hash32(key))) return true;
+    if (mayContain(this.filter, hash)) return true;
     this.counters.bloomNegatives++;
     return false;
   }
@@ -206,25 +206,22 @@ export class Table {
   }
 
   /** The newest entry for `key` with sequence ≤ maxSeq in this table (value null = tombstone), or undefined. */
-  get(key: Buffer, maxSeq: number): TableEntry | undefined {
+  get(key: Buffer, maxSeq: number, hash?: number): TableEntry | undefined {
+    // The Bloom probe runs here in JavaScript (JIT-compiled it beats an N-API crossing: bench/suites/native.ts);
+    // only keys that pass it cost a native call, which searches index and block and verifies the block.
+    if (!this.mayContain(key, hash)) return undefined;
     if (this.mapId >= 0) {
       if (this.closed) throw new TskvError("TSKV_ERR_CLOSED", `${this.name} is closed`);
       const f = this.footer;
       let r: 0 | 1 | null | Buffer;
       try {
-        r = (native.tableGet as NonNullable<typeof native.tableGet>)(this.mapId, f.index.offset, f.index.size, f.filter.offset, f.filter.size, key, maxSeq);
+        r = (native.tableGet as NonNullable<typeof native.tableGet>)(this.mapId, f.index.offset, f.index.size, 0, 0, key, maxSeq);
       } catch (e) {
         throw this.nativeError(e);
       }
-      this.counters.bloomProbes++;
-      if (r === 0) {
-        this.counters.bloomNegatives++;
-        return undefined;
-      }
-      if (r === 1) return undefined;
+      if (r === 0 || r === 1) return undefined;
       return { key, seq: 0, value: r };
     }
-    if (!this.mayContain(key)) return undefined;
     try {
       const index = new BlockIter(this.indexBlock).seek(key, maxSeq);
       while (index.valid) {
