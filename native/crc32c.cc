@@ -143,6 +143,7 @@ const Tables& GetTables() {
 }
 
 // crc32c(data: Uint8Array, init?: number): number
+#ifndef TSKV_NO_NAPI
 Napi::Value JsCrc32c(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsTypedArray()) {
@@ -170,6 +171,8 @@ Napi::Value JsCrc32cIsHardware(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), Crc32cIsHardware());
 }
 
+#endif  // TSKV_NO_NAPI
+
 }  // namespace
 
 uint32_t Crc32cExtend(uint32_t crc, const uint8_t* data, size_t n) {
@@ -183,9 +186,11 @@ uint32_t Crc32cExtend(uint32_t crc, const uint8_t* data, size_t n) {
 
 bool Crc32cIsHardware() { return GetTables().hardware; }
 
+#ifndef TSKV_NO_NAPI
 void InitCrc32c(Napi::Env env, Napi::Object exports) {
   exports.Set("crc32c", Napi::Function::New(env, JsCrc32c, "crc32c"));
   exports.Set("crc32cIsHardware", Napi::Function::New(env, JsCrc32cIsHardware, "crc32cIsHardware"));
 }
+#endif  // TSKV_NO_NAPI
 
 }  // namespace tskv

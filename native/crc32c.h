@@ -2,7 +2,9 @@
 #ifndef TSKV_NATIVE_CRC32C_H_
 #define TSKV_NATIVE_CRC32C_H_
 
+#ifndef TSKV_NO_NAPI
 #include <napi.h>
+#endif
 
 #include <cstddef>
 #include <cstdint>
@@ -15,7 +17,9 @@ uint32_t Crc32cExtend(uint32_t crc, const uint8_t* data, size_t n);
 // True when the SSE4.2 path was chosen at load time.
 bool Crc32cIsHardware();
 
+#ifndef TSKV_NO_NAPI
 void InitCrc32c(Napi::Env env, Napi::Object exports);
+#endif
 
 }  // namespace tskv
 
