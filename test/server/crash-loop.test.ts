@@ -1,7 +1,7 @@
 // Crash loop: a server under --wal-sync always, pipelined writers, kill -9 at a random instant, restart, and every
 // acknowledged write must be there with its value. ROUNDS (default 10) sets the number of rounds; scripts/crash-loop.sh
 // runs long loops.
-import { spawn, ChildProcess } from "node:child_process";
+import { spawn, spawnSync, ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
@@ -10,6 +10,8 @@ import { tmpDir } from "../helpers/server";
 
 const ROOT = path.resolve(__dirname, "../..");
 const ROUNDS = Number(process.env.ROUNDS ?? 10);
+// A small memtable, so flushes, compactions and manifest installs are under way when the kill lands.
+const MEMTABLE = process.env.CRASH_MEMTABLE ?? "128kb";
 const SERVER = path.join(ROOT, "dist/cli/tskv-server.js");
 
 function freePort(): Promise<number> {
@@ -23,7 +25,7 @@ function freePort(): Promise<number> {
 }
 
 async function startServer(dir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [SERVER, "--port", String(port), "--dir", dir, "--wal-sync", "always", "--io", "net", "--log-level", "warn"], {
+  const child = spawn(process.execPath, [SERVER, "--port", String(port), "--dir", dir, "--wal-sync", "always", "--io", "net", "--log-level", "warn", "--memtable-size", MEMTABLE], {
     stdio: ["ignore", "ignore", "pipe"],
   });
   let err = "";
@@ -109,10 +111,20 @@ maybe("crash loop under --wal-sync always", () => {
     const port = await freePort();
     const child = await startServer(dir, port);
     lost += await verify(port, acked);
+    const info = new Redis({ port, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    info.on("error", () => undefined);
+    const storage = String(await info.info("storage"));
+    info.disconnect();
     child.kill("SIGKILL");
+    await new Promise<void>((r) => child.once("exit", () => r()));
+    // The directory a kill -9 left behind passes the offline check too.
+    const check = spawnSync(process.execPath, [path.join(ROOT, "dist/cli/tskv-check.js"), "-q", dir], { encoding: "utf8" });
+    expect(check.stdout).not.toContain("FAULT");
+    expect(check.status).toBe(0);
+    const tables = /sstable_files:(\d+)/.exec(storage)?.[1];
     expect(acked.size).toBeGreaterThan(ROUNDS * 10);
     expect(lost).toBe(0);
     fs.rmSync(dir, { recursive: true, force: true });
-    console.log(`crash loop: ${ROUNDS} rounds, ${acked.size} acknowledged writes checked, ${lost} lost`);
+    console.log(`crash loop: ${ROUNDS} rounds, ${acked.size} acknowledged writes checked, ${lost} lost; ${tables} tables at the end (memtable ${MEMTABLE})`);
   }, 30_000 + ROUNDS * 5000);
 });
