@@ -93,7 +93,7 @@ class Background {
   private start(): Worker {
     if (this.worker) return this.worker;
     const w = new Worker(workerScript() as string);
-    w.on("message", (m: { id: number; result?: JobResult; error?: { message: string; code?: string; file?: string; offset?: number } }) => {
+    w.on("message", (m: { id: number; result?: JobResult; error?: { message: string; code?: string; file?: string; offset?: number; fsync?: boolean } }) => {
       const call = this.calls.get(m.id);
       if (!call) return;
       this.calls.delete(m.id);
@@ -101,7 +101,7 @@ class Background {
       if (m.error) {
         const e = m.error.code?.startsWith("TSKV_")
           ? new TskvError(m.error.code as "TSKV_ERR_CORRUPTION", m.error.message, m.error.file, m.error.offset)
-          : Object.assign(new Error(m.error.message), { code: m.error.code });
+          : Object.assign(new Error(m.error.message), { code: m.error.code, fsync: m.error.fsync });
         call.reject(e);
       } else {
         call.resolve(fixResult(m.result as JobResult));
@@ -268,6 +268,7 @@ export class Engine implements EngineApi {
     stalls: 0,
     stallMicros: 0,
     userBytesWritten: 0,
+    backgroundRetries: 0,
   };
 
   private constructor(
@@ -470,6 +471,9 @@ export class Engine implements EngineApi {
     if (this.state === "closed") throw new TskvError("TSKV_ERR_CLOSED", "engine is closed");
     if (this.state === "failed") throw this.failure as TskvError;
     if (ops.length === 0) return BigInt(this.lastSeq);
+    if (this.flushBlocked) {
+      throw new TskvError("TSKV_ERR_NOSPACE", "disk full: the memtable cannot be flushed until space is freed");
+    }
     if (this.stallBarrier !== Infinity && this.mem.approximateBytes >= this.memtableSize * 2) {
       throw new TskvError("TSKV_ERR_STALL", "write stall: flushes and compactions are behind and the memtable is at its hard limit; retry shortly");
     }
@@ -677,7 +681,9 @@ export class Engine implements EngineApi {
 
   /** Stops acknowledging new writes while flushes or L0 compaction are too far behind; resumes when they catch up. */
   private updateStall(): void {
-    const behind = this.frozen.length > this.lsm.maxFrozen || this.current.levels[0].length >= this.lsm.l0Stop;
+    // While flushes are blocked by a full disk, writes are refused outright, so the ones already applied (and in the
+    // WAL) need not wait: holding their replies would only hang clients until space returns.
+    const behind = !this.flushBlocked && (this.frozen.length > this.lsm.maxFrozen || this.current.levels[0].length >= this.lsm.l0Stop);
     if (behind && this.stallBarrier === Infinity) {
       this.stallBarrier = this.lastSeq;
       this.stallStarted = performance.now();
@@ -719,13 +725,23 @@ export class Engine implements EngineApi {
     this.flushing = this.flushOne().then(
       () => {
         this.flushing = undefined;
+        if (this.flushBlocked) this.log.info("flush succeeded: disk space is back, writes resume");
+        this.flushBlocked = false;
         this.updateStall();
         this.scheduleFlush();
         this.maybeCompact();
       },
       (e: unknown) => {
         this.flushing = undefined;
-        this.backgroundFailed("flush", e);
+        if (this.postpone("flush", e)) {
+          // Writes are refused (reads go on) until a retried flush succeeds; what was acknowledged is in the WAL.
+          if (!this.flushBlocked) this.log.warn("writes refused: disk full, the memtable cannot be flushed");
+          this.flushBlocked = true;
+          this.updateStall();
+          setTimeout(() => this.scheduleFlush(), 1000).unref();
+        } else {
+          this.backgroundFailed("flush", e);
+        }
       },
     );
   }
@@ -778,8 +794,22 @@ export class Engine implements EngineApi {
     this.log.info("flushed memtable", { table: tableName(number), entries: meta.entries, bytes: meta.size, ms: Math.round(result.micros / 1000) });
   }
 
+  /** A flush failed for want of space: writes are refused until a retry succeeds. */
+  private flushBlocked = false;
   /** Set by close(): background results that arrive now are not installed. */
   private shuttingDown = false;
+
+  /**
+   * A flush or compaction that failed for want of space (on a write, not an fsync) left nothing behind that a
+   * manifest names: it is retried after a pause, and the WAL keeps what a flush was writing. True when postponed.
+   */
+  private postpone(what: string, e: unknown): boolean {
+    const code = errnoOf(e);
+    if (this.shuttingDown || this.state === "closed" || (code !== "ENOSPC" && code !== "EDQUOT") || (e as { fsync?: boolean }).fsync) return false;
+    this.counters.backgroundRetries++;
+    this.log.warn(`${what} postponed: disk full; retrying in 1 s`, { error: (e as Error).message });
+    return true;
+  }
 
   private backgroundFailed(what: string, e: unknown): void {
     if (this.state === "closed" || this.shuttingDown) return;
@@ -863,7 +893,8 @@ export class Engine implements EngineApi {
       },
       (e: unknown) => {
         this.compacting = undefined;
-        this.backgroundFailed("compaction", e);
+        if (this.postpone("compaction", e)) setTimeout(() => this.maybeCompact(), 1000).unref();
+        else this.backgroundFailed("compaction", e);
       },
     );
   }

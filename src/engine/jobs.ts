@@ -150,7 +150,11 @@ class TableFile {
   finish(): TableMeta {
     const meta = this.builder.finish();
     this.drain();
-    this.fs.fsyncSync(this.fd);
+    try {
+      this.fs.fsyncSync(this.fd);
+    } catch (e) {
+      throw Object.assign(e as Error, { fsync: true });
+    }
     this.fs.closeSync(this.fd);
     return meta;
   }

@@ -243,7 +243,12 @@ export class ManifestWriter {
       const bytes = frameRecords([encodeEdit(e)], this.offset);
       try {
         writeAll(this.fs, this.fd, bytes, this.offset);
-        await this.fs.fdatasync(this.fd);
+        try {
+          await this.fs.fdatasync(this.fd);
+        } catch (se) {
+          // A failed fsync is never retried (the kernel may have dropped the pages): marked so nobody does.
+          throw Object.assign(se as Error, { fsync: true });
+        }
       } catch (err) {
         try {
           this.fs.ftruncateSync(this.fd, this.offset);

@@ -133,4 +133,6 @@ export interface EngineCounters {
   stallMicros: number;
   /** Key and value bytes applied by users (the base of write amplification). */
   userBytesWritten: number;
+  /** Flushes or compactions postponed because the disk was full. */
+  backgroundRetries: number;
 }

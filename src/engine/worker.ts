@@ -18,8 +18,8 @@ if (parentPort) {
         const result = await runJob(req.job, nodeFs);
         port.postMessage({ id: req.id, result });
       } catch (e) {
-        const err = e as Error & { code?: string; file?: string; offset?: number };
-        port.postMessage({ id: req.id, error: { message: err.message, code: err.code, file: err.file, offset: err.offset } });
+        const err = e as Error & { code?: string; file?: string; offset?: number; fsync?: boolean };
+        port.postMessage({ id: req.id, error: { message: err.message, code: err.code, file: err.file, offset: err.offset, fsync: err.fsync } });
       }
     });
   });
