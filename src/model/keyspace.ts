@@ -86,6 +86,14 @@ class CursorTable {
   }
 }
 
+/** Type families that attach to every keyspace as it loads (a family registers its hooks there). */
+const families: Array<(ks: Keyspace) => void> = [];
+
+/** Runs `init` on every keyspace loaded from now on (called once, when a family's module loads). */
+export function onKeyspaceLoad(init: (ks: Keyspace) => void): void {
+  families.push(init);
+}
+
 export interface ScanOptions {
   match?: string;
   count: number;
@@ -107,6 +115,7 @@ export class Keyspace {
   /** Loads the live-key count and the expiry index with one scan of the META range (cost: one pass over keys). */
   static load(engine: EngineApi, opts: { activeExpiry?: boolean } = {}): Keyspace {
     const ks = new Keyspace(engine);
+    for (const init of families) init(ks);
     const now = ks.now();
     const expired: Buffer[] = [];
     for (const [k, v] of engine.iterate({ gte: META_RANGE.gte, lt: META_RANGE.lt })) {

@@ -4,8 +4,9 @@ import { keyCommands } from "./keys";
 import { metricsCommands } from "./metrics";
 import { serverCommands } from "./server";
 import { stringCommands } from "./strings";
+import { timeseriesCommands } from "./timeseries";
 import { tskvCommands } from "./tskv";
 
 export function allCommands(): CommandSpec[] {
-  return [...serverCommands, ...stringCommands, ...keyCommands, ...metricsCommands, ...tskvCommands];
+  return [...serverCommands, ...stringCommands, ...keyCommands, ...metricsCommands, ...tskvCommands, ...timeseriesCommands];
 }

@@ -1,0 +1,20 @@
+// How RedisTimeSeries 1.12 prints a sample value in RESP2 (a simple string from its dragonbox_double_to_chars):
+// the shortest digits that read back as the same double; plain decimal notation when the value has an integer
+// part and is below 2^52 (e.g. "26", "25.5", "-3.75"), otherwise scientific with a capital E and no '+'
+// (e.g. "5E-1" for 0.5, "1.7976931348623157E308"). Zero prints as "0" or "-0"; ±Infinity as "Infinity" /
+// "-Infinity"; NaN as "NaN".
+
+const PLAIN_LIMIT = 2 ** 52;
+
+export function formatSampleValue(v: number): string {
+  const a = v < 0 ? -v : v;
+  if (a >= 1 && a < PLAIN_LIMIT) return String(v);
+  if (v === 0) return Object.is(v, -0) ? "-0" : "0";
+  if (v !== v) return "NaN";
+  if (a === Infinity) return v > 0 ? "Infinity" : "-Infinity";
+  // toExponential() without digits gives the shortest round-trip digits: "5e-1", "1.5e+20".
+  const e = v.toExponential();
+  const at = e.indexOf("e");
+  const exp = e.slice(at + 1);
+  return e.slice(0, at) + "E" + (exp[0] === "+" ? exp.slice(1) : exp);
+}

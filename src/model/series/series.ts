@@ -1,0 +1,1129 @@
+// Time series over the keyspace (docs/format-series.md): a series is one META entry (type SERIES, payload = the
+// series header, header.ts) plus its points in compressed chunks under CHUNK keys (layout.ts, codec.ts) plus one
+// labels-index entry per label.
+//
+// Chunks of a series are disjoint and ordered: a chunk's key is at most its first timestamp and every point of it is
+// below the next chunk's key. The newest chunk is the "open" one: appends go there. Its points are kept decoded in
+// memory (SeriesState). In the engine it is a base value (a compressed chunk under its chunk key, possibly absent)
+// plus delta entries right after it (layout.ts: the chunk key + a slot number) holding the points appended since: a
+// command that appends to a series writes one small delta entry, not the whole chunk. Deltas carry a sequence
+// number and go round FOLD_DELTAS slots; every FOLD_DELTAS deltas (or when the chunk changes otherwise) the chunk is
+// compressed again into its base, which records the sequence it covers, so older deltas are ignored and later ones
+// overwrite their slots (no delete per delta). When the chunk holds maxChunkPoints points the next append starts a
+// new chunk and the slots of the old one are deleted. Every other change (a new chunk, out-of-order writes into
+// older chunks, deletes, trims, header changes) is applied at once in a batch that also carries the header, so the
+// engine never holds a header whose totals disagree with its chunks.
+//
+// Deleting a series is one small write: its META entry and labels-index entries go; its chunks become unreachable
+// (a new series on the same key gets a new id) and are left for compaction to drop.
+import type { BatchOp, EngineApi } from "../../engine/types";
+import { CommandError } from "../../server/errors";
+import { Keyspace, onKeyspaceLoad } from "../keyspace";
+import { TypeTag } from "../keys";
+import type { Meta } from "../meta";
+import { aggregate, AggregationSpec, bucketStart, Point } from "./aggregate";
+import { chunkCount, chunkFirstTimestamp, chunkLastTimestamp, decodeChunk, encodeChunk } from "./codec";
+import { CompactionRule, decodeHeader, DuplicatePolicy, encodeHeader, maxChunkPoints, SeriesHeader } from "./header";
+import { chunkKey, chunkRange, chunkStartOf, decodeNextId, deltaKey, DELTA_KEY_LENGTH, encodeNextId, labelKey, labelValueRange, NEXT_ID_KEY } from "./layout";
+
+export const ERR_OLDER_THAN_RETENTION = "ERR TSDB: Timestamp is older than retention";
+export const ERR_BLOCKED_UPSERT = "ERR TSDB: Error at upsert, update is not supported when DUPLICATE_POLICY is set to BLOCK mode";
+
+/** Decoded series kept in memory at most (the longest cached go first; they reload from the engine). */
+const MAX_CACHED = 16384;
+/** A chunk that out-of-order writes grow past this many times its maximum is split in two (RedisTimeSeries: 1.2). */
+const SPLIT_FACTOR = 1.2;
+const EMPTY = Buffer.alloc(0);
+/** Delta entries after the newest chunk's base before it is compressed again. */
+const FOLD_DELTAS = 64;
+
+/** A series as commands see it: its header and its newest chunk, decoded. */
+export interface SeriesState {
+  readonly key: Buffer;
+  expireAt: number;
+  header: SeriesHeader;
+  /** Key start of the newest chunk; null when the series holds no points. */
+  openStart: number | null;
+  ts: Float64Array;
+  vals: Float64Array;
+  n: number;
+  /** Points of the newest chunk already in the engine (base + deltas): those after them are appends to write. */
+  written: number;
+  /** Sequence number of the next delta; deltas from `covered` on are not in the base. */
+  deltaSeq: number;
+  covered: number;
+  /** Delta slots that may hold an entry (0 .. slots - 1). */
+  slots: number;
+  /** The newest chunk changed other than by appends: its base must be written again (covering the deltas). */
+  full: boolean;
+}
+
+export function totalSamples(s: SeriesState): number {
+  return s.header.sealedSamples + s.n;
+}
+
+/** RedisTimeSeries's lastTimestamp: 0 for an empty series. */
+export function lastTimestamp(s: SeriesState): number {
+  return s.n > 0 ? s.ts[s.n - 1] : 0;
+}
+
+export function lastValue(s: SeriesState): number {
+  return s.n > 0 ? s.vals[s.n - 1] : 0;
+}
+
+export function chunkTotal(s: SeriesState): number {
+  return s.header.sealedChunks + (s.openStart !== null ? 1 : 0);
+}
+
+/** Earliest timestamp reads may see: points older than lastTimestamp - retention are gone for readers at once. */
+export function retentionFloor(s: SeriesState): number {
+  const r = s.header.retention;
+  const last = lastTimestamp(s);
+  return r > 0 && last > r ? last - r : 0;
+}
+
+/** The writes of one command: changed newest chunks are written once, at the end (or with the next structural change). */
+export class SeriesBatch {
+  ops: BatchOp[] = [];
+  delta = 0;
+  readonly dirty = new Set<SeriesState>();
+  readonly touched = new Set<SeriesState>();
+  seq: bigint | undefined;
+}
+
+export interface CreateOptions {
+  retention: number;
+  chunkSize: number;
+  duplicatePolicy: DuplicatePolicy | null;
+  uncompressed: boolean;
+  ignoreMaxTimeDiff: number;
+  ignoreMaxValDiff: number;
+  labels: Array<[string, string]>;
+}
+
+/** One run of points of a chunk inside a queried range: indexes lo..hi (inclusive) of ts / vals. */
+export interface ChunkSlice {
+  ts: Float64Array;
+  vals: Float64Array;
+  lo: number;
+  hi: number;
+}
+
+/** Shown by TS.INFO DEBUG. */
+export interface ChunkInfo {
+  first: number;
+  last: number;
+  samples: number;
+  bytes: number;
+}
+
+function lowerBound(ts: Float64Array, n: number, t: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Applies a duplicate policy; returns the value to keep or throws for BLOCK. */
+function resolveDuplicate(policy: DuplicatePolicy, old: number, value: number): number {
+  switch (policy) {
+    case "block":
+      throw new CommandError(ERR_BLOCKED_UPSERT);
+    case "first":
+      return old;
+    case "last":
+      return value;
+    case "min":
+      return value < old ? value : old;
+    case "max":
+      return value > old ? value : old;
+    case "sum":
+      return old + value;
+  }
+}
+
+interface Points {
+  ts: Float64Array;
+  vals: Float64Array;
+  n: number;
+}
+
+/** Inserts or merges (t, v) into sorted arrays, growing them when full. Returns true when a point was added. */
+function upsertInto(p: Points, t: number, v: number, policy: DuplicatePolicy): boolean {
+  const i = lowerBound(p.ts, p.n, t);
+  if (i < p.n && p.ts[i] === t) {
+    p.vals[i] = resolveDuplicate(policy, p.vals[i], v);
+    return false;
+  }
+  if (p.n === p.ts.length) grow(p, p.n + 1);
+  p.ts.copyWithin(i + 1, i, p.n);
+  p.vals.copyWithin(i + 1, i, p.n);
+  p.ts[i] = t;
+  p.vals[i] = v;
+  p.n++;
+  return true;
+}
+
+function grow(p: Points, need: number): void {
+  let cap = Math.max(8, p.ts.length);
+  while (cap < need) cap *= 2;
+  const ts = new Float64Array(cap);
+  const vals = new Float64Array(cap);
+  ts.set(p.ts.subarray(0, p.n));
+  vals.set(p.vals.subarray(0, p.n));
+  p.ts = ts;
+  p.vals = vals;
+}
+
+/** Removes the points inside [from, to]; returns how many went. */
+function removeRange(p: Points, from: number, to: number): number {
+  const a = lowerBound(p.ts, p.n, from);
+  let b = lowerBound(p.ts, p.n, to);
+  if (b < p.n && p.ts[b] === to) b++;
+  if (b <= a) return 0;
+  p.ts.copyWithin(a, b, p.n);
+  p.vals.copyWithin(a, b, p.n);
+  p.n -= b - a;
+  return b - a;
+}
+
+/** Deltas of this many points or more are compressed; fewer are stored raw (compressing them costs more). */
+const DELTA_COMPRESS_AT = 16;
+const DeltaKind = { RAW: 0, CHUNK: 1 } as const;
+/** First byte of a newest chunk's base that records the delta sequence it covers (a bare chunk covers none). */
+const BASE_TAG = 0xb5;
+
+/**
+ * A delta value: seq u32 LE | kind u8 | RAW: (ts f64 LE | value f64 LE)*, or CHUNK: a compressed chunk (codec.ts)
+ * — the points ts[from..to) appended to the newest chunk by one command.
+ */
+function encodeDelta(seq: number, ts: Float64Array, vals: Float64Array, from: number, to: number): Buffer {
+  if (to - from >= DELTA_COMPRESS_AT) {
+    const c = encodeChunk(ts.subarray(from, to), vals.subarray(from, to));
+    const b = Buffer.allocUnsafe(c.length + 5);
+    b.writeUInt32LE(seq, 0);
+    b[4] = DeltaKind.CHUNK;
+    c.copy(b, 5);
+    return b;
+  }
+  const b = Buffer.allocUnsafe(5 + (to - from) * 16);
+  b.writeUInt32LE(seq, 0);
+  b[4] = DeltaKind.RAW;
+  for (let i = from, p = 5; i < to; i++, p += 16) {
+    b.writeDoubleLE(ts[i], p);
+    b.writeDoubleLE(vals[i], p + 8);
+  }
+  return b;
+}
+
+function deltaSeqOf(b: Buffer): number {
+  return b.readUInt32LE(0);
+}
+
+function decodeDelta(b: Buffer): Points {
+  if (b[4] === DeltaKind.CHUNK) return decodePoints(b.subarray(5));
+  if (b[4] !== DeltaKind.RAW || (b.length - 5) % 16 !== 0) throw new Error(`bad series delta (kind ${b[4]}, ${b.length} bytes)`);
+  const n = (b.length - 5) >>> 4;
+  const ts = new Float64Array(n);
+  const vals = new Float64Array(n);
+  for (let i = 0, p = 5; i < n; i++, p += 16) {
+    ts[i] = b.readDoubleLE(p);
+    vals[i] = b.readDoubleLE(p + 8);
+  }
+  return { ts, vals, n };
+}
+
+/** The newest chunk's base: BASE_TAG | covered seq u32 LE | chunk, or a bare chunk (covers no delta). */
+function encodeBase(p: Points, covered: number): Buffer {
+  const c = encodePoints(p);
+  if (covered === 0) return c;
+  const b = Buffer.allocUnsafe(c.length + 5);
+  b[0] = BASE_TAG;
+  b.writeUInt32LE(covered, 1);
+  c.copy(b, 5);
+  return b;
+}
+
+function decodeBase(b: Buffer): { p: Points; covered: number } {
+  if (b[0] === BASE_TAG) return { p: decodePoints(b.subarray(5)), covered: b.readUInt32LE(1) };
+  return { p: decodePoints(b), covered: 0 };
+}
+
+function encodePoints(p: Points): Buffer {
+  return encodeChunk(p.ts, p.vals, p.n);
+}
+
+function decodePoints(buf: Buffer, extra = 0): Points {
+  const d = decodeChunk(buf);
+  const n = d.timestamps.length;
+  if (extra === 0) return { ts: d.timestamps, vals: d.values, n };
+  const p: Points = { ts: new Float64Array(n + extra), vals: new Float64Array(n + extra), n };
+  p.ts.set(d.timestamps);
+  p.vals.set(d.values);
+  return p;
+}
+
+/** The id stored at a fixed place of the header (bytes 8..15), read without decoding the rest. */
+function headerId(payload: Buffer): number {
+  return payload.readUInt32LE(8) + payload.readInt32LE(12) * 0x100000000;
+}
+
+function emptyState(key: Buffer, expireAt: number, header: SeriesHeader): SeriesState {
+  return { key, expireAt, header, openStart: null, ts: new Float64Array(0), vals: new Float64Array(0), n: 0, written: 0, deltaSeq: 0, covered: 0, slots: 0, full: false };
+}
+
+function sameKey(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && a.equals(b);
+}
+
+const stores = new WeakMap<Keyspace, SeriesStore>();
+
+export class SeriesStore {
+  private readonly cache = new Map<string, SeriesState>();
+  private nextId: number;
+  readonly engine: EngineApi;
+
+  private constructor(readonly ks: Keyspace) {
+    this.engine = ks.engine;
+    this.nextId = decodeNextId(ks.engine.get(NEXT_ID_KEY));
+    ks.registerType(TypeTag.SERIES, {
+      onDelete: (key, meta) => this.onDelete(key, meta),
+      onRename: (from, to, meta) => this.onRename(from, to, meta),
+    });
+  }
+
+  /** The store of a keyspace (attached when the keyspace loads). */
+  static of(ks: Keyspace): SeriesStore {
+    let s = stores.get(ks);
+    if (!s) {
+      s = new SeriesStore(ks);
+      stores.set(ks, s);
+    }
+    return s;
+  }
+
+  // ---- keyspace hooks ----------------------------------------------------------------------------------------
+
+  private onDelete(key: Buffer, meta: Meta): BatchOp[] {
+    this.cache.delete(key.toString("latin1"));
+    let h: SeriesHeader;
+    try {
+      h = decodeHeader(meta.payload);
+    } catch {
+      return [];
+    }
+    return h.labels.map(([n, v]) => ({ type: "del" as const, key: labelKey(n, v, key) }));
+  }
+
+  /** Moves the labels index to the new name and renames the references other series hold to this one. */
+  private onRename(from: Buffer, to: Buffer, meta: Meta): BatchOp[] {
+    this.cache.delete(from.toString("latin1"));
+    this.cache.delete(to.toString("latin1"));
+    let h: SeriesHeader;
+    try {
+      h = decodeHeader(meta.payload);
+    } catch {
+      return [];
+    }
+    const ops: BatchOp[] = [];
+    for (const [n, v] of h.labels) ops.push({ type: "del", key: labelKey(n, v, from) }, { type: "put", key: labelKey(n, v, to), value: EMPTY });
+    const rewrite = (other: Buffer, change: (oh: SeriesHeader) => boolean): void => {
+      const om = this.ks.lookup(other);
+      if (!om || om.type !== TypeTag.SERIES) return;
+      const oh = decodeHeader(om.payload);
+      if (!change(oh)) return;
+      this.cache.delete(other.toString("latin1"));
+      ops.push(...this.ks.writeOps(other, TypeTag.SERIES, om.expireAt, encodeHeader(oh), om)[0]);
+    };
+    if (h.srcKey) {
+      rewrite(h.srcKey, (oh) => {
+        const r = oh.rules.find((x) => sameKey(x.destKey, from));
+        if (r) r.destKey = Buffer.from(to);
+        return r !== undefined;
+      });
+    }
+    for (const r of h.rules) {
+      rewrite(r.destKey, (oh) => {
+        if (!oh.srcKey || !sameKey(oh.srcKey, from)) return false;
+        oh.srcKey = Buffer.from(to);
+        return true;
+      });
+    }
+    return ops;
+  }
+
+  // ---- loading -----------------------------------------------------------------------------------------------
+
+  /** The series under `key`: undefined when the key does not exist, "wrongtype" when it holds something else. */
+  lookup(key: Buffer): SeriesState | "wrongtype" | undefined {
+    const id = key.toString("latin1");
+    const meta = this.ks.lookup(key);
+    if (!meta) {
+      this.cache.delete(id);
+      return undefined;
+    }
+    if (meta.type !== TypeTag.SERIES) {
+      this.cache.delete(id);
+      return "wrongtype";
+    }
+    const cached = this.cache.get(id);
+    if (cached !== undefined && cached.header.id === headerId(meta.payload)) {
+      cached.expireAt = meta.expireAt;
+      return cached;
+    }
+    const s = this.load(Buffer.from(key), meta);
+    this.cache.set(id, s);
+    return s;
+  }
+
+  /** Like lookup, for callers that skip keys of other types. */
+  series(key: Buffer): SeriesState | undefined {
+    const s = this.lookup(key);
+    return s === "wrongtype" ? undefined : s;
+  }
+
+  private load(key: Buffer, meta: Meta): SeriesState {
+    const header = decodeHeader(meta.payload);
+    const s = emptyState(key, meta.expireAt, header);
+    const range = chunkRange(header.id);
+    // The newest chunk: delta slots (last slot first in this scan), then its base when it has one.
+    const deltas: Buffer[] = [];
+    let base: Buffer | undefined;
+    let start: number | undefined;
+    let slots = 0;
+    for (const [k, v] of this.engine.iterate({ gte: range.gte, lt: range.lt, reverse: true })) {
+      const kStart = chunkStartOf(k);
+      if (k.length === DELTA_KEY_LENGTH) {
+        if (start !== undefined && kStart !== start) break;
+        start = kStart;
+        deltas.push(v);
+        slots = Math.max(slots, k.readUInt32BE(17) + 1);
+        continue;
+      }
+      if (start === undefined || kStart === start) {
+        start = kStart;
+        base = v;
+      }
+      break;
+    }
+    if (start === undefined) return s;
+    const parts: Points[] = [];
+    let covered = 0;
+    if (base) {
+      const b = decodeBase(base);
+      parts.push(b.p);
+      covered = b.covered;
+    }
+    const live = deltas.filter((d) => deltaSeqOf(d) >= covered).sort((x, y) => deltaSeqOf(x) - deltaSeqOf(y));
+    for (const d of live) parts.push(decodeDelta(d));
+    let n = 0;
+    for (const p of parts) n += p.n;
+    const p: Points = { ts: new Float64Array(n), vals: new Float64Array(n), n: 0 };
+    for (const q of parts) {
+      p.ts.set(q.ts.subarray(0, q.n), p.n);
+      p.vals.set(q.vals.subarray(0, q.n), p.n);
+      p.n += q.n;
+    }
+    s.openStart = start;
+    s.ts = p.ts;
+    s.vals = p.vals;
+    s.n = p.n;
+    s.written = p.n;
+    s.covered = covered;
+    s.deltaSeq = live.length > 0 ? deltaSeqOf(live[live.length - 1]) + 1 : covered;
+    s.slots = slots;
+    return s;
+  }
+
+  // ---- batches -----------------------------------------------------------------------------------------------
+
+  begin(): SeriesBatch {
+    return new SeriesBatch();
+  }
+
+  /** The newest chunk got appends (written as a delta at the end of the command). */
+  private appended(w: SeriesBatch, s: SeriesState): void {
+    w.dirty.add(s);
+    w.touched.add(s);
+  }
+
+  /** The newest chunk changed otherwise: its base is written again at the end of the command. */
+  private rewritten(w: SeriesBatch, s: SeriesState): void {
+    s.full = true;
+    w.dirty.add(s);
+    w.touched.add(s);
+  }
+
+  /** Ops that remove the newest chunk's delta slots (it is sealed, moved or gone). */
+  private dropDeltas(w: SeriesBatch, s: SeriesState): void {
+    if (s.openStart !== null) for (let i = 0; i < s.slots; i++) w.ops.push({ type: "del", key: deltaKey(s.header.id, s.openStart, i) });
+    s.slots = 0;
+    s.deltaSeq = 0;
+    s.covered = 0;
+  }
+
+  /** Writes the newest chunk's base again from memory; the deltas so far are covered by it. */
+  private fold(w: SeriesBatch, s: SeriesState): void {
+    if (s.openStart === null || s.n === 0) return;
+    w.ops.push({ type: "put", key: chunkKey(s.header.id, s.openStart), value: encodeBase(s, s.deltaSeq) });
+    s.covered = s.deltaSeq;
+    s.written = s.n;
+    s.full = false;
+  }
+
+  /** Writes what changed in the newest chunk of every series touched: a delta of the appends, or a new base. */
+  private stageOpen(w: SeriesBatch): void {
+    for (const s of w.dirty) {
+      if (s.openStart === null || s.n === 0) continue;
+      if (s.full || s.deltaSeq - s.covered >= FOLD_DELTAS) this.fold(w, s);
+      else if (s.n > s.written) {
+        const slot = s.deltaSeq % FOLD_DELTAS;
+        w.ops.push({ type: "put", key: deltaKey(s.header.id, s.openStart, slot), value: encodeDelta(s.deltaSeq, s.ts, s.vals, s.written, s.n) });
+        s.deltaSeq++;
+        s.slots = Math.max(s.slots, slot + 1);
+        s.written = s.n;
+      }
+    }
+    w.dirty.clear();
+  }
+
+  /** Applies everything staged so far as one engine batch. */
+  commitNow(w: SeriesBatch): void {
+    this.stageOpen(w);
+    if (w.ops.length === 0) return;
+    const ops = w.ops;
+    const delta = w.delta;
+    w.ops = [];
+    w.delta = 0;
+    try {
+      w.seq = this.ks.commit(ops, delta);
+    } catch (e) {
+      // Nothing was applied: forget what memory holds ahead of the engine.
+      for (const s of w.touched) this.cache.delete(s.key.toString("latin1"));
+      w.touched.clear();
+      throw e;
+    }
+  }
+
+  /** Ends a command: writes what is pending and returns the sequence to wait for (undefined when nothing). */
+  finish(w: SeriesBatch): bigint | undefined {
+    this.commitNow(w);
+    w.touched.clear();
+    while (this.cache.size > MAX_CACHED) {
+      const first = this.cache.keys().next().value as string;
+      this.cache.delete(first);
+    }
+    return w.seq;
+  }
+
+  private stageHeader(w: SeriesBatch, s: SeriesState): void {
+    w.touched.add(s);
+    const fake: Meta = { type: TypeTag.SERIES, expireAt: s.expireAt, payload: EMPTY };
+    w.ops.push(...this.ks.writeOps(s.key, TypeTag.SERIES, s.expireAt, encodeHeader(s.header), fake)[0]);
+  }
+
+  /**
+   * Compresses the newest chunk of every series into its base and deletes its delta slots, so a full compaction
+   * leaves only compressed chunks (for TSKV.COMPACT: `SeriesStore.of(keyspace).foldAll()` before compacting).
+   * Returns how many series changed.
+   */
+  foldAll(): number {
+    const w = this.begin();
+    let changed = 0;
+    const keys: Buffer[] = [];
+    for (const [key, meta] of this.ks.keys()) if (meta.type === TypeTag.SERIES) keys.push(key);
+    for (const key of keys) {
+      const s = this.series(key);
+      if (!s || s.openStart === null || s.slots === 0) continue;
+      const start = s.openStart;
+      this.dropDeltas(w, s);
+      w.ops.push({ type: "put", key: chunkKey(s.header.id, start), value: encodeBase(s, 0) });
+      s.written = s.n;
+      s.full = false;
+      w.touched.add(s);
+      changed++;
+      if (w.ops.length >= 4096) this.commitNow(w);
+    }
+    this.finish(w);
+    return changed;
+  }
+
+  // ---- create, alter, rules ----------------------------------------------------------------------------------
+
+  /** Creates an empty series (the key must not exist). */
+  create(w: SeriesBatch, key: Buffer, o: CreateOptions): SeriesState {
+    const id = this.nextId++;
+    const header: SeriesHeader = {
+      id,
+      retention: o.retention,
+      chunkSize: o.chunkSize,
+      duplicatePolicy: o.duplicatePolicy,
+      uncompressed: o.uncompressed,
+      ignoreMaxTimeDiff: o.ignoreMaxTimeDiff,
+      ignoreMaxValDiff: o.ignoreMaxValDiff,
+      labels: o.labels,
+      srcKey: null,
+      rules: [],
+      sealedSamples: 0,
+      sealedChunks: 0,
+      sealedBytes: 0,
+    };
+    const s = emptyState(Buffer.from(key), 0, header);
+    const [ops, delta] = this.ks.writeOps(s.key, TypeTag.SERIES, 0, encodeHeader(header), undefined);
+    w.ops.push(...ops);
+    w.delta += delta;
+    for (const [n, v] of header.labels) w.ops.push({ type: "put", key: labelKey(n, v, s.key), value: EMPTY });
+    w.ops.push({ type: "put", key: NEXT_ID_KEY, value: encodeNextId(this.nextId) });
+    w.touched.add(s);
+    this.commitNow(w);
+    this.cache.set(s.key.toString("latin1"), s);
+    return s;
+  }
+
+  /** Rewrites the header after the caller changed settings; `oldLabels` (when given) are replaced in the index. */
+  updateHeader(w: SeriesBatch, s: SeriesState, oldLabels?: Array<[string, string]>): void {
+    if (oldLabels) {
+      for (const [n, v] of oldLabels) w.ops.push({ type: "del", key: labelKey(n, v, s.key) });
+      for (const [n, v] of s.header.labels) w.ops.push({ type: "put", key: labelKey(n, v, s.key), value: EMPTY });
+    }
+    this.stageHeader(w, s);
+    this.commitNow(w);
+  }
+
+  /** The rules of `s` whose destination still names `s` as its source (RedisTimeSeries drops the others). */
+  liveRules(s: SeriesState): CompactionRule[] {
+    return s.header.rules.filter((r) => {
+      const d = this.series(r.destKey);
+      return d !== undefined && d.header.srcKey !== null && sameKey(d.header.srcKey, s.key);
+    });
+  }
+
+  /** The source of `s` when that source still has a rule into `s`. */
+  liveSource(s: SeriesState): SeriesState | undefined {
+    if (!s.header.srcKey) return undefined;
+    const src = this.series(s.header.srcKey);
+    if (!src || !src.header.rules.some((r) => sameKey(r.destKey, s.key))) return undefined;
+    return src;
+  }
+
+  /** Drops dangling rule and source references from the header (persisted with the next header write). */
+  pruneReferences(s: SeriesState): boolean {
+    let changed = false;
+    const live = this.liveRules(s);
+    if (live.length !== s.header.rules.length) {
+      s.header.rules = live;
+      changed = true;
+    }
+    if (s.header.srcKey && !this.liveSource(s)) {
+      s.header.srcKey = null;
+      changed = true;
+    }
+    return changed;
+  }
+
+  createRule(w: SeriesBatch, src: SeriesState, dest: SeriesState, rule: Omit<CompactionRule, "destKey" | "from">): void {
+    src.header.rules.push({ ...rule, destKey: Buffer.from(dest.key), from: totalSamples(src) > 0 ? lastTimestamp(src) + 1 : 0 });
+    dest.header.srcKey = Buffer.from(src.key);
+    this.stageHeader(w, src);
+    this.stageHeader(w, dest);
+    this.commitNow(w);
+  }
+
+  /** Removes the rule src → destKey; false when there is none. */
+  deleteRule(w: SeriesBatch, src: SeriesState, destKey: Buffer): boolean {
+    const i = src.header.rules.findIndex((r) => sameKey(r.destKey, destKey));
+    if (i < 0) return false;
+    src.header.rules.splice(i, 1);
+    this.stageHeader(w, src);
+    const dest = this.series(destKey);
+    if (dest && dest.header.srcKey && sameKey(dest.header.srcKey, src.key)) {
+      dest.header.srcKey = null;
+      this.stageHeader(w, dest);
+    }
+    this.commitNow(w);
+    return true;
+  }
+
+  // ---- writes ------------------------------------------------------------------------------------------------
+
+  /**
+   * RedisTimeSeries's internalAdd: the retention check, the IGNORE filter, then an append or an upsert (with the
+   * duplicate policy: `policy` overrides the series' own, which overrides BLOCK), then compaction rules. Returns
+   * the timestamp to reply with; throws CommandError with RedisTimeSeries's text when refused.
+   */
+  add(w: SeriesBatch, s: SeriesState, t: number, v: number, policy: DuplicatePolicy | null): number {
+    const total = totalSamples(s);
+    const last = lastTimestamp(s);
+    const h = s.header;
+    if (h.retention > 0 && t < last && h.retention < last - t) throw new CommandError(ERR_OLDER_THAN_RETENTION);
+    const dp = policy ?? h.duplicatePolicy ?? "block";
+    if (
+      dp === "last" &&
+      h.srcKey === null &&
+      total !== 0 &&
+      t >= last &&
+      t - last <= h.ignoreMaxTimeDiff &&
+      Math.abs(v - lastValue(s)) <= h.ignoreMaxValDiff
+    ) {
+      return last;
+    }
+    if (total !== 0 && t <= last) {
+      this.upsert(w, s, t, v, dp);
+      if (h.rules.length > 0) this.upsertCompaction(w, s, t);
+    } else {
+      this.append(w, s, t, v);
+      if (h.rules.length > 0) this.appendCompaction(w, s, t, v, total, last);
+    }
+    return t;
+  }
+
+  private append(w: SeriesBatch, s: SeriesState, t: number, v: number): void {
+    if (s.openStart === null) {
+      s.openStart = t;
+      s.n = 0;
+    } else if (s.n >= maxChunkPoints(s.header.chunkSize)) {
+      this.seal(w, s, t, v);
+      return;
+    }
+    if (s.n === s.ts.length) grow(s, s.n + 1);
+    s.ts[s.n] = t;
+    s.vals[s.n] = v;
+    s.n++;
+    this.appended(w, s);
+  }
+
+  /** The newest chunk is full: it becomes a sealed chunk and (t, v) starts the next one. */
+  private seal(w: SeriesBatch, s: SeriesState, t: number, v: number): void {
+    const old = encodePoints(s);
+    const h = s.header;
+    w.ops.push({ type: "put", key: chunkKey(h.id, s.openStart as number), value: old });
+    this.dropDeltas(w, s);
+    h.sealedSamples += s.n;
+    h.sealedChunks += 1;
+    h.sealedBytes += old.length;
+    s.openStart = t;
+    if (s.ts.length === 0) grow(s, 1);
+    s.ts[0] = t;
+    s.vals[0] = v;
+    s.n = 1;
+    s.written = 1;
+    s.full = false;
+    w.dirty.delete(s);
+    w.ops.push({ type: "put", key: chunkKey(h.id, t), value: encodePoints(s) });
+    this.stageHeader(w, s);
+    this.commitNow(w);
+    this.trimRetention(w, s);
+  }
+
+  /** Deletes sealed chunks whose every point is past retention (RedisTimeSeries trims when a chunk is created). */
+  trimRetention(w: SeriesBatch, s: SeriesState): void {
+    if (s.header.retention <= 0 || s.openStart === null) return;
+    const floor = retentionFloor(s);
+    if (floor <= 0) return;
+    const range = chunkRange(s.header.id);
+    let dropped = 0;
+    for (const [k, v] of this.engine.iterate({ gte: range.gte, lt: chunkKey(s.header.id, s.openStart) })) {
+      if (chunkLastTimestamp(v) >= floor || dropped >= 4096) break;
+      w.ops.push({ type: "del", key: k });
+      s.header.sealedSamples -= chunkCount(v);
+      s.header.sealedChunks -= 1;
+      s.header.sealedBytes -= v.length;
+      dropped++;
+    }
+    if (dropped === 0) return;
+    this.stageHeader(w, s);
+    this.commitNow(w);
+  }
+
+  /** Writes (t, v) at or before the last timestamp: into the chunk that covers t, by the duplicate policy. */
+  private upsert(w: SeriesBatch, s: SeriesState, t: number, v: number, policy: DuplicatePolicy): void {
+    const h = s.header;
+    const max = maxChunkPoints(h.chunkSize);
+    const openStart = s.openStart as number;
+    if (t >= openStart || h.sealedChunks === 0) {
+      upsertInto(s, t, v, policy);
+      if (t < openStart) {
+        // The only chunk: its key must stay at most its first timestamp.
+        this.dropDeltas(w, s);
+        w.ops.push({ type: "del", key: chunkKey(h.id, openStart) });
+        s.openStart = t;
+        this.rewritten(w, s);
+        this.commitNow(w);
+      } else {
+        this.rewritten(w, s);
+      }
+      if (s.n > max * SPLIT_FACTOR) this.splitOpen(w, s);
+      return;
+    }
+    const range = chunkRange(h.id);
+    let found: [Buffer, Buffer] | undefined;
+    for (const e of this.engine.iterate({ gte: range.gte, lte: chunkKey(h.id, t), reverse: true, limit: 1 })) found = e;
+    if (!found) for (const e of this.engine.iterate({ gte: range.gte, lt: range.lt, limit: 1 })) found = e;
+    if (!found) throw new Error("series chunk missing below the newest chunk");
+    const [k, buf] = found;
+    const p = decodePoints(buf, 1);
+    const added = upsertInto(p, t, v, policy);
+    const start = chunkStartOf(k);
+    h.sealedSamples += added ? 1 : 0;
+    h.sealedBytes -= buf.length;
+    const newStart = Math.min(start, p.ts[0]);
+    if (newStart !== start) w.ops.push({ type: "del", key: k });
+    if (p.n > max * SPLIT_FACTOR) {
+      const mid = p.n >>> 1;
+      const lower: Points = { ts: p.ts.subarray(0, mid), vals: p.vals.subarray(0, mid), n: mid };
+      const upper: Points = { ts: p.ts.subarray(mid, p.n), vals: p.vals.subarray(mid, p.n), n: p.n - mid };
+      const a = encodePoints(lower);
+      const b = encodePoints(upper);
+      w.ops.push({ type: "put", key: chunkKey(h.id, newStart), value: a }, { type: "put", key: chunkKey(h.id, upper.ts[0]), value: b });
+      h.sealedBytes += a.length + b.length;
+      h.sealedChunks += 1;
+    } else {
+      const a = encodePoints(p);
+      w.ops.push({ type: "put", key: chunkKey(h.id, newStart), value: a });
+      h.sealedBytes += a.length;
+    }
+    this.stageHeader(w, s);
+    this.commitNow(w);
+  }
+
+  /** The newest chunk outgrew its maximum through out-of-order writes: its older half becomes a sealed chunk. */
+  private splitOpen(w: SeriesBatch, s: SeriesState): void {
+    const h = s.header;
+    const mid = s.n >>> 1;
+    const lower = encodeChunk(s.ts, s.vals, mid);
+    w.ops.push({ type: "put", key: chunkKey(h.id, s.openStart as number), value: lower });
+    this.dropDeltas(w, s);
+    h.sealedSamples += mid;
+    h.sealedChunks += 1;
+    h.sealedBytes += lower.length;
+    s.ts.copyWithin(0, mid, s.n);
+    s.vals.copyWithin(0, mid, s.n);
+    s.n -= mid;
+    s.openStart = s.ts[0];
+    s.written = 0;
+    this.rewritten(w, s);
+    this.stageHeader(w, s);
+    this.commitNow(w);
+  }
+
+  /**
+   * TS.DEL: removes the points inside [from, to]. Chunks wholly inside go with one delete each, the ones at the
+   * ends are rewritten; returns how many points went.
+   */
+  delRange(w: SeriesBatch, s: SeriesState, from: number, to: number): number {
+    if (totalSamples(s) === 0 || from > to) return 0;
+    const oldLast = lastTimestamp(s);
+    const h = s.header;
+    const openStart = s.openStart as number;
+    const range = chunkRange(h.id);
+    const openKey = chunkKey(h.id, openStart);
+    let deleted = 0;
+    // The newest sealed chunk left after the delete, for when the newest chunk empties.
+    let survivor: { key: Buffer; buf: Buffer } | undefined;
+    let sealedStart: Buffer | undefined;
+    if (h.sealedChunks > 0 && from < openStart) {
+      sealedStart = range.gte;
+      for (const [k] of this.engine.iterate({ gte: range.gte, lte: chunkKey(h.id, from), reverse: true, limit: 1 })) sealedStart = k;
+      for (const [k, buf] of this.engine.iterate({ gte: sealedStart, lt: openKey })) {
+        if (chunkStartOf(k) > to) break;
+        const first = chunkFirstTimestamp(buf);
+        const last = chunkLastTimestamp(buf);
+        const count = chunkCount(buf);
+        if (last < from || first > to) {
+          survivor = { key: k, buf };
+          continue;
+        }
+        if (first >= from && last <= to) {
+          w.ops.push({ type: "del", key: k });
+          h.sealedSamples -= count;
+          h.sealedChunks -= 1;
+          h.sealedBytes -= buf.length;
+          deleted += count;
+          continue;
+        }
+        const p = decodePoints(buf);
+        const gone = removeRange(p, from, to);
+        const fresh = encodePoints(p);
+        w.ops.push({ type: "put", key: k, value: fresh });
+        h.sealedSamples -= gone;
+        h.sealedBytes += fresh.length - buf.length;
+        deleted += gone;
+        survivor = { key: k, buf: fresh };
+      }
+    }
+    const goneOpen = removeRange(s, from, to);
+    deleted += goneOpen;
+    if (goneOpen > 0 && s.n > 0) this.rewritten(w, s);
+    if (goneOpen > 0 && s.n === 0) {
+      w.ops.push({ type: "del", key: openKey });
+      this.dropDeltas(w, s);
+      s.full = false;
+      w.dirty.delete(s);
+      if (!survivor && h.sealedChunks > 0) {
+        // Every sealed chunk visited went: the newest one before them (untouched) is the newest chunk now.
+        const below = sealedStart ?? openKey;
+        for (const [k, buf] of this.engine.iterate({ gte: range.gte, lt: below, reverse: true, limit: 1 })) survivor = { key: k, buf };
+      }
+      if (survivor) {
+        const p = decodePoints(survivor.buf);
+        s.openStart = chunkStartOf(survivor.key);
+        s.ts = p.ts;
+        s.vals = p.vals;
+        s.n = p.n;
+        s.written = p.n;
+        h.sealedSamples -= p.n;
+        h.sealedChunks -= 1;
+        h.sealedBytes -= survivor.buf.length;
+      } else {
+        s.openStart = null;
+        s.ts = new Float64Array(0);
+        s.vals = new Float64Array(0);
+        s.n = 0;
+        s.written = 0;
+      }
+    }
+    if (deleted === 0) return 0;
+    this.stageHeader(w, s);
+    this.commitNow(w);
+    if (h.rules.length > 0) this.delRangeCompaction(w, s, from, to, oldLast);
+    return deleted;
+  }
+
+  // ---- compaction rules --------------------------------------------------------------------------------------
+
+  /**
+   * The rule's aggregate of the source's points in [from, end) (undefined when there are none). twa also sees the
+   * samples around the bucket: `next` when given, else the first one at or after `end`.
+   */
+  private bucketValue(src: SeriesState, rule: CompactionRule, from: number, end: number, next?: Point): number | undefined {
+    const spec: AggregationSpec = { type: rule.aggregator, bucketDuration: rule.bucketDuration, align: rule.align, bucketTimestamp: "start", empty: false };
+    let prev: Point | undefined;
+    if (rule.aggregator === "twa") {
+      for (const pt of this.points(src, -Number.MAX_SAFE_INTEGER, from - 1, true)) {
+        prev = pt;
+        break;
+      }
+      if (!next) {
+        for (const pt of this.points(src, end, Number.MAX_SAFE_INTEGER, false)) {
+          next = pt;
+          break;
+        }
+      }
+    }
+    let any = false;
+    const pts = (function* (it: Iterable<Point>) {
+      for (const p of it) {
+        any = true;
+        yield p;
+      }
+    })(this.points(src, from, end - 1, false));
+    let out: number | undefined;
+    for (const [, val] of aggregate(pts, spec, from, end, false, prev, next)) {
+      out = val;
+      break;
+    }
+    return any ? out : undefined;
+  }
+
+  private addToDest(w: SeriesBatch, rule: CompactionRule, src: SeriesState, at: number, value: number): void {
+    const dest = this.series(rule.destKey);
+    if (!dest || !dest.header.srcKey || !sameKey(dest.header.srcKey, src.key)) return;
+    try {
+      this.add(w, dest, at, value, "last");
+    } catch (e) {
+      if (!(e instanceof CommandError)) throw e;
+    }
+  }
+
+  /** A sample after the last one: closes each rule's current bucket when the sample starts a later one. */
+  private appendCompaction(w: SeriesBatch, s: SeriesState, t: number, v: number, prevTotal: number, prevLast: number): void {
+    for (const rule of s.header.rules) {
+      if (prevTotal === 0 || prevLast < rule.from) continue;
+      const cur = Math.max(0, bucketStart(prevLast, rule.bucketDuration, rule.align));
+      const now = Math.max(0, bucketStart(t, rule.bucketDuration, rule.align));
+      if (now <= cur) continue;
+      const end = bucketStart(prevLast, rule.bucketDuration, rule.align) + rule.bucketDuration;
+      const value = this.bucketValue(s, rule, Math.max(cur, rule.from), end, [t, v]);
+      if (value !== undefined) this.addToDest(w, rule, s, cur, value);
+    }
+  }
+
+  /** An out-of-order write: a closed bucket it lands in is computed again and written over the old result. */
+  private upsertCompaction(w: SeriesBatch, s: SeriesState, t: number): void {
+    const last = lastTimestamp(s);
+    for (const rule of s.header.rules) {
+      const cur = Math.max(0, bucketStart(last, rule.bucketDuration, rule.align));
+      if (t >= cur) continue;
+      const raw = bucketStart(t, rule.bucketDuration, rule.align);
+      const b = Math.max(0, raw);
+      const value = this.bucketValue(s, rule, b, raw + rule.bucketDuration);
+      if (value !== undefined) this.addToDest(w, rule, s, b, value);
+    }
+  }
+
+  /** TS.DEL on a source: buckets it touched are computed again, emptied ones deleted from the destination. */
+  private delRangeCompaction(w: SeriesBatch, s: SeriesState, from: number, to: number, oldLast: number): void {
+    const newTotal = totalSamples(s);
+    const newLast = lastTimestamp(s);
+    for (const rule of s.header.rules) {
+      const dest = this.series(rule.destKey);
+      if (!dest || !dest.header.srcKey || !sameKey(dest.header.srcKey, s.key)) continue;
+      const d = rule.bucketDuration;
+      const bs = (x: number): number => bucketStart(x, d, rule.align);
+      const oldCur = Math.max(0, bs(oldLast));
+      const redo = (rawStart: number): void => {
+        const b = Math.max(0, rawStart);
+        const value = this.bucketValue(s, rule, b, rawStart + d);
+        if (value === undefined) this.delRange(w, dest, b, b);
+        else this.addToDest(w, rule, s, b, value);
+      };
+      if (from < oldCur) {
+        const first = bs(from);
+        redo(first);
+        const lastClosed = to >= oldCur ? bs(oldCur) - d : bs(to);
+        if (lastClosed > first) {
+          if (lastClosed - d > first) this.delRange(w, dest, Math.max(0, first + d), Math.max(0, lastClosed - 1));
+          if (to < oldCur) redo(lastClosed);
+          else this.delRange(w, dest, Math.max(0, lastClosed), Math.max(0, lastClosed + d - 1));
+        }
+      }
+      // The open bucket emptied: the bucket of the new last sample is open again, so its result leaves the
+      // destination until it closes once more.
+      if (newTotal > 0) {
+        const newCur = Math.max(0, bs(newLast));
+        if (newCur < oldCur) this.delRange(w, dest, newCur, newCur);
+      }
+    }
+  }
+
+  /** LATEST: the still-open bucket of a compaction's source, as the rule would write it; undefined otherwise. */
+  latest(dest: SeriesState): Point | undefined {
+    const src = this.liveSource(dest);
+    if (!src || totalSamples(src) === 0) return undefined;
+    const rule = src.header.rules.find((r) => sameKey(r.destKey, dest.key));
+    if (!rule) return undefined;
+    const last = lastTimestamp(src);
+    if (last < rule.from) return undefined;
+    const raw = bucketStart(last, rule.bucketDuration, rule.align);
+    const b = Math.max(0, raw);
+    const value = this.bucketValue(src, rule, Math.max(b, rule.from), raw + rule.bucketDuration);
+    return value === undefined ? undefined : [b, value];
+  }
+
+  // ---- reads -------------------------------------------------------------------------------------------------
+
+  /**
+   * The chunks holding points inside [from, to], as slices, in time order (newest first when `reverse`). Reads
+   * chunks one at a time from the engine; the newest chunk comes from memory.
+   */
+  *slices(s: SeriesState, from: number, to: number, reverse: boolean): Generator<ChunkSlice> {
+    if (s.openStart === null || from > to) return;
+    const id = s.header.id;
+    const range = chunkRange(id);
+    const openKey = chunkKey(id, s.openStart);
+    const openSlice = (): ChunkSlice | undefined => {
+      const lo = lowerBound(s.ts, s.n, from);
+      let hi = lowerBound(s.ts, s.n, to);
+      if (hi < s.n && s.ts[hi] === to) hi++;
+      return hi > lo ? { ts: s.ts, vals: s.vals, lo, hi: hi - 1 } : undefined;
+    };
+    const slice = (buf: Buffer): ChunkSlice | undefined => {
+      const d = decodeChunk(buf);
+      const n = d.timestamps.length;
+      const lo = lowerBound(d.timestamps, n, from);
+      let hi = lowerBound(d.timestamps, n, to);
+      if (hi < n && d.timestamps[hi] === to) hi++;
+      return hi > lo ? { ts: d.timestamps, vals: d.values, lo, hi: hi - 1 } : undefined;
+    };
+    if (!reverse) {
+      if (s.header.sealedChunks > 0 && from < s.openStart) {
+        let startKey = range.gte;
+        for (const [k] of this.engine.iterate({ gte: range.gte, lte: chunkKey(id, from), reverse: true, limit: 1 })) startKey = k;
+        for (const [k, buf] of this.engine.iterate({ gte: startKey, lt: openKey })) {
+          if (chunkStartOf(k) > to) return;
+          const sl = slice(buf);
+          if (sl) yield sl;
+        }
+      }
+      const o = openSlice();
+      if (o) yield o;
+      return;
+    }
+    const o = openSlice();
+    if (o) yield o;
+    if (s.header.sealedChunks === 0 || from >= s.openStart) return;
+    const upper = to < s.openStart ? chunkKey(id, to) : openKey;
+    const bound = to < s.openStart ? { lte: upper } : { lt: upper };
+    for (const [, buf] of this.engine.iterate({ gte: range.gte, ...bound, reverse: true })) {
+      if (chunkLastTimestamp(buf) < from) return;
+      const sl = slice(buf);
+      if (sl) yield sl;
+    }
+  }
+
+  /** Points inside [from, to] one by one (for aggregation and reducers). */
+  *points(s: SeriesState, from: number, to: number, reverse: boolean): Generator<Point> {
+    for (const sl of this.slices(s, from, to, reverse)) {
+      if (!reverse) for (let i = sl.lo; i <= sl.hi; i++) yield [sl.ts[i], sl.vals[i]];
+      else for (let i = sl.hi; i >= sl.lo; i--) yield [sl.ts[i], sl.vals[i]];
+    }
+  }
+
+  /** The first visible timestamp and how many stored points retention hides (TS.INFO). */
+  firstValid(s: SeriesState): { first: number; skipped: number } {
+    if (totalSamples(s) === 0) return { first: 0, skipped: 0 };
+    const floor = retentionFloor(s);
+    let skipped = 0;
+    for (const sl of this.slices(s, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, false)) {
+      for (let i = sl.lo; i <= sl.hi; i++) {
+        if (sl.ts[i] >= floor) return { first: sl.ts[i], skipped };
+        skipped++;
+      }
+    }
+    return { first: lastTimestamp(s), skipped };
+  }
+
+  /** Every chunk of the series in order, for TS.INFO DEBUG. */
+  chunkInfos(s: SeriesState): ChunkInfo[] {
+    const out: ChunkInfo[] = [];
+    if (s.openStart === null) return out;
+    const range = chunkRange(s.header.id);
+    for (const [, buf] of this.engine.iterate({ gte: range.gte, lt: chunkKey(s.header.id, s.openStart) })) {
+      out.push({ first: chunkFirstTimestamp(buf), last: chunkLastTimestamp(buf), samples: chunkCount(buf), bytes: buf.length });
+    }
+    if (s.n > 0) out.push({ first: s.ts[0], last: s.ts[s.n - 1], samples: s.n, bytes: encodePoints(s).length });
+    return out;
+  }
+
+  /** Bytes the series takes in the engine: header, chunks and their keys. */
+  memoryUsage(s: SeriesState): number {
+    const open = s.n > 0 ? encodePoints(s).length : 0;
+    return encodeHeader(s.header).length + 9 + s.key.length + s.header.sealedBytes + open + chunkTotal(s) * 17;
+  }
+
+  // ---- labels index ------------------------------------------------------------------------------------------
+
+  /**
+   * Keys of series whose label `name` has one of `values`, in key order, from the labels index. Entries whose key
+   * no longer holds such a series are skipped by the caller's check of the header.
+   */
+  keysWithLabel(name: string, values: string[]): Buffer[] {
+    const seen = new Map<string, Buffer>();
+    for (const value of values) {
+      const r = labelValueRange(name, value);
+      for (const [k] of this.engine.iterate({ gte: r.gte, lt: r.lt })) {
+        const key = k.subarray(r.prefixLength);
+        seen.set(key.toString("latin1"), key);
+      }
+    }
+    return [...seen.values()].sort(Buffer.compare);
+  }
+}
+
+onKeyspaceLoad((ks) => {
+  SeriesStore.of(ks);
+});

@@ -1,0 +1,117 @@
+// The series header and the engine keys of the time-series face (docs/format-series.md): round trips, byte order,
+// and the key order the chunk invariants rely on.
+import { decodeHeader, encodeHeader, HeaderError, maxChunkPoints, SeriesHeader } from "../../src/model/series/header";
+import { chunkKey, chunkRange, chunkStartOf, decodeNextId, deltaKey, encodeNextId, labelKey, labelValueRange } from "../../src/model/series/layout";
+import { formatSampleValue } from "../../src/model/series/format";
+
+const header = (over: Partial<SeriesHeader> = {}): SeriesHeader => ({
+  id: 2 ** 40 + 7,
+  retention: 31536000000,
+  chunkSize: 4096,
+  duplicatePolicy: "max",
+  uncompressed: true,
+  ignoreMaxTimeDiff: 10,
+  ignoreMaxValDiff: 0.5,
+  labels: [
+    ["sensor_id", "2"],
+    ["área", "\xff\x01"],
+  ],
+  srcKey: Buffer.from([0, 1, 2, 255]),
+  rules: [{ destKey: Buffer.from("dest"), aggregator: "twa", bucketDuration: 86400000, align: 21600000, from: 1672531200001 }],
+  sealedSamples: 2 ** 33,
+  sealedChunks: 12345,
+  sealedBytes: 2 ** 35 + 3,
+  ...over,
+});
+
+describe("series header", () => {
+  it("round-trips every field", () => {
+    const h = header();
+    expect(decodeHeader(encodeHeader(h))).toEqual(h);
+    const bare = header({ duplicatePolicy: null, uncompressed: false, labels: [], srcKey: null, rules: [], sealedSamples: 0 });
+    expect(decodeHeader(encodeHeader(bare))).toEqual(bare);
+  });
+
+  it("keeps the id at bytes 8..15 (read without decoding) and little-endian integers", () => {
+    const b = encodeHeader(header({ id: 0x0102030405 }));
+    expect(b[0]).toBe(1);
+    expect(b.readUInt32LE(8) + b.readUInt32LE(12) * 2 ** 32).toBe(0x0102030405);
+    expect(b.readUInt32LE(4)).toBe(4096);
+  });
+
+  it("refuses a truncated or unknown header", () => {
+    const b = encodeHeader(header());
+    expect(() => decodeHeader(b.subarray(0, b.length - 3))).toThrow(HeaderError);
+    const v2 = Buffer.from(b);
+    v2[0] = 2;
+    expect(() => decodeHeader(v2)).toThrow(HeaderError);
+  });
+
+  it("maps CHUNK_SIZE to points per chunk", () => {
+    expect(maxChunkPoints(4096)).toBe(256);
+    expect(maxChunkPoints(48)).toBe(3);
+    expect(maxChunkPoints(1048576)).toBe(4096);
+  });
+});
+
+describe("engine keys", () => {
+  it("chunk keys sort by series, then start (negative starts first); deltas sit right after their chunk", () => {
+    const keys = [
+      chunkKey(1, -5000),
+      chunkKey(1, -1),
+      chunkKey(1, 0),
+      deltaKey(1, 0, 0),
+      deltaKey(1, 0, 63),
+      chunkKey(1, 1),
+      chunkKey(1, 2 ** 32),
+      chunkKey(1, 2 ** 53 - 1),
+      chunkKey(2, 0),
+    ];
+    const sorted = [...keys].sort(Buffer.compare);
+    expect(sorted).toEqual(keys);
+    for (const t of [-5000, -1, 0, 1, 2 ** 32, 2 ** 53 - 1, -(2 ** 53 - 1)]) expect(chunkStartOf(chunkKey(9, t))).toBe(t);
+    const r = chunkRange(1);
+    for (const k of keys.slice(0, -1)) expect(Buffer.compare(k, r.gte) >= 0 && Buffer.compare(k, r.lt) < 0).toBe(true);
+    expect(Buffer.compare(chunkKey(2, 0), r.lt) >= 0).toBe(true);
+  });
+
+  it("label entries of one (label, value) share a prefix that no other value has", () => {
+    const k = Buffer.from("user\x00key");
+    const r = labelValueRange("room", "kit");
+    const inside = labelKey("room", "kit", k);
+    expect(Buffer.compare(inside, r.gte) >= 0 && Buffer.compare(inside, r.lt) < 0).toBe(true);
+    expect(inside.subarray(r.prefixLength)).toEqual(k);
+    for (const other of [labelKey("room", "kitchen", k), labelKey("room", "ki", k), labelKey("roomy", "kit", k)]) {
+      expect(Buffer.compare(other, r.gte) >= 0 && Buffer.compare(other, r.lt) < 0).toBe(false);
+    }
+  });
+
+  it("next id round-trips; a missing one starts at 1", () => {
+    expect(decodeNextId(encodeNextId(2 ** 45 + 3))).toBe(2 ** 45 + 3);
+    expect(decodeNextId(undefined)).toBe(1);
+  });
+});
+
+describe("RESP2 sample values", () => {
+  it("print as RedisTimeSeries 1.12 does", () => {
+    const cases: Array<[number, string]> = [
+      [26, "26"],
+      [25.5, "25.5"],
+      [-3.75, "-3.75"],
+      [100, "100"],
+      [0, "0"],
+      [-0, "-0"],
+      [0.5, "5E-1"],
+      [-0.25, "-2.5E-1"],
+      [0.0001234, "1.234E-4"],
+      [1e20, "1E20"],
+      [1.7976931348623157e308, "1.7976931348623157E308"],
+      [4503599627370495, "4503599627370495"],
+      [4503599627370496, "4.503599627370496E15"],
+      [Infinity, "Infinity"],
+      [-Infinity, "-Infinity"],
+      [NaN, "NaN"],
+    ];
+    for (const [v, s] of cases) expect(formatSampleValue(v)).toBe(s);
+  });
+});

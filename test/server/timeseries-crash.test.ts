@@ -1,0 +1,181 @@
+// Crash loop for series: a server under --wal-sync always, pipelined TS.MADD / TS.ADD writers (appends that fill and
+// seal small chunks, out-of-order inserts), kill -9 at a random instant, restart: every acknowledged sample must be
+// there with its value, nothing else may appear with a wrong value, and each series' totals must agree with its
+// points. ROUNDS (default 8) sets the number of rounds.
+import { spawn, ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+import Redis from "ioredis";
+import { tmpDir } from "../helpers/server";
+
+const ROOT = path.resolve(__dirname, "../..");
+const ROUNDS = Number(process.env.ROUNDS ?? 8);
+const SERVER = path.join(ROOT, "dist/cli/tskv-server.js");
+const WRITERS = 4;
+const PER_WRITER = 3;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function startServer(dir: string, port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [SERVER, "--port", String(port), "--dir", dir, "--wal-sync", "always", "--io", "net", "--log-level", "warn"], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let err = "";
+  child.stderr?.on("data", (d) => (err += d));
+  const until = Date.now() + 15000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${err}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, "127.0.0.1");
+      s.once("connect", () => (s.destroy(), resolve(true)));
+      s.once("error", () => resolve(false));
+    });
+    if (ok) return child;
+    if (Date.now() > until) throw new Error(`server did not listen: ${err}`);
+    await new Promise((r) => setTimeout(r, 30));
+  }
+}
+
+/** Every sample's value follows from its series and timestamp, so any sample read back can be checked. */
+const valueOf = (series: number, ts: number): number => ((ts * 7 + series) % 1000) / 10;
+
+interface SeriesModel {
+  key: string;
+  index: number;
+  /** Acknowledged timestamps. */
+  acked: Set<number>;
+  /** Next append timestamp (appends use multiples of 10; out-of-order inserts use odd offsets below). */
+  next: number;
+}
+
+async function verify(port: number, all: SeriesModel[]): Promise<{ missing: number; wrong: number; inconsistent: number }> {
+  const c = new Redis({ port, protocol: 2, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  c.on("error", () => undefined);
+  let missing = 0;
+  let wrong = 0;
+  let inconsistent = 0;
+  for (const s of all) {
+    let points: Array<[number, string]> = [];
+    try {
+      points = (await c.call("TS.RANGE", s.key, "-", "+")) as Array<[number, string]>;
+    } catch {
+      points = [];
+    }
+    const seen = new Set<number>();
+    for (const [ts, v] of points) {
+      seen.add(ts);
+      if (Number(v) !== valueOf(s.index, ts)) wrong++;
+    }
+    for (const ts of s.acked) if (!seen.has(ts)) missing++;
+    if (points.length > 0) {
+      const info = (await c.call("TS.INFO", s.key)) as unknown[];
+      if (info[1] !== points.length || info[7] !== points[points.length - 1][0] || info[5] !== points[0][0]) inconsistent++;
+      // Writes resume after the last timestamp present, acknowledged or not.
+      s.next = Math.max(s.next, Math.ceil((points[points.length - 1][0] + 1) / 10) * 10);
+    }
+  }
+  c.disconnect();
+  return { missing, wrong, inconsistent };
+}
+
+const maybe = fs.existsSync(SERVER) ? describe : describe.skip;
+if (!fs.existsSync(SERVER)) console.log("series crash loop skipped: dist/cli/tskv-server.js missing (npm test builds it first)");
+
+maybe("series crash loop under --wal-sync always", () => {
+  it(`keeps every acknowledged sample across ${ROUNDS} kill -9 rounds`, async () => {
+    const dir = tmpDir("tskv-ts-crash-");
+    const all: SeriesModel[] = [];
+    for (let i = 0; i < WRITERS * PER_WRITER; i++) all.push({ key: `ts:${i}`, index: i, acked: new Set(), next: 10 });
+    let created = false;
+    let totals = { missing: 0, wrong: 0, inconsistent: 0 };
+    for (let round = 0; round < ROUNDS; round++) {
+      const port = await freePort();
+      const child = await startServer(dir, port);
+      const exited = new Promise<void>((r) => child.once("exit", () => r()));
+      const v = await verify(port, all).catch((e: unknown) => {
+        child.kill("SIGKILL");
+        throw e;
+      });
+      totals = { missing: totals.missing + v.missing, wrong: totals.wrong + v.wrong, inconsistent: totals.inconsistent + v.inconsistent };
+      if (totals.missing + totals.wrong + totals.inconsistent > 0) child.kill("SIGKILL");
+      expect(totals).toEqual({ missing: 0, wrong: 0, inconsistent: 0 });
+      if (!created) {
+        const c = new Redis({ port, protocol: 2 });
+        for (const s of all) await c.call("TS.CREATE", s.key, "CHUNK_SIZE", "128", "DUPLICATE_POLICY", "LAST", "LABELS", "crash", "yes");
+        c.disconnect();
+        created = true;
+      }
+      let stop = false;
+      const writers = Array.from({ length: WRITERS }, (_, w) =>
+        (async () => {
+          const mine = all.slice(w * PER_WRITER, (w + 1) * PER_WRITER);
+          const c = new Redis({ port, protocol: 2, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+          c.on("error", () => undefined);
+          await new Promise((r) => {
+            c.once("ready", r);
+            c.once("end", r);
+          });
+          let i = 0;
+          while (!stop) {
+            const batch: Array<Promise<void>> = [];
+            for (let j = 0; j < 10; j++, i++) {
+              if (j % 4 === 3) {
+                // An out-of-order insert below the last append, on an odd timestamp.
+                const s = mine[i % mine.length];
+                const ts = Math.max(1, s.next - 10 * (1 + (i % 30)) + 1 + 2 * (i % 4));
+                batch.push(c.call("TS.ADD", s.key, String(ts), String(valueOf(s.index, ts))).then(() => (s.acked.add(ts), undefined), () => undefined));
+                continue;
+              }
+              const args: string[] = [];
+              const sent: Array<[SeriesModel, number]> = [];
+              for (const s of mine) {
+                for (let k = 0; k < 1 + (i % 3); k++) {
+                  const ts = s.next;
+                  s.next += 10;
+                  args.push(s.key, String(ts), String(valueOf(s.index, ts)));
+                  sent.push([s, ts]);
+                }
+              }
+              batch.push(
+                c.call("TS.MADD", ...args).then(
+                  (r) => {
+                    (r as unknown[]).forEach((x, n) => {
+                      if (typeof x === "number") sent[n][0].acked.add(sent[n][1]);
+                    });
+                  },
+                  () => undefined,
+                ),
+              );
+            }
+            await Promise.all(batch);
+          }
+          c.disconnect();
+        })().catch(() => undefined),
+      );
+      await new Promise((r) => setTimeout(r, 80 + Math.random() * 300));
+      child.kill("SIGKILL");
+      stop = true;
+      await exited;
+      await Promise.all(writers);
+    }
+    const port = await freePort();
+    const child = await startServer(dir, port);
+    const v = await verify(port, all);
+    child.kill("SIGKILL");
+    totals = { missing: totals.missing + v.missing, wrong: totals.wrong + v.wrong, inconsistent: totals.inconsistent + v.inconsistent };
+    const acked = all.reduce((n, s) => n + s.acked.size, 0);
+    expect(acked).toBeGreaterThan(ROUNDS * 20);
+    expect(totals).toEqual({ missing: 0, wrong: 0, inconsistent: 0 });
+    fs.rmSync(dir, { recursive: true, force: true });
+    console.log(`series crash loop: ${ROUNDS} rounds, ${acked} acknowledged samples checked`);
+  }, 30_000 + ROUNDS * 5000);
+});
