@@ -1,4 +1,4 @@
-// The series header and the engine keys of the time-series face (docs/format-series.md): round trips, byte order,
+// The series header and the engine keys of the time-series face (docs/format.md, "Time series on disk"): round trips, byte order,
 // and the key order the chunk invariants rely on.
 import { decodeHeader, encodeHeader, HeaderError, maxChunkPoints, SeriesHeader } from "../../src/model/series/header";
 import { chunkKey, chunkRange, chunkStartOf, decodeNextId, deltaKey, encodeNextId, labelKey, labelValueRange } from "../../src/model/series/layout";

@@ -78,6 +78,41 @@ describe("storage through the server", () => {
     t = undefined as unknown as TestServer;
   });
 
+  it("reclaims a deleted series' chunks: DEL is one small write, the reaper and TSKV.COMPACT remove the rest", async () => {
+    t = await startTestServer({ memtableSize: 256 * 1024 });
+    const c = t.client();
+    await c.call("TS.CREATE", "big");
+    for (let i = 0; i < 50; i++) {
+      const args: Array<string | number> = [];
+      for (let j = 0; j < 2000; j++) args.push("big", (i * 2000 + j) * 1000, ((i * 7 + j) % 100) / 10);
+      expect(await c.call("TS.MADD", ...args)).toHaveLength(2000);
+    }
+    await c.call("TS.ADD", "small", 1, 1);
+    expect(await c.call("TSKV.FLUSH")).toBe("OK");
+    const bytesOf = async (): Promise<number> => {
+      const s = (await c.call("TSKV.STATS")) as unknown[];
+      return Number(s[s.indexOf("bytes") + 1]);
+    };
+    const before = await bytesOf();
+    const writesBefore = t.server.engine.counters.walAppends;
+    expect(await c.del("big")).toBe(1);
+    // One small batch for the DEL itself; chunk deletes follow in the background.
+    expect(t.server.engine.counters.walAppends - writesBefore).toBeLessThanOrEqual(2);
+    // Chunks of a series that vanished in a crash before its reaper ran: TSKV.COMPACT finds them.
+    const orphan = Buffer.alloc(17);
+    orphan[0] = 0x63;
+    orphan.writeUInt32BE(777, 5);
+    t.server.engine.apply([{ type: "put", key: orphan, value: Buffer.alloc(300) }]);
+    expect(await c.call("TSKV.COMPACT")).toBe("OK");
+    const after = await bytesOf();
+    expect(after).toBeLessThan(before / 20);
+    const chunks = [...t.server.engine.iterate({ gte: Buffer.from([0x63]), lt: Buffer.from([0x64]) })];
+    // Only the remaining series' chunk (and its delta entries, folded by TSKV.COMPACT) is left.
+    expect(await c.call("TS.RANGE", "small", "-", "+")).toEqual([[1, "1"]]);
+    expect(chunks.length).toBe(1);
+    expect(await c.call("TS.RANGE", "small", "-", "+")).toEqual([[1, "1"]]);
+  });
+
   it("exports storage metrics per level", async () => {
     t = await startTestServer({ memtableSize: 64 * 1024 });
     const c = t.client();

@@ -1,5 +1,5 @@
 // The compressed chunk of a time series: n (timestamp, value) points in one engine value
-// (docs/format-series-chunk.md; merged into docs/format.md, "Series chunk").
+// (docs/format.md, "Series chunk").
 //
 //   format u8 | count varint | first ts i64 LE | last ts i64 LE | ts-bytes varint | timestamps | values
 //

@@ -1,4 +1,4 @@
-// The series header: the META payload of a TSDB-TYPE key (docs/format-series.md, "Series header"). It holds what
+// The series header: the META payload of a TSDB-TYPE key (docs/format.md, "Time series on disk", "Series header"). It holds what
 // is stable about a series (settings, labels, rules, its id) and the totals of every chunk except the newest one;
 // the newest ("open") chunk is read back from the engine, so a plain append rewrites only that chunk, never this
 // header. All integers little-endian; i64 fields hold values within ±2^53.

@@ -1,4 +1,4 @@
-// Engine keys of the time-series face (docs/format-series.md, "Chunk keys" and "Labels index"), over the prefixes
+// Engine keys of the time-series face (docs/format.md, "Time series on disk", "Chunk keys" and "Labels index"), over the prefixes
 // of src/model/keys.ts:
 //   CHUNK 'c' | series id u64 BE | chunk start i64 BE, sign bit flipped  → a compressed chunk (codec.ts)
 //   CHUNK 'c' | series id u64 BE | chunk start … | delta seq u32 BE    → points appended to the newest chunk
@@ -55,6 +55,11 @@ export function deltaKey(id: number, start: number, seq: number): Buffer {
 /** The chunk start a chunk key names. */
 export function chunkStartOf(key: Buffer): number {
   return readOrderedI64(key, 9);
+}
+
+/** The series id a chunk or delta key belongs to. */
+export function seriesIdOf(key: Buffer): number {
+  return key.readUInt32BE(1) * TWO32 + key.readUInt32BE(5);
 }
 
 /** Bounds covering every chunk of a series. */

@@ -1,4 +1,4 @@
-// Time series over the keyspace (docs/format-series.md): a series is one META entry (type SERIES, payload = the
+// Time series over the keyspace (docs/format.md, "Time series on disk"): a series is one META entry (type SERIES, payload = the
 // series header, header.ts) plus its points in compressed chunks under CHUNK keys (layout.ts, codec.ts) plus one
 // labels-index entry per label.
 //
@@ -19,12 +19,12 @@
 import type { BatchOp, EngineApi } from "../../engine/types";
 import { CommandError } from "../../server/errors";
 import { Keyspace, onKeyspaceLoad } from "../keyspace";
-import { TypeTag } from "../keys";
+import { Prefix, TypeTag } from "../keys";
 import type { Meta } from "../meta";
 import { aggregate, AggregationSpec, bucketStart, Point } from "./aggregate";
 import { chunkCount, chunkFirstTimestamp, chunkLastTimestamp, decodeChunk, encodeChunk } from "./codec";
 import { CompactionRule, decodeHeader, DuplicatePolicy, encodeHeader, maxChunkPoints, SeriesHeader } from "./header";
-import { chunkKey, chunkRange, chunkStartOf, decodeNextId, deltaKey, DELTA_KEY_LENGTH, encodeNextId, labelKey, labelValueRange, NEXT_ID_KEY } from "./layout";
+import { chunkKey, chunkRange, chunkStartOf, decodeNextId, deltaKey, DELTA_KEY_LENGTH, encodeNextId, labelKey, labelValueRange, NEXT_ID_KEY, seriesIdOf } from "./layout";
 
 export const ERR_OLDER_THAN_RETENTION = "ERR TSDB: Timestamp is older than retention";
 export const ERR_BLOCKED_UPSERT = "ERR TSDB: Error at upsert, update is not supported when DUPLICATE_POLICY is set to BLOCK mode";
@@ -316,7 +316,80 @@ export class SeriesStore {
     } catch {
       return [];
     }
+    this.reap(h.id);
     return h.labels.map(([n, v]) => ({ type: "del" as const, key: labelKey(n, v, key) }));
+  }
+
+  // ---- reclaiming the chunks of deleted series ---------------------------------------------------------------
+
+  private readonly dead: number[] = [];
+  private reaping: Promise<void> | undefined;
+
+  /**
+   * Queues the chunks of a deleted series for removal. DEL itself stays one small write (its id is unreachable at
+   * once); the chunk entries are deleted here in the background, a bounded batch per turn, and compaction then
+   * drops them and their tombstones. A crash before the reaper finishes leaves orphans that `sweepDeadChunks`
+   * (run by TSKV.COMPACT) finds.
+   */
+  private reap(id: number): void {
+    this.dead.push(id);
+    if (!this.reaping) this.reaping = this.reapAll().finally(() => (this.reaping = undefined));
+  }
+
+  private async reapAll(): Promise<void> {
+    await new Promise((r) => setImmediate(r)); // after the batch that deletes the series' META entry
+    while (this.dead.length > 0) {
+      const id = this.dead[0];
+      const ops: BatchOp[] = [];
+      for (const [k] of this.engine.iterate({ ...chunkRange(id), limit: 1024 })) ops.push({ type: "del", key: k });
+      if (ops.length === 0) {
+        this.dead.shift();
+        continue;
+      }
+      try {
+        await this.engine.whenDurable(this.engine.apply(ops));
+      } catch {
+        // Writes refused (disk full, read-only): try again later; nothing is lost by waiting.
+        await new Promise((r) => setTimeout(r, 1000).unref());
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  /** Resolves when every queued deleted series' chunks are gone. */
+  async reaped(): Promise<void> {
+    while (this.reaping) await this.reaping;
+  }
+
+  /**
+   * Finds chunks whose series no longer exists (left by a crash before the reaper finished) and queues them.
+   * One engine seek per series id present on disk. Returns the number of dead ids found.
+   */
+  async sweepDeadChunks(): Promise<number> {
+    const live = new Set<number>();
+    for (const [, meta] of this.ks.keys()) {
+      if (meta.type !== TypeTag.SERIES) continue;
+      try {
+        live.add(decodeHeader(meta.payload).id);
+      } catch {
+        // a damaged header: its chunks are left alone
+      }
+    }
+    let found = 0;
+    let from = chunkRange(0).gte;
+    const end = Buffer.from([Prefix.CHUNK + 1]);
+    for (;;) {
+      const next = this.engine.iterate({ gte: from, lt: end, limit: 1 }).next();
+      if (next.done) break;
+      const id = seriesIdOf(next.value[0]);
+      if (!live.has(id) && !this.dead.includes(id)) {
+        this.reap(id);
+        found++;
+      }
+      from = chunkRange(id).lt;
+    }
+    await this.reaped();
+    return found;
   }
 
   /** Moves the labels index to the new name and renames the references other series hold to this one. */

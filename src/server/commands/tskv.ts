@@ -1,6 +1,8 @@
 // tskv's own commands: TSKV.FLUSH (memtable to a durable table), TSKV.COMPACT (full compaction), TSKV.STATS
 // (the LSM's shape: levels, files, bytes, amplification, stalls), and the figures of INFO's storage section.
 import type { EngineApi, EngineStats } from "../../engine/types";
+import type { Keyspace } from "../../model/keyspace";
+import { SeriesStore } from "../../model/series/series";
 import type { CommandContext } from "../command";
 import { CommandError } from "../errors";
 import { command } from "./util";
@@ -98,6 +100,20 @@ function stats(ctx: CommandContext): void {
   r.integer(s.stalled ? 1 : 0);
 }
 
+/**
+ * Full compaction: series fold their newest chunk into a compressed base and the chunks of deleted series are
+ * removed first, so what remains on disk is only live, compressed data; then the engine compacts everything.
+ */
+async function compactAll(ctx: CommandContext): Promise<void> {
+  const ks = ctx.server.extensions.get("keyspace") as Keyspace | undefined;
+  if (ks) {
+    const series = SeriesStore.of(ks);
+    series.foldAll();
+    await series.sweepDeadChunks();
+  }
+  await ctx.server.engine.compactAll();
+}
+
 async function waitFor(ctx: CommandContext, work: Promise<void>): Promise<void> {
   try {
     await work;
@@ -112,7 +128,7 @@ export const tskvCommands = [
     waitFor(ctx, ctx.server.engine.flush()),
   ),
   command("tskv.compact", 1, ["write", "admin"], NOKEY, "server", "0.1.0", "Flushes, then compacts every table into one sorted run; replies when done.", (ctx) =>
-    waitFor(ctx, ctx.server.engine.compactAll()),
+    waitFor(ctx, compactAll(ctx)),
   ),
   command("tskv.stats", 1, ["readonly", "admin", "loading", "stale"], NOKEY, "server", "0.1.0", "Reports the LSM's levels, files, bytes, amplification and stalls.", (ctx) =>
     stats(ctx),
