@@ -37,6 +37,12 @@ export interface CommandContext {
   readonly server: import("./context").ServerContext;
   /** Replies written so far on this connection go out only once the engine has made `seq` durable. */
   holdUntilDurable(seq: bigint): void;
+  /**
+   * For long replies written piece by piece by a handler that returns a promise: hands what the reply writer holds
+   * to the socket, and resolves once this connection's unsent output is below the streaming mark (256 KiB), so a
+   * client that reads slowly paces the reply instead of growing the server's memory. Rejects if the client is gone.
+   */
+  drain(): Promise<void>;
 }
 
 export interface CommandSpec {

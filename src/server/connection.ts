@@ -18,7 +18,12 @@ export interface ConnectionHost {
   whenDurable(seq: bigint): Promise<void>;
   /** The connection has output ready outside a loop turn (a sync completed, an async command settled). */
   wake(conn: Connection): void;
+  /** Sends what the connection may send now; returns its output not yet written to the kernel (bytes). */
+  pushOutput(conn: Connection): number;
 }
+
+/** Unsent output below which a streaming reply goes on (see CommandContext.drain). */
+export const STREAM_LOW_WATER = 256 * 1024;
 
 export class Connection implements CommandContext {
   readonly decoder: RespDecoder;
@@ -47,6 +52,7 @@ export class Connection implements CommandContext {
   private queuedEnd = 0;
   private holds: Hold[] = [];
   private waitingFor: bigint | undefined;
+  private drainWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
 
   constructor(
     readonly id: number,
@@ -172,6 +178,30 @@ export class Connection implements CommandContext {
       }
     }
     return out;
+  }
+
+  drain(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error("client connection closed"));
+    const pending = this.host.pushOutput(this);
+    if (this.closed) return Promise.reject(new Error("client connection closed"));
+    // Below the mark: go on after other connections have had a turn (a resolved promise would starve them).
+    if (pending <= STREAM_LOW_WATER) return new Promise((resolve) => setImmediate(resolve));
+    return new Promise((resolve, reject) => this.drainWaiters.push({ resolve, reject }));
+  }
+
+  /** The socket drained to `pending` bytes: streaming replies waiting below the mark go on. */
+  notifyDrained(pending: number): void {
+    if (pending > STREAM_LOW_WATER || this.drainWaiters.length === 0) return;
+    const w = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const x of w) x.resolve();
+  }
+
+  /** The client went away: streaming replies stop. */
+  abandonStreams(): void {
+    const w = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const x of w) x.reject(new Error("client connection closed"));
   }
 
   /** True when nothing is waiting to go out. */

@@ -166,6 +166,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
     const conn = this.conns.get(id);
     if (!conn) return;
     conn.closed = true;
+    conn.abandonStreams();
     this.conns.delete(id);
     this.dirty.delete(conn);
     this.backlog.delete(conn);
@@ -174,6 +175,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
   private onDrain(id: number): void {
     const conn = this.conns.get(id);
     if (!conn) return;
+    conn.notifyDrained(this.backend.pendingBytes(id) + conn.unsentBytes);
     if (conn.pausedForOutput && this.backend.pendingBytes(id) + conn.unsentBytes <= this.config.outputBufferSoftLimit) {
       conn.pausedForOutput = false;
       this.backend.resume(id);
@@ -268,6 +270,11 @@ export class TskvServer implements ServerContext, ConnectionHost {
 
   whenDurable(seq: bigint): Promise<void> {
     return this.engine.whenDurable(seq);
+  }
+
+  pushOutput(conn: Connection): number {
+    this.flush(conn);
+    return conn.closed ? 0 : this.backend.pendingBytes(conn.id) + conn.unsentBytes;
   }
 
   wake(conn: Connection): void {

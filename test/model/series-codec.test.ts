@@ -247,7 +247,7 @@ describe("series chunk codec: codec choice and size", () => {
     expect(chunkValueCodec(roundTrip(ts, alternating))).toBe("decimal");
   });
 
-  test("golden bytes: three points, the format in docs/format.md ("Series chunk")", () => {
+  test("golden bytes: three points, the format in docs/format.md, Series chunk", () => {
     const chunk = encodeChunk([1000, 2000, 3000], new Float64Array([1.5, 1.5, 1.6]));
     expect(chunk.toString("hex")).toBe("1503e803000000000000b80b00000000000000011e080280");
     const dod = encodeChunk([1000, 2000, 3500], new Float64Array([1.5, 1.5, 1.6]));

@@ -117,7 +117,7 @@ export interface ChunkInfo {
   bytes: number;
 }
 
-function lowerBound(ts: Float64Array, n: number, t: number): number {
+export function lowerBound(ts: Float64Array, n: number, t: number): number {
   let lo = 0;
   let hi = n;
   while (lo < hi) {
@@ -1136,6 +1136,46 @@ export class SeriesStore {
       const sl = slice(buf);
       if (sl) yield sl;
     }
+  }
+
+  /**
+   * The chunks a range touches, captured now in reply order: sealed chunks as their compressed bytes (owned
+   * copies, a few bytes per point), the newest chunk's points in range as a copied slice. A streaming reply decodes
+   * them piece by piece later, from this fixed view, whatever writes happen meanwhile.
+   */
+  capture(s: SeriesState, from: number, to: number, reverse: boolean): Array<Buffer | ChunkSlice> {
+    const out: Array<Buffer | ChunkSlice> = [];
+    if (s.openStart === null || from > to) return out;
+    const id = s.header.id;
+    const range = chunkRange(id);
+    const openKey = chunkKey(id, s.openStart);
+    const open = (): void => {
+      const lo = lowerBound(s.ts, s.n, from);
+      let hi = lowerBound(s.ts, s.n, to);
+      if (hi < s.n && s.ts[hi] === to) hi++;
+      if (hi > lo) out.push({ ts: s.ts.slice(lo, hi), vals: s.vals.slice(lo, hi), lo: 0, hi: hi - lo - 1 });
+    };
+    if (!reverse) {
+      if (s.header.sealedChunks > 0 && from < s.openStart) {
+        let startKey = range.gte;
+        for (const [k] of this.engine.iterate({ gte: range.gte, lte: chunkKey(id, from), reverse: true, limit: 1 })) startKey = k;
+        for (const [k, buf] of this.engine.iterate({ gte: startKey, lt: openKey })) {
+          if (chunkStartOf(k) > to) return out;
+          out.push(buf);
+        }
+      }
+      open();
+      return out;
+    }
+    open();
+    if (s.header.sealedChunks === 0 || from >= s.openStart) return out;
+    const upper = to < s.openStart ? chunkKey(id, to) : openKey;
+    const bound = to < s.openStart ? { lte: upper } : { lt: upper };
+    for (const [, buf] of this.engine.iterate({ gte: range.gte, ...bound, reverse: true })) {
+      if (chunkLastTimestamp(buf) < from) break;
+      out.push(buf);
+    }
+    return out;
   }
 
   /** Points inside [from, to] one by one (for aggregation and reducers). */

@@ -20,7 +20,9 @@ import {
   SeriesStore,
   totalSamples,
   chunkTotal,
+  lowerBound,
 } from "../../model/series/series";
+import { chunkCount, chunkFirstTimestamp, chunkLastTimestamp, decodeChunk } from "../../model/series/codec";
 import { parseInteger } from "../../protocol/decoder";
 import { formatDouble17g, RespWriter } from "../../protocol/encoder";
 import type { ReplyWriter } from "../../protocol/reply";
@@ -775,11 +777,64 @@ function writeRange(w: RespWriter, st: SeriesStore, s: SeriesState, r: RangeArgs
   return writePoints(w, queryPoints(st, s, r, reverse), limit);
 }
 
+/** Replies up to this many points are built at once; longer plain ranges stream (see streamRange). */
+const STREAM_ABOVE = 65536;
+
+/** A captured piece's points inside [from, to]. */
+function pieceSlice(p: Buffer | ChunkSlice, from: number, to: number): ChunkSlice | undefined {
+  if (!Buffer.isBuffer(p)) return p;
+  const d = decodeChunk(p);
+  const n = d.timestamps.length;
+  const lo = lowerBound(d.timestamps, n, from);
+  let hi = lowerBound(d.timestamps, n, to);
+  if (hi < n && d.timestamps[hi] === to) hi++;
+  return hi > lo ? { ts: d.timestamps, vals: d.values, lo, hi: hi - 1 } : undefined;
+}
+
+/** Points of a captured piece inside [from, to]: from the chunk header alone when the chunk lies wholly inside. */
+function pieceCount(p: Buffer | ChunkSlice, from: number, to: number): number {
+  if (Buffer.isBuffer(p) && chunkFirstTimestamp(p) >= from && chunkLastTimestamp(p) <= to) return chunkCount(p);
+  const sl = pieceSlice(p, from, to);
+  return sl ? sl.hi - sl.lo + 1 : 0;
+}
+
+/**
+ * A long plain range, streamed: the count goes first (RESP2 arrays need it), counted from the captured chunks'
+ * headers; then each chunk is decoded and written in turn, and the handler waits for the client to read before
+ * the next (ctx.drain), so a 10 M-point reply holds only its compressed chunks and one chunk's worth of output.
+ */
+async function streamRange(ctx: CommandContext, pieces: Array<Buffer | ChunkSlice>, from: number, to: number, reverse: boolean, n: number): Promise<void> {
+  ctx.reply.arrayHeader(n);
+  const out = new SampleWriter(ctx.reply as RespWriter);
+  let written = 0;
+  for (let i = 0; i < pieces.length && written < n; i++) {
+    const sl = pieceSlice(pieces[i], from, to);
+    pieces[i] = EMPTY_PIECE; // let the compressed bytes go as soon as they are written
+    if (!sl) continue;
+    const { ts, vals } = sl;
+    if (!reverse) for (let j = sl.lo; j <= sl.hi && written < n; j++, written++) out.sample(ts[j], vals[j]);
+    else for (let j = sl.hi; j >= sl.lo && written < n; j--, written++) out.sample(ts[j], vals[j]);
+    out.flush();
+    await ctx.drain();
+  }
+}
+
+const EMPTY_PIECE: ChunkSlice = { ts: new Float64Array(0), vals: new Float64Array(0), lo: 0, hi: -1 };
+
 function tsRange(reverse: boolean): CommandSpec["handler"] {
   return (ctx, args) => {
     const st = store(ctx);
     const s = getSeries(st, args[1]);
     const r = parseRange(args, lowered(args), 2);
+    const plain = !r.aggregation && !r.filterByTs && !r.filterByValue && !(r.latest && s.header.srcKey);
+    if (plain) {
+      const from = Math.max(r.from, retentionFloor(s));
+      const pieces = st.capture(s, from, r.to, reverse);
+      let total = 0;
+      for (const p of pieces) total += pieceCount(p, from, r.to);
+      const n = r.count === -1 ? total : Math.min(total, r.count);
+      if (n > STREAM_ABOVE) return streamRange(ctx, pieces, from, r.to, reverse, n);
+    }
     deferredArray(ctx, (w) => writeRange(w, st, s, r, reverse));
   };
 }
