@@ -5,6 +5,7 @@ import { markdown, summarize, writeResults, CaseResult } from "./lib/report";
 import { ROOT } from "./lib/proc";
 import { engineSuite } from "./suites/engine";
 import { nativeSuite } from "./suites/native";
+import { timeseriesSuite } from "./suites/timeseries";
 import { serverSuite, SuiteContext } from "./suites/server";
 
 type Suite = (ctx: SuiteContext) => Promise<CaseResult[]>;
@@ -13,6 +14,7 @@ const SUITES: Record<string, Suite> = {
   server: serverSuite,
   engine: engineSuite,
   native: nativeSuite,
+  timeseries: timeseriesSuite,
 };
 
 async function main(): Promise<void> {

@@ -29,70 +29,95 @@ export interface LoadResult {
 }
 
 /**
- * Counts complete top-level RESP replies in a stream; keeps the partial tail between calls. Handles every RESP2/RESP3
- * type tskv sends.
+ * Counts complete top-level RESP replies in a stream, in one pass over the bytes (a multi-megabyte reply arriving in
+ * many reads costs linear time: only an unfinished type line is kept between reads). Handles every RESP2/RESP3 type
+ * tskv sends; `errors` counts error replies at any depth (TS.MADD reports failed samples inside its array).
  */
 export class ReplyCounter {
-  private pending: Buffer = Buffer.alloc(0);
   errors = 0;
+  /** Elements still expected by each open aggregate, innermost last. */
+  private readonly stack: number[] = [];
+  /** Bytes of a bulk payload (plus its CRLF) still to skip. */
+  private skipBytes = 0;
+  /** A type line cut by the end of a read. */
+  private partial = "";
 
   /** Feeds bytes; returns how many top-level replies completed. */
   feed(chunk: Buffer): number {
-    const buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    let pos = 0;
     let done = 0;
-    for (;;) {
-      const end = this.skip(buf, pos);
-      if (end < 0) break;
-      if (buf[pos] === 0x2d /* - */) this.errors++;
-      pos = end;
-      done++;
+    let pos = 0;
+    const n = chunk.length;
+    while (pos < n) {
+      if (this.skipBytes > 0) {
+        const take = Math.min(this.skipBytes, n - pos);
+        this.skipBytes -= take;
+        pos += take;
+        if (this.skipBytes === 0) done += this.finishValue();
+        continue;
+      }
+      const nl = chunk.indexOf(0x0a, pos);
+      if (nl < 0) {
+        this.partial += chunk.toString("latin1", pos);
+        break;
+      }
+      let line = chunk.toString("latin1", pos, nl + 1);
+      if (this.partial) {
+        line = this.partial + line;
+        this.partial = "";
+      }
+      pos = nl + 1;
+      done += this.onLine(line);
     }
-    this.pending = pos === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(pos));
     return done;
   }
 
-  /** Offset after the value starting at `pos`, or -1 when incomplete. */
-  private skip(buf: Buffer, pos: number): number {
-    if (pos >= buf.length) return -1;
-    const lineEnd = buf.indexOf("\r\n", pos);
-    if (lineEnd < 0) return -1;
-    const type = buf[pos];
-    const after = lineEnd + 2;
+  /** One complete type line ("…\r\n"); returns 1 when it completed a top-level reply. */
+  private onLine(line: string): number {
+    const type = line.charCodeAt(0);
+    const body = line.slice(1, line.length - 2);
     switch (type) {
-      case 0x2b: // +
       case 0x2d: // -
-      case 0x3a: // :
-      case 0x2c: // ,
-      case 0x23: // #
-      case 0x28: // (
-      case 0x5f: // _
-        return after;
+        this.errors++;
+        return this.finishValue();
+      case 0x21: // ! blob error
       case 0x24: // $
-      case 0x3d: // =
-      case 0x21: {
-        // !
-        const len = Number(buf.toString("latin1", pos + 1, lineEnd));
-        if (len < 0) return after;
-        return after + len + 2 <= buf.length ? after + len + 2 : -1;
+      case 0x3d: {
+        if (type === 0x21) this.errors++;
+        const len = Number(body);
+        if (len < 0) return this.finishValue();
+        this.skipBytes = len + 2;
+        if (this.skipBytes === 0) return this.finishValue();
+        return 0;
       }
       case 0x2a: // *
       case 0x7e: // ~
       case 0x3e: // >
       case 0x25: {
-        // %
-        let n = Number(buf.toString("latin1", pos + 1, lineEnd));
-        if (n < 0) return after;
-        if (type === 0x25) n *= 2;
-        let p = after;
-        for (let i = 0; i < n; i++) {
-          p = this.skip(buf, p);
-          if (p < 0) return -1;
-        }
-        return p;
+        let count = Number(body);
+        if (type === 0x25) count *= 2;
+        if (count <= 0) return this.finishValue();
+        this.stack.push(count);
+        return 0;
       }
+      case 0x2b: // +
+      case 0x3a: // :
+      case 0x2c: // ,
+      case 0x23: // #
+      case 0x28: // (
+      case 0x5f: // _
+        return this.finishValue();
       default:
         throw new Error(`loadgen: unexpected reply byte 0x${type.toString(16)}`);
+    }
+  }
+
+  /** A value ended: close the aggregates it completes; 1 when that finished a top-level reply. */
+  private finishValue(): number {
+    for (;;) {
+      if (this.stack.length === 0) return 1;
+      const top = this.stack.length - 1;
+      if (--this.stack[top] > 0) return 0;
+      this.stack.pop();
     }
   }
 }

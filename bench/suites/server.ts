@@ -56,8 +56,16 @@ function workloads(quick: boolean): Workload[] {
     { name: "GET", command: ["GET", "key:__rand__"], redisBenchmark: "get", setup: [["SET", "key:000000000001", VALUE]] },
     { name: "MGET", command: ["MGET", ...Array.from({ length: 10 }, () => "key:__rand__")] },
     { name: "TS.ADD", command: ["TS.ADD", "series:__rand__", "*", "42.5"] },
-    { name: "TS.MADD", command: ["TS.MADD", ...Array.from({ length: 10 }, (_, k) => [`series:${k}`, "*", "1.5"]).flat()] },
-    { name: "TS.RANGE", command: ["TS.RANGE", "series:000000000001", "-", "+", "COUNT", "100"] },
+    {
+      name: "TS.MADD",
+      command: ["TS.MADD", ...Array.from({ length: 10 }, (_, k) => [`madd:${k}`, "*", "1.5"]).flat()],
+      setup: Array.from({ length: 10 }, (_, k) => ["TS.CREATE", `madd:${k}`, "DUPLICATE_POLICY", "LAST"]),
+    },
+    {
+      name: "TS.RANGE",
+      command: ["TS.RANGE", "range:1", "-", "+", "COUNT", "100"],
+      setup: [["TS.CREATE", "range:1"], ["TS.MADD", ...Array.from({ length: 200 }, (_, i) => ["range:1", String(1000 + i * 10), String(i / 10)]).flat()]],
+    },
   ];
   const shapes = quick
     ? [
