@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // tskv-bench: measures tskv beside its peers in one run; prints a markdown table, writes JSON + SVG to bench/results/.
 import * as path from "node:path";
 import { Command } from "commander";
@@ -6,6 +7,7 @@ import { ROOT } from "./lib/proc";
 import { engineSuite } from "./suites/engine";
 import { nativeSuite } from "./suites/native";
 import { timeseriesSuite } from "./suites/timeseries";
+import { recoverySuite } from "./suites/recovery";
 import { serverSuite, SuiteContext } from "./suites/server";
 
 type Suite = (ctx: SuiteContext) => Promise<CaseResult[]>;
@@ -15,6 +17,7 @@ const SUITES: Record<string, Suite> = {
   engine: engineSuite,
   native: nativeSuite,
   timeseries: timeseriesSuite,
+  recovery: recoverySuite,
 };
 
 async function main(): Promise<void> {
