@@ -68,6 +68,23 @@ interface Frozen {
   lastSeq: number;
 }
 
+/** A cumulative-bucket duration histogram in seconds, as Prometheus exposes it. */
+export class DurationBuckets {
+  static readonly BOUNDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
+  /** counts[i]: observations ≤ BOUNDS[i] and > BOUNDS[i-1]; the last slot is above every bound. */
+  readonly counts = new Float64Array(DurationBuckets.BOUNDS.length + 1);
+  sum = 0;
+  count = 0;
+
+  record(seconds: number): void {
+    let i = 0;
+    while (i < DurationBuckets.BOUNDS.length && seconds > DurationBuckets.BOUNDS[i]) i++;
+    this.counts[i]++;
+    this.sum += seconds;
+    this.count++;
+  }
+}
+
 /** Runs background jobs on a worker thread (or inline). */
 class Background {
   private worker: Worker | undefined;
@@ -427,6 +444,9 @@ export class Engine implements EngineApi {
 
   private readCounters = { bloomProbes: 0, bloomNegatives: 0, blockReads: 0 };
 
+  /** WAL fdatasync latency under walSync "always" (the syncs replies wait for), in Prometheus buckets. */
+  readonly syncLatency = new DurationBuckets();
+
   /** Deletes files no version needs: old manifests, unreferenced tables, WAL segments below the log number. */
   private removeObsoleteFiles(names: string[]): void {
     for (const name of names) {
@@ -608,7 +628,9 @@ export class Engine implements EngineApi {
     this.segment.sync().then(
       () => {
         this.counters.walSyncs++;
-        this.counters.walSyncMicros += (performance.now() - started) * 1000;
+        const micros = (performance.now() - started) * 1000;
+        this.counters.walSyncMicros += micros;
+        this.syncLatency.record(micros / 1e6);
         this.syncing = false;
         if (target > this.durableSeq) this.durableSeq = target;
         this.resolveWaiters();

@@ -1,6 +1,6 @@
 // The RESP server: connections from an IoBackend, commands through the command table, replies of one loop turn
 // out with one write per connection, acknowledgements of writes held until the WAL sync policy is met.
-import { open as openEngine } from "../engine/engine";
+import { DurationBuckets, open as openEngine } from "../engine/engine";
 import type { EngineApi } from "../engine/types";
 import type { CommandContext } from "./command";
 import { CommandTable } from "./command-table";
@@ -398,7 +398,23 @@ export class TskvServer implements ServerContext, ConnectionHost {
     }
     const ks = this.extensions.get("keyspace") as Keyspace | undefined;
     if (ks) samples.push(g("tskv_keys", "Live keys.", ks.dbsize()), g("tskv_keys_with_expiry", "Keys with an expiry.", ks.expiresCount));
-    return renderPrometheus(samples, this.metrics);
+    return renderPrometheus(samples, this.metrics) + this.syncHistogram();
+  }
+
+  /** tskv_wal_fsync_duration_seconds: the latency of the fdatasyncs that acknowledgements wait for. */
+  private syncHistogram(): string {
+    const h = (this.engine as { syncLatency?: DurationBuckets }).syncLatency;
+    if (!h) return "";
+    const name = "tskv_wal_fsync_duration_seconds";
+    const out = [`# HELP ${name} Latency of WAL fdatasync calls that replies wait for (--wal-sync always).`, `# TYPE ${name} histogram`];
+    let cum = 0;
+    DurationBuckets.BOUNDS.forEach((b, i) => {
+      cum += h.counts[i];
+      out.push(`${name}_bucket{le="${b}"} ${cum}`);
+    });
+    cum += h.counts[DurationBuckets.BOUNDS.length];
+    out.push(`${name}_bucket{le="+Inf"} ${cum}`, `${name}_sum ${h.sum}`, `${name}_count ${h.count}`);
+    return out.join("\n") + "\n";
   }
 
   private replyError(conn: Connection, command: string, e: unknown): void {

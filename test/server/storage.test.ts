@@ -113,6 +113,21 @@ describe("storage through the server", () => {
     expect(await c.call("TS.RANGE", "small", "-", "+")).toEqual([[1, "1"]]);
   });
 
+  it("exports the WAL fsync latency histogram, one observation per fdatasync replies waited for", async () => {
+    t = await startTestServer({ walSync: "always" });
+    const c = t.client();
+    for (let i = 0; i < 20; i++) await c.set(`k${i}`, "v");
+    const text = t.server.prometheus();
+    const count = Number(/^tskv_wal_fsync_duration_seconds_count (\d+)$/m.exec(text)?.[1]);
+    // Sequential acknowledged writes under always: each waited for its own sync.
+    expect(count).toBeGreaterThanOrEqual(20);
+    expect(count).toBe(t.server.engine.counters.walSyncs);
+    expect(text).toMatch(new RegExp(`^tskv_wal_fsync_duration_seconds_bucket\\{le="\\+Inf"\\} ${count}$`, "m"));
+    expect(text).toMatch(/^# TYPE tskv_wal_fsync_duration_seconds histogram$/m);
+    const buckets = [...text.matchAll(/^tskv_wal_fsync_duration_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)].map((m) => Number(m[2]));
+    for (let i = 1; i < buckets.length; i++) expect(buckets[i]).toBeGreaterThanOrEqual(buckets[i - 1]);
+  });
+
   it("exports storage metrics per level", async () => {
     t = await startTestServer({ memtableSize: 64 * 1024 });
     const c = t.client();
