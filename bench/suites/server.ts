@@ -55,7 +55,8 @@ function workloads(quick: boolean): Workload[] {
     { name: "SET", command: ["SET", "key:__rand__", VALUE], redisBenchmark: "set" },
     { name: "GET", command: ["GET", "key:__rand__"], redisBenchmark: "get", setup: [["SET", "key:000000000001", VALUE]] },
     { name: "MGET", command: ["MGET", ...Array.from({ length: 10 }, () => "key:__rand__")] },
-    { name: "TS.ADD", command: ["TS.ADD", "series:__rand__", "*", "42.5"] },
+    // ON_DUPLICATE LAST: two adds in one millisecond to one series are otherwise refused (the default policy BLOCK).
+    { name: "TS.ADD", command: ["TS.ADD", "series:__rand__", "*", "42.5", "ON_DUPLICATE", "LAST"] },
     {
       name: "TS.MADD",
       command: ["TS.MADD", ...Array.from({ length: 10 }, (_, k) => [`madd:${k}`, "*", "1.5"]).flat()],
