@@ -474,8 +474,8 @@ describe("folding the newest chunks", () => {
     const before = [await range("f1"), await range("f2")];
     const ks = t.server.extensions.get("keyspace") as Keyspace;
     const store = SeriesStore.of(ks);
-    expect(store.foldAll()).toBe(2);
-    expect(store.foldAll()).toBe(0);
+    expect(await store.foldAll()).toBe(2);
+    expect(await store.foldAll()).toBe(0);
     let deltas = 0;
     for (const [k] of ks.engine.iterate({ gte: Buffer.from("c"), lt: Buffer.from("d") })) if (k.length === 21) deltas++;
     expect(deltas).toBe(0);

@@ -356,6 +356,27 @@ export class SeriesStore {
     }
   }
 
+  /**
+   * Every series key, found by walking the keyspace in slices of 4096 keys with a loop turn between them, so a
+   * keyspace of millions of strings does not hold the loop (TSKV.COMPACT runs this while serving).
+   */
+  private async seriesKeys(): Promise<Buffer[]> {
+    const out: Buffer[] = [];
+    let after: Buffer | null = null;
+    for (;;) {
+      let n = 0;
+      let last: Buffer | null = null;
+      for (const [key, meta] of this.ks.keys(after)) {
+        if (meta.type === TypeTag.SERIES) out.push(key);
+        last = key;
+        if (++n >= 4096) break;
+      }
+      if (n < 4096 || last === null) return out;
+      after = last;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
   /** Resolves when every queued deleted series' chunks are gone. */
   async reaped(): Promise<void> {
     while (this.reaping) await this.reaping;
@@ -367,8 +388,9 @@ export class SeriesStore {
    */
   async sweepDeadChunks(): Promise<number> {
     const live = new Set<number>();
-    for (const [, meta] of this.ks.keys()) {
-      if (meta.type !== TypeTag.SERIES) continue;
+    for (const key of await this.seriesKeys()) {
+      const meta = this.ks.lookup(key);
+      if (!meta || meta.type !== TypeTag.SERIES) continue;
       try {
         live.add(decodeHeader(meta.payload).id);
       } catch {
@@ -604,11 +626,10 @@ export class SeriesStore {
    * leaves only compressed chunks (for TSKV.COMPACT: `SeriesStore.of(keyspace).foldAll()` before compacting).
    * Returns how many series changed.
    */
-  foldAll(): number {
+  async foldAll(): Promise<number> {
+    const keys = await this.seriesKeys();
     const w = this.begin();
     let changed = 0;
-    const keys: Buffer[] = [];
-    for (const [key, meta] of this.ks.keys()) if (meta.type === TypeTag.SERIES) keys.push(key);
     for (const key of keys) {
       const s = this.series(key);
       if (!s || s.openStart === null || s.slots === 0) continue;

@@ -108,7 +108,7 @@ async function compactAll(ctx: CommandContext): Promise<void> {
   const ks = ctx.server.extensions.get("keyspace") as Keyspace | undefined;
   if (ks) {
     const series = SeriesStore.of(ks);
-    series.foldAll();
+    await series.foldAll();
     await series.sweepDeadChunks();
   }
   await ctx.server.engine.compactAll();
