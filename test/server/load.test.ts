@@ -1,0 +1,165 @@
+// Load at the edges: many concurrent connections, a client that never reads, a pipeline of 100 000 commands.
+// Everything is answered or refused with a clear error, and the server's memory stays within its limits.
+// LOAD_CONNS (default 10000) sets the connection count; the server runs as its own process so each side needs one
+// descriptor per connection.
+import { spawn, ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+import Redis from "ioredis";
+import { tmpDir } from "../helpers/server";
+
+const ROOT = path.resolve(__dirname, "../..");
+const SERVER = path.join(ROOT, "dist/cli/tskv-server.js");
+const CONNS = Number(process.env.LOAD_CONNS ?? 10000);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function start(args: string[]): Promise<{ child: ChildProcess; port: number }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [SERVER, "--port", String(port), "--dir", tmpDir("tskv-load-"), "--log-level", "warn", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  let err = "";
+  child.stderr?.on("data", (d) => (err += d));
+  for (let i = 0; i < 300; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, "127.0.0.1");
+      s.once("connect", () => (s.destroy(), resolve(true)));
+      s.once("error", () => resolve(false));
+    });
+    if (ok) return { child, port };
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`server did not start: ${err}`);
+}
+
+function rssOf(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+function softLimit(): number {
+  try {
+    return Number(/Max open files\s+(\d+)/.exec(fs.readFileSync("/proc/self/limits", "utf8"))?.[1] ?? 1024);
+  } catch {
+    return 1024;
+  }
+}
+
+const linux = process.platform === "linux" && fs.existsSync(SERVER);
+const maybe = linux ? describe : describe.skip;
+if (!linux) console.log("load tests skipped: need Linux and dist/ (npm test builds it)");
+
+maybe("load at the edges", () => {
+  let child: ChildProcess | undefined;
+  afterEach(() => {
+    child?.kill("SIGKILL");
+    child = undefined;
+  });
+
+  it(`serves ${CONNS} concurrent connections (or refuses the extra ones clearly)`, async () => {
+    const n = Math.min(CONNS, softLimit() - 200);
+    if (n < CONNS) console.log(`load: file descriptor limit allows ${n} of ${CONNS} connections here`);
+    const s = await start(["--maxclients", String(n + 100)]);
+    child = s.child;
+    const before = rssOf(s.child.pid as number);
+    const socks: net.Socket[] = [];
+    let answered = 0;
+    let refused = 0;
+    await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        new Promise<void>((resolve) => {
+          const sock = net.connect(s.port, "127.0.0.1");
+          socks.push(sock);
+          let text = "";
+          sock.on("connect", () => sock.write(`*2\r\n$4\r\nECHO\r\n$${String(i).length}\r\n${i}\r\n`));
+          sock.on("data", (d) => {
+            text += d.toString("latin1");
+            if (text === `$${String(i).length}\r\n${i}\r\n`) {
+              answered++;
+              resolve();
+            } else if (text.startsWith("-ERR max number of clients reached")) {
+              refused++;
+              resolve();
+            }
+          });
+          sock.on("error", () => resolve());
+        }),
+      ),
+    );
+    const during = rssOf(s.child.pid as number);
+    for (const sock of socks) sock.destroy();
+    expect(answered + refused).toBe(n);
+    expect(answered).toBe(n);
+    // Per idle connection the server holds a few KiB, not buffers sized for the worst case.
+    expect((during - before) / n).toBeLessThan(64 * 1024);
+    console.log(`load: ${n} connections answered, server RSS +${Math.round((during - before) / 1024 / 1024)} MiB`);
+  }, 120_000);
+
+  it("a client that never reads is paced at the output soft limit; others are served meanwhile", async () => {
+    const s = await start(["--output-buffer-soft-limit", "1mb", "--output-buffer-hard-limit", "64mb"]);
+    child = s.child;
+    const c = new Redis({ port: s.port, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    c.on("error", () => undefined);
+    await c.set("v", "x".repeat(64 * 1024));
+    const before = rssOf(s.child.pid as number);
+    const sock = net.connect(s.port, "127.0.0.1");
+    await new Promise((r) => sock.once("connect", r));
+    sock.pause();
+    // 20 000 GETs of a 64 KiB value: 1.3 GB of replies if the server buffered them all.
+    const one = "*2\r\n$3\r\nGET\r\n$1\r\nv\r\n";
+    for (let i = 0; i < 20; i++) sock.write(one.repeat(1000));
+    await new Promise((r) => setTimeout(r, 1500));
+    const t0 = Date.now();
+    expect(await c.ping()).toBe("PONG");
+    expect(Date.now() - t0).toBeLessThan(500);
+    const list = String(await c.client("LIST"));
+    const line = list.split("\n").find((l) => l.includes("cmd=get")) ?? "";
+    const omem = Number(/omem=(\d+)/.exec(line)?.[1] ?? -1);
+    // Reading from it paused near the soft limit: its output stays bounded (one read's worth of replies over).
+    expect(omem).toBeGreaterThan(0);
+    expect(omem).toBeLessThan(64 * 1024 * 1024);
+    expect(rssOf(s.child.pid as number) - before).toBeLessThan(256 * 1024 * 1024);
+    // When it reads, every reply arrives.
+    let bytes = 0;
+    const want = 20000 * ("$65536\r\n".length + 65536 + 2);
+    const done = new Promise<void>((resolve) => sock.on("data", (d) => ((bytes += d.length) >= want ? resolve() : undefined)));
+    sock.resume();
+    await done;
+    expect(bytes).toBe(want);
+    sock.destroy();
+    c.disconnect();
+  }, 120_000);
+
+  it("answers a pipeline of 100 000 commands in order", async () => {
+    const s = await start([]);
+    child = s.child;
+    const sock = net.connect(s.port, "127.0.0.1");
+    await new Promise((r) => sock.once("connect", r));
+    const parts: string[] = [];
+    for (let i = 0; i < 100_000; i++) parts.push("*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n");
+    let text = "";
+    const done = new Promise<void>((resolve) =>
+      sock.on("data", (d) => {
+        text += d.toString("latin1");
+        if (text.endsWith(":100000\r\n")) resolve();
+      }),
+    );
+    sock.write(parts.join(""));
+    await done;
+    const replies = text.split("\r\n").filter(Boolean);
+    expect(replies).toHaveLength(100_000);
+    expect(replies[0]).toBe(":1");
+    expect(replies[99_999]).toBe(":100000");
+    expect(replies.every((r, i) => r === `:${i + 1}`)).toBe(true);
+    sock.destroy();
+  }, 60_000);
+});
