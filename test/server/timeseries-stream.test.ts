@@ -11,10 +11,12 @@ describe("streamed TS.RANGE", () => {
   beforeAll(async () => {
     t = await startTestServer();
     const c = t.client();
-    await c.call("TS.CREATE", "s");
+    await c.call("TS.CREATE", "s", "LABELS", "grp", "a", "name", "first");
+    await c.call("TS.CREATE", "s2", "LABELS", "grp", "a", "name", "second");
     for (let i = 0; i < N; i += 10_000) {
       const args: Array<string | number> = [];
       for (let j = i; j < i + 10_000; j++) args.push("s", j * 10, value(j));
+      if (i < 100_000) for (let j = i; j < i + 10_000; j++) args.push("s2", j * 10 + 5, value(j + 1));
       await c.call("TS.MADD", ...args);
     }
     await c.call("TSKV.FLUSH");
@@ -41,6 +43,25 @@ describe("streamed TS.RANGE", () => {
       const i = reverse ? hi - k : lo + k;
       expect([reply[k][0], Number(reply[k][1])]).toEqual([i * 10, Number(value(i))]);
     }
+  });
+
+  it("TS.MRANGE streams series after series with exact counts and labels", async () => {
+    const c = t.client();
+    const reply = (await c.call("TS.MRANGE", "1000", "2000000", "WITHLABELS", "FILTER", "grp=a")) as unknown[];
+    const byKey = new Map<string, unknown[]>();
+    // RESP2 [key, labels, samples] per series; RESP3 a map key -> [labels, meta, samples].
+    if (Array.isArray(reply[0])) for (const e of reply as unknown[][]) byKey.set(String(e[0]), e);
+    else for (let i = 0; i < reply.length; i += 2) byKey.set(String(reply[i]), [reply[i], ...(reply[i + 1] as unknown[])]);
+    const s = byKey.get("s") as unknown[];
+    const s2 = byKey.get("s2") as unknown[];
+    const samples = (e: unknown[]): Array<[number, string]> => e[e.length - 1] as Array<[number, string]>;
+    expect(samples(s)).toHaveLength(200_000 - 100 + 1);
+    expect(samples(s)[0][0]).toBe(1000);
+    expect(samples(s).at(-1)?.[0]).toBe(2_000_000);
+    expect(samples(s2)).toHaveLength(100_000 - 100);
+    expect(samples(s2)[0][0]).toBe(1005);
+    expect(samples(s2).at(-1)?.[0]).toBe(999_995);
+    expect(JSON.stringify(s[1])).toContain("first");
   });
 
   it("paces a client that does not read: server-side output stays bounded, then the whole reply arrives", async () => {

@@ -952,9 +952,7 @@ function mrange(reverse: boolean): CommandSpec["handler"] {
     const proto = r.proto;
     const limit = m.range.count === -1 ? Infinity : m.range.count;
     if (!m.groupBy) {
-      if (proto === 3) r.mapHeader(found.length);
-      else r.arrayHeader(found.length);
-      for (const s of found) {
+      const prefix = (s: SeriesState): void => {
         if (proto !== 3) r.arrayHeader(3);
         r.bulk(s.key);
         if (proto === 3) r.arrayHeader(3);
@@ -967,6 +965,35 @@ function mrange(reverse: boolean): CommandSpec["handler"] {
             r.bulk(m.range.aggregation.type);
           } else r.arrayHeader(0);
         }
+      };
+      // Plain ranges over many points stream, series after series, from a view captured now (see streamRange).
+      const rg = m.range;
+      if (!rg.aggregation && !rg.filterByTs && !rg.filterByValue && !(rg.latest && found.some((s) => s.header.srcKey))) {
+        let total = 0;
+        const views = found.map((s) => {
+          const from = Math.max(rg.from, retentionFloor(s));
+          const pieces = st.capture(s, from, rg.to, reverse);
+          let n = 0;
+          for (const p of pieces) n += pieceCount(p, from, rg.to);
+          n = Math.min(n, limit);
+          total += n;
+          return { s, from, pieces, n };
+        });
+        if (total > STREAM_ABOVE) {
+          if (proto === 3) r.mapHeader(found.length);
+          else r.arrayHeader(found.length);
+          return (async () => {
+            for (const v of views) {
+              prefix(v.s);
+              await streamRange(ctx, v.pieces, v.from, rg.to, reverse, v.n);
+            }
+          })();
+        }
+      }
+      if (proto === 3) r.mapHeader(found.length);
+      else r.arrayHeader(found.length);
+      for (const s of found) {
+        prefix(s);
         deferredArray(ctx, (w) => writeRange(w, st, s, m.range, reverse));
       }
       return;
