@@ -48,7 +48,6 @@ export function parseManifestName(name: string): number | undefined {
 }
 
 export function encodeEdit(e: VersionEdit): Buffer {
-  const parts: number[] = [];
   const bufs: Buffer[] = [];
   let size = 0;
   const tmp = Buffer.allocUnsafe(10);
@@ -62,7 +61,6 @@ export function encodeEdit(e: VersionEdit): Buffer {
     bufs.push(b);
     size += b.length;
   };
-  void parts;
   if (e.logNumber !== undefined) (v(Tag.LOG_NUMBER), v(e.logNumber));
   if (e.nextFile !== undefined) (v(Tag.NEXT_FILE), v(e.nextFile));
   if (e.lastSequence !== undefined) (v(Tag.LAST_SEQUENCE), v(e.lastSequence));

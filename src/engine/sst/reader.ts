@@ -240,7 +240,7 @@ export class Table {
       }
       return undefined;
     } catch (e) {
-      throw this.blockError(e, 0);
+      throw this.blockError(e, this.footer.index.offset);
     }
   }
 
@@ -319,7 +319,7 @@ export class Table {
         }
       }
     } catch (e) {
-      throw this.blockError(e, 0);
+      throw this.blockError(e, this.footer.index.offset);
     }
     const expected = Number(this.properties.get("entries")?.toString("latin1"));
     if (expected !== entries) throw corruption(this.name, 0, `properties say ${expected} entries, blocks hold ${entries}`);
