@@ -48,19 +48,28 @@ async function main(): Promise<void> {
   const skipped: string[] = [];
   const started = Date.now();
   let step = 0;
+  let suiteIndex = 0;
   const ctx: SuiteContext = {
     quick: opts.quick,
     repeats,
     progress: (label) => {
       step++;
       const secs = ((Date.now() - started) / 1000).toFixed(0);
-      if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K[${step}] ${secs}s ${label}`);
-      else process.stderr.write(`[${step}] ${secs}s ${label}\n`);
+      // A bar over the suites (cases per suite are not known ahead), the case count and elapsed time.
+      const width = 20;
+      const done = Math.round((width * (suiteIndex - 1)) / names.length);
+      const bar = `${"#".repeat(done)}${".".repeat(width - done)}`;
+      const line = `[${bar}] suite ${suiteIndex}/${names.length}, case ${step}, ${secs}s: ${label}`;
+      if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}`);
+      else process.stderr.write(`${line}\n`);
     },
     skip: (reason) => skipped.push(reason),
   };
   const cases: CaseResult[] = [];
-  for (const n of names) cases.push(...(await SUITES[n](ctx)));
+  for (const n of names) {
+    suiteIndex++;
+    cases.push(...(await SUITES[n](ctx)));
+  }
   if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
   const rows = cases.map(summarize);
   process.stdout.write(markdown(rows) + "\n");

@@ -11,6 +11,8 @@ interface Store {
   /** Writes a batch of puts as the store's natural unit (one WAL group / one transaction). */
   putMany(pairs: Array<[Buffer, Buffer]>): Promise<void>;
   get(k: Buffer): Promise<Buffer | undefined> | Buffer | undefined;
+  /** Reads up to `limit` entries in key order from `from` (all when undefined); returns how many. */
+  scan(from: Buffer | undefined, limit: number): Promise<number> | number;
   /** Called between the fill and the reads (tskv on disk: flush, so reads come from tables). */
   settle?(): Promise<void>;
   close(): Promise<void>;
@@ -38,6 +40,11 @@ async function tskvWith(dir: string, name: string, opts: Parameters<typeof open>
       await e.whenDurable(e.lastSequence);
     },
     get: (k) => e.get(k),
+    scan: (from, limit) => {
+      let n = 0;
+      for (const _ of e.iterate({ gte: from, limit })) n++;
+      return n;
+    },
     close: () => e.close(),
   };
 }
@@ -58,6 +65,12 @@ async function levelStore(dir: string, _dataBytes: number): Promise<Store | unde
     putMany: (pairs) => db.batch(pairs.map(([key, value]) => ({ type: "put", key, value }))),
     // classic-level 3 has a synchronous get; the issue's 216 k/s reference is sync gets.
     get: (k) => (typeof db.getSync === "function" ? db.getSync(k) : db.get(k)),
+    scan: async (from, limit) => {
+      let n = 0;
+      const it = db.iterator(from ? { gte: from, limit } : { limit });
+      for await (const _ of it) n++;
+      return n;
+    },
     close: () => db.close(),
   };
 }
@@ -80,6 +93,11 @@ async function lmdbStore(dir: string, _dataBytes: number): Promise<Store | undef
       });
     },
     get: (k) => db.get(k),
+    scan: (from, limit) => {
+      let n = 0;
+      for (const _ of db.getRange(from ? { start: from, limit } : { limit })) n++;
+      return n;
+    },
     close: () => db.close(),
   };
 }
@@ -127,8 +145,30 @@ export async function engineSuite(ctx: SuiteContext): Promise<CaseResult[]> {
           if (!v) throw new Error(`${store.name}: missing key`);
         }
       }, n);
+      await time(`readseq ${n}`, async () => {
+        const got = await store.scan(undefined, n);
+        if (got !== n) throw new Error(`${store.name}: readseq saw ${got} of ${n}`);
+      }, n);
+      const scans = ctx.quick ? 2000 : 20000;
+      await time(`range scan 100 keys (x${scans})`, async () => {
+        for (let i = 0; i < scans; i++) await store.scan(key(order[(i * 7919) % n]), 100);
+      }, scans);
       await store.close();
       fs.rmSync(dir, { recursive: true, force: true });
+      // fillseq: a fresh store, keys in ascending order.
+      const dir2 = tmpDir("tskv-engine-bench-");
+      const seq = await make(dir2, n * 116);
+      if (seq) {
+        await time(`fillseq ${n} x 100 B`, async () => {
+          for (let i = 0; i < n; i += BATCH) {
+            const pairs: Array<[Buffer, Buffer]> = [];
+            for (let k = i; k < Math.min(n, i + BATCH); k++) pairs.push([key(k), value]);
+            await seq.putMany(pairs);
+          }
+        }, n);
+        await seq.close();
+      }
+      fs.rmSync(dir2, { recursive: true, force: true });
     }
   }
   return results;
