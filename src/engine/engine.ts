@@ -142,7 +142,15 @@ class Background {
   async stop(): Promise<void> {
     const w = this.worker;
     this.worker = undefined;
-    if (w) await w.terminate();
+    if (!w) return;
+    // terminate() settles on the worker's exit; with nothing else pending the process could otherwise end first
+    // (a caller awaiting close() would never resume), so hold the loop open until it has.
+    const keep = setInterval(() => undefined, 1000);
+    try {
+      await w.terminate();
+    } finally {
+      clearInterval(keep);
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 // The engine with its lower half: flushes, compactions, restarts and snapshots against a plain in-memory model;
 // crashes injected at every step of flush, compaction and manifest install; damaged manifests.
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -124,6 +125,29 @@ describe("LSM engine against a model", () => {
     expect(e.stats().levels.filter((l) => l.files > 0)).toHaveLength(1);
     expect([...e.iterate()]).toHaveLength(n);
     await e.close();
+  });
+
+  it("close() resolves while a compaction runs in the worker, even with nothing else keeping the process alive", () => {
+    const engineJs = path.join(__dirname, "..", "..", "dist", "engine", "engine.js");
+    if (!fs.existsSync(engineJs)) return; // npm test builds dist/ first
+    const script = `
+      const { open } = require(${JSON.stringify(engineJs)});
+      (async () => {
+        const e = await open(${JSON.stringify(tmp())}, { walSync: "no", memtableSize: 256 * 1024, targetFileSize: 64 * 1024, levelBase: 256 * 1024, compactionRate: 64 * 1024 });
+        const v = Buffer.alloc(100, 97);
+        for (let i = 0; i < 60000; i++) {
+          e.apply([{ type: "put", key: Buffer.from("k" + ((i * 7919) % 60000)), value: v }]);
+          if (i % 1000 === 999) await e.whenDurable(e.lastSequence);
+        }
+        await e.flush();
+        // A slow (rate-limited) compaction is running in the worker when close() is called.
+        if (!e.stats().compacting) throw new Error("no compaction running");
+        await e.close();
+        console.log("closed");
+      })();`;
+    const r = spawnSync(process.execPath, ["-e", script], { encoding: "utf8", timeout: 60_000 });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe("closed");
   });
 
   it("drops shadowed versions and tombstones in a full compaction", async () => {
