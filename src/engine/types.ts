@@ -74,6 +74,8 @@ export interface EngineApi {
   commit(): void;
   /** The highest sequence for which whenDurable would resolve at once. */
   readonly durableSequence: bigint;
+  /** The sequence of the last batch applied (visible to reads, maybe not durable yet). */
+  readonly lastSequence: bigint;
   put(key: Buffer, value: Buffer): Promise<void>;
   del(key: Buffer): Promise<void>;
   write(ops: BatchOp[]): Promise<void>;

@@ -51,7 +51,9 @@ function parsePrometheus(text: string): Map<string, number> {
       list.sort((a, b) => a[0] - b[0]);
       for (let i = 1; i < list.length; i++) expect(list[i][1]).toBeGreaterThanOrEqual(list[i - 1][1]);
       expect(list[list.length - 1][0]).toBe(Infinity);
-      const count = samples.get(`${name}_count{${labels.replace(/,$/, "")}}`);
+      // An unlabelled histogram's _count has no braces at all.
+      const own = labels.replace(/,$/, "");
+      const count = samples.get(own === "" ? `${name}_count` : `${name}_count{${own}}`);
       expect(count).toBe(list[list.length - 1][1]);
     }
   }

@@ -180,7 +180,10 @@ function writes(fn: WriteHandler): CommandSpec["handler"] {
       seq = st.finish(w);
     }
     out.send(ctx.reply);
-    if (seq !== undefined) ctx.holdUntilDurable(seq);
+    // Hold the reply until everything applied so far is durable, not only this command's own batch: a write that
+    // changed nothing (a duplicate of a sample another client wrote a moment ago, under LAST) has observed data
+    // that may not be on disk yet, and acknowledging it first would let a crash lose what it confirmed.
+    ctx.holdUntilDurable(seq ?? ctx.server.engine.lastSequence);
   };
 }
 
