@@ -464,12 +464,21 @@ export const serverCommands: CommandSpec[] = [
     if (sub === "sleep" && args.length === 3) {
       const secs = Number(s(args[2]));
       if (!Number.isFinite(secs) || secs < 0) throw new CommandError("ERR value is not a valid float");
-      return new Promise<void>((resolve) =>
-        setTimeout(() => {
+      // libuv timers run on the loop's cached millisecond clock and may fire a fraction of a millisecond early:
+      // wait again until the full time has passed, as Redis's DEBUG SLEEP guarantees.
+      const until = performance.now() + secs * 1000;
+      return new Promise<void>((resolve) => {
+        const wait = (): void => {
+          const left = until - performance.now();
+          if (left > 0) {
+            setTimeout(wait, Math.max(1, Math.ceil(left)));
+            return;
+          }
           ctx.reply.simple("OK");
           resolve();
-        }, secs * 1000),
-      );
+        };
+        wait();
+      });
     }
     throw new CommandError(`ERR DEBUG subcommand '${s(args[1])}' is not supported by tskv`);
   }),
