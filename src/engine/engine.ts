@@ -22,7 +22,7 @@ import { SkipList, visible } from "./memtable/skiplist";
 import type { TableOptions } from "./sst/builder";
 import { parseTableName, tableName } from "./sst/format";
 import { hash32 } from "./sst/bloom";
-import { BlockCache, Table, TableEntry } from "./sst/reader";
+import { BlockCache, ReadCounters, Table, TableEntry } from "./sst/reader";
 import { findFile, keyRange, overlapping, TableHandle, Version } from "./version";
 import type { BatchOp, EngineApi, EngineLogger, EngineCounters, EngineOptions, EngineStats, RangeOptions, Snapshot, WalSync } from "./types";
 import { OpKind, parseSegmentName, PayloadKind, SEGMENT_MAGIC, segmentName, WAL_FORMAT_VERSION } from "./wal/format";
@@ -264,7 +264,6 @@ export class Engine implements EngineApi {
   private readonly handles = new Map<number, TableHandle>();
   private manifest!: ManifestWriter;
   private readonly mstate: ManifestState;
-  private readonly cache: BlockCache;
   private readonly background: Background;
   private flushing: Promise<void> | undefined;
   private compacting: Promise<void> | undefined;
@@ -309,11 +308,13 @@ export class Engine implements EngineApi {
     memFirstSegment: number,
     mstate: ManifestState,
     background: "worker" | "inline",
+    /** The block cache and read counters the tables opened at recovery already use. */
+    private readonly cache: BlockCache,
+    private readonly readCounters: ReadCounters,
   ) {
     this.mem = mem;
     this.memFirstSegment = memFirstSegment;
     this.mstate = mstate;
-    this.cache = new BlockCache(lsm.blockCache);
     this.background = new Background(background, fs);
   }
 
@@ -387,7 +388,7 @@ export class Engine implements EngineApi {
         }
       }
       // Tables of the manifest's version; a missing or damaged one refuses the start with its name.
-      const counters = { bloomProbes: 0, bloomNegatives: 0, blockReads: 0 };
+      const counters: ReadCounters = { bloomProbes: 0, bloomNegatives: 0, blockReads: 0 };
       const cache = new BlockCache(lsm.blockCache);
       const levels: TableHandle[][] = mstate.levels.map((lvl) =>
         lvl.map((meta) => {
@@ -415,9 +416,9 @@ export class Engine implements EngineApi {
         numbers.length > 0 ? numbers[0] : next,
         mstate,
         options.background ?? (options.fs || !workerScript() ? "inline" : "worker"),
+        cache,
+        counters,
       );
-      (engine as unknown as { cache: BlockCache }).cache = cache;
-      engine.readCounters = counters;
       engine.current = new Version(levels);
       for (const lvl of levels) for (const h of lvl) engine.handles.set(h.meta.number, h);
       engine.lastSeq = engine.writtenSeq = engine.durableSeq = lastSeq;
@@ -449,8 +450,6 @@ export class Engine implements EngineApi {
       throw e;
     }
   }
-
-  private readCounters = { bloomProbes: 0, bloomNegatives: 0, blockReads: 0 };
 
   /** WAL fdatasync latency under walSync "always" (the syncs replies wait for), in Prometheus buckets. */
   readonly syncLatency = new DurationBuckets();

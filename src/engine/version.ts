@@ -27,19 +27,6 @@ export class Version {
     return new Version(Array.from({ length: NUM_LEVELS }, () => []));
   }
 
-  /** Tables that may hold `key`, in the order a point read must consult them (newest data first). */
-  *candidates(key: Buffer): Generator<TableHandle> {
-    const l0 = this.levels[0];
-    for (let i = l0.length - 1; i >= 0; i--) {
-      const t = l0[i];
-      if (Buffer.compare(key, t.meta.smallest) >= 0 && Buffer.compare(key, t.meta.largest) <= 0) yield t;
-    }
-    for (let l = 1; l < this.levels.length; l++) {
-      const t = findFile(this.levels[l], key);
-      if (t) yield t;
-    }
-  }
-
   get tableCount(): number {
     let n = 0;
     for (const lvl of this.levels) n += lvl.length;
