@@ -51,3 +51,13 @@ export const nodeFs: FileSystem = {
     }
   },
 };
+
+/** Writes all of `b` at `position`, looping over short writes; a write of nothing is an EIO naming `what`. */
+export function writeFully(fs: FileSystem, fd: number, b: Uint8Array, position: number, what: string): void {
+  let done = 0;
+  while (done < b.length) {
+    const n = fs.writeSync(fd, b, done, b.length - done, position + done);
+    if (n <= 0) throw Object.assign(new Error(`short write to ${what}`), { code: "EIO" });
+    done += n;
+  }
+}

@@ -2,7 +2,7 @@
 // code runs in the worker thread (src/engine/worker.ts) or, for tests with an injected file system, inline on the
 // loop; either way it yields regularly and never holds the loop for long.
 import * as path from "node:path";
-import type { FileSystem } from "./io";
+import { FileSystem, writeFully } from "./io";
 import { TableBuilder, TableMeta, TableOptions } from "./sst/builder";
 import { tableName } from "./sst/format";
 import { BlockCache, Table, TableEntry } from "./sst/reader";
@@ -138,12 +138,7 @@ class TableFile {
   }
 
   private writeRaw(b: Buffer): void {
-    let done = 0;
-    while (done < b.length) {
-      const n = this.fs.writeSync(this.fd, b, done, b.length - done, this.pos + done);
-      if (n <= 0) throw Object.assign(new Error(`short write to ${path.basename(this.file)}`), { code: "EIO" });
-      done += n;
-    }
+    writeFully(this.fs, this.fd, b, this.pos, path.basename(this.file));
     this.pos += b.length;
   }
 

@@ -5,7 +5,7 @@
 // a file that is missing or half written.
 import * as path from "node:path";
 import { corruption, TskvError } from "./errors";
-import type { FileSystem } from "./io";
+import { FileSystem, writeFully } from "./io";
 import { readVarint, varintSize, writeVarint } from "./varint";
 import { frameRecords } from "./wal/writer";
 import { readSegment } from "./wal/reader";
@@ -229,7 +229,7 @@ export class ManifestWriter {
     const file = path.join(dir, manifestName(number));
     const fd = fs.openSync(file, "w");
     const bytes = frameRecords([headerRecord(number), encodeEdit(snapshotEdit(state))], 0);
-    writeAll(fs, fd, bytes, 0);
+    writeFully(fs, fd, bytes, 0, "manifest");
     fs.fsyncSync(fd);
     setCurrent(fs, dir, number);
     return new ManifestWriter(fs, number, fd, bytes.length);
@@ -240,7 +240,7 @@ export class ManifestWriter {
     const run = async (): Promise<void> => {
       const bytes = frameRecords([encodeEdit(e)], this.offset);
       try {
-        writeAll(this.fs, this.fd, bytes, this.offset);
+        writeFully(this.fs, this.fd, bytes, this.offset, "manifest");
         try {
           await this.fs.fdatasync(this.fd);
         } catch (se) {
@@ -271,21 +271,12 @@ export class ManifestWriter {
   }
 }
 
-function writeAll(fs: FileSystem, fd: number, b: Buffer, position: number): void {
-  let done = 0;
-  while (done < b.length) {
-    const n = fs.writeSync(fd, b, done, b.length - done, position + done);
-    if (n <= 0) throw Object.assign(new Error("short write to manifest"), { code: "EIO" });
-    done += n;
-  }
-}
-
 /** CURRENT ← "MANIFEST-NNNNNN\n" by durable rename. */
 export function setCurrent(fs: FileSystem, dir: string, number: number): void {
   const tmp = path.join(dir, "CURRENT.tmp");
   const fd = fs.openSync(tmp, "w");
   try {
-    writeAll(fs, fd, Buffer.from(`${manifestName(number)}\n`, "latin1"), 0);
+    writeFully(fs, fd, Buffer.from(`${manifestName(number)}\n`, "latin1"), 0, "CURRENT.tmp");
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
