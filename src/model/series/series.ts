@@ -117,7 +117,7 @@ export interface ChunkInfo {
   bytes: number;
 }
 
-export function lowerBound(ts: Float64Array, n: number, t: number): number {
+function lowerBound(ts: Float64Array, n: number, t: number): number {
   let lo = 0;
   let hi = n;
   while (lo < hi) {
@@ -126,6 +126,20 @@ export function lowerBound(ts: Float64Array, n: number, t: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** The points of sorted arrays inside [from, to], as a slice (undefined when none). */
+function sliceIn(ts: Float64Array, vals: Float64Array, n: number, from: number, to: number): ChunkSlice | undefined {
+  const lo = lowerBound(ts, n, from);
+  let hi = lowerBound(ts, n, to);
+  if (hi < n && ts[hi] === to) hi++;
+  return hi > lo ? { ts, vals, lo, hi: hi - 1 } : undefined;
+}
+
+/** The points of a stored chunk inside [from, to] (undefined when none). */
+export function sliceOf(chunk: Buffer, from: number, to: number): ChunkSlice | undefined {
+  const d = decodeChunk(chunk);
+  return sliceIn(d.timestamps, d.values, d.timestamps.length, from, to);
 }
 
 /** Applies a duplicate policy; returns the value to keep or throws for BLOCK. */
@@ -1111,50 +1125,45 @@ export class SeriesStore {
   // ---- reads -------------------------------------------------------------------------------------------------
 
   /**
-   * The chunks holding points inside [from, to], as slices, in time order (newest first when `reverse`). Reads
-   * chunks one at a time from the engine; the newest chunk comes from memory.
+   * The chunks a range touches, in time order (newest first when `reverse`): sealed chunks as their stored
+   * (compressed) bytes, read from the engine one at a time as the caller goes; the newest chunk's points in range as
+   * a slice of memory. Sealed chunks may hold no point in range (callers slice them).
    */
-  *slices(s: SeriesState, from: number, to: number, reverse: boolean): Generator<ChunkSlice> {
+  private *pieces(s: SeriesState, from: number, to: number, reverse: boolean): Generator<Buffer | ChunkSlice> {
     if (s.openStart === null || from > to) return;
     const id = s.header.id;
     const range = chunkRange(id);
     const openKey = chunkKey(id, s.openStart);
-    const openSlice = (): ChunkSlice | undefined => {
-      const lo = lowerBound(s.ts, s.n, from);
-      let hi = lowerBound(s.ts, s.n, to);
-      if (hi < s.n && s.ts[hi] === to) hi++;
-      return hi > lo ? { ts: s.ts, vals: s.vals, lo, hi: hi - 1 } : undefined;
-    };
-    const slice = (buf: Buffer): ChunkSlice | undefined => {
-      const d = decodeChunk(buf);
-      const n = d.timestamps.length;
-      const lo = lowerBound(d.timestamps, n, from);
-      let hi = lowerBound(d.timestamps, n, to);
-      if (hi < n && d.timestamps[hi] === to) hi++;
-      return hi > lo ? { ts: d.timestamps, vals: d.values, lo, hi: hi - 1 } : undefined;
-    };
+    const open = sliceIn(s.ts, s.vals, s.n, from, to);
     if (!reverse) {
       if (s.header.sealedChunks > 0 && from < s.openStart) {
         let startKey = range.gte;
         for (const [k] of this.engine.iterate({ gte: range.gte, lte: chunkKey(id, from), reverse: true, limit: 1 })) startKey = k;
         for (const [k, buf] of this.engine.iterate({ gte: startKey, lt: openKey })) {
           if (chunkStartOf(k) > to) return;
-          const sl = slice(buf);
-          if (sl) yield sl;
+          yield buf;
         }
       }
-      const o = openSlice();
-      if (o) yield o;
+      if (open) yield open;
       return;
     }
-    const o = openSlice();
-    if (o) yield o;
+    if (open) yield open;
     if (s.header.sealedChunks === 0 || from >= s.openStart) return;
     const upper = to < s.openStart ? chunkKey(id, to) : openKey;
     const bound = to < s.openStart ? { lte: upper } : { lt: upper };
     for (const [, buf] of this.engine.iterate({ gte: range.gte, ...bound, reverse: true })) {
       if (chunkLastTimestamp(buf) < from) return;
-      const sl = slice(buf);
+      yield buf;
+    }
+  }
+
+  /**
+   * The chunks holding points inside [from, to], as slices, in time order (newest first when `reverse`). Reads
+   * chunks one at a time from the engine; the newest chunk comes from memory.
+   */
+  *slices(s: SeriesState, from: number, to: number, reverse: boolean): Generator<ChunkSlice> {
+    for (const p of this.pieces(s, from, to, reverse)) {
+      const sl = Buffer.isBuffer(p) ? sliceOf(p, from, to) : p;
       if (sl) yield sl;
     }
   }
@@ -1166,35 +1175,8 @@ export class SeriesStore {
    */
   capture(s: SeriesState, from: number, to: number, reverse: boolean): Array<Buffer | ChunkSlice> {
     const out: Array<Buffer | ChunkSlice> = [];
-    if (s.openStart === null || from > to) return out;
-    const id = s.header.id;
-    const range = chunkRange(id);
-    const openKey = chunkKey(id, s.openStart);
-    const open = (): void => {
-      const lo = lowerBound(s.ts, s.n, from);
-      let hi = lowerBound(s.ts, s.n, to);
-      if (hi < s.n && s.ts[hi] === to) hi++;
-      if (hi > lo) out.push({ ts: s.ts.slice(lo, hi), vals: s.vals.slice(lo, hi), lo: 0, hi: hi - lo - 1 });
-    };
-    if (!reverse) {
-      if (s.header.sealedChunks > 0 && from < s.openStart) {
-        let startKey = range.gte;
-        for (const [k] of this.engine.iterate({ gte: range.gte, lte: chunkKey(id, from), reverse: true, limit: 1 })) startKey = k;
-        for (const [k, buf] of this.engine.iterate({ gte: startKey, lt: openKey })) {
-          if (chunkStartOf(k) > to) return out;
-          out.push(buf);
-        }
-      }
-      open();
-      return out;
-    }
-    open();
-    if (s.header.sealedChunks === 0 || from >= s.openStart) return out;
-    const upper = to < s.openStart ? chunkKey(id, to) : openKey;
-    const bound = to < s.openStart ? { lte: upper } : { lt: upper };
-    for (const [, buf] of this.engine.iterate({ gte: range.gte, ...bound, reverse: true })) {
-      if (chunkLastTimestamp(buf) < from) break;
-      out.push(buf);
+    for (const p of this.pieces(s, from, to, reverse)) {
+      out.push(Buffer.isBuffer(p) ? p : { ts: p.ts.slice(p.lo, p.hi + 1), vals: p.vals.slice(p.lo, p.hi + 1), lo: 0, hi: p.hi - p.lo });
     }
     return out;
   }

@@ -20,9 +20,9 @@ import {
   SeriesStore,
   totalSamples,
   chunkTotal,
-  lowerBound,
+  sliceOf,
 } from "../../model/series/series";
-import { chunkCount, chunkFirstTimestamp, chunkLastTimestamp, decodeChunk } from "../../model/series/codec";
+import { chunkCount, chunkFirstTimestamp, chunkLastTimestamp } from "../../model/series/codec";
 import { parseInteger } from "../../protocol/decoder";
 import { formatDouble17g, RespWriter } from "../../protocol/encoder";
 import type { ReplyWriter } from "../../protocol/reply";
@@ -785,13 +785,7 @@ const STREAM_ABOVE = 65536;
 
 /** A captured piece's points inside [from, to]. */
 function pieceSlice(p: Buffer | ChunkSlice, from: number, to: number): ChunkSlice | undefined {
-  if (!Buffer.isBuffer(p)) return p;
-  const d = decodeChunk(p);
-  const n = d.timestamps.length;
-  const lo = lowerBound(d.timestamps, n, from);
-  let hi = lowerBound(d.timestamps, n, to);
-  if (hi < n && d.timestamps[hi] === to) hi++;
-  return hi > lo ? { ts: d.timestamps, vals: d.values, lo, hi: hi - 1 } : undefined;
+  return Buffer.isBuffer(p) ? sliceOf(p, from, to) : p;
 }
 
 /** Points of a captured piece inside [from, to]: from the chunk header alone when the chunk lies wholly inside. */
