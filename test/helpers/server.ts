@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { spawn, ChildProcess } from "node:child_process";
 import Redis from "ioredis";
 import { TskvServer } from "../../src/server/server";
 import type { ServerConfig } from "../../src/server/context";
@@ -83,4 +84,43 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
 export function bulkComplete(s: string): boolean {
   const m = /^\$(\d+)\r\n/.exec(s);
   return m !== null && s.length >= m[0].length + Number(m[1]) + 2;
+}
+
+/** The built server (npm test builds dist/ first); tests that run it as its own process skip without it. */
+export const SERVER_BIN = path.resolve(__dirname, "../../dist/cli/tskv-server.js");
+
+/** A TCP port free right now on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/**
+ * Starts dist/cli/tskv-server.js as its own process with `args` (which must include `--port port`) and resolves once
+ * it accepts connections; throws with its stderr if it exits or does not listen within 15 s.
+ */
+export async function spawnServer(args: string[], port: number, onStderr?: (text: string) => void): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [SERVER_BIN, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  let err = "";
+  child.stderr?.on("data", (d) => {
+    err += d;
+    onStderr?.(String(d));
+  });
+  const until = Date.now() + 15000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${err}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, "127.0.0.1");
+      s.once("connect", () => (s.destroy(), resolve(true)));
+      s.once("error", () => resolve(false));
+    });
+    if (ok) return child;
+    if (Date.now() > until) throw new Error(`server did not listen: ${err}`);
+    await new Promise((r) => setTimeout(r, 30));
+  }
 }

@@ -1,47 +1,19 @@
 // Crash loop: a server under --wal-sync always, pipelined writers, kill -9 at a random instant, restart, and every
 // acknowledged write must be there with its value. ROUNDS (default 10) sets the number of rounds; scripts/crash-loop.sh
 // runs long loops.
-import { spawn, spawnSync, ChildProcess } from "node:child_process";
+import { spawnSync, ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
 import Redis from "ioredis";
-import { tmpDir } from "../helpers/server";
+import { freePort, SERVER_BIN as SERVER, spawnServer, tmpDir } from "../helpers/server";
 
 const ROOT = path.resolve(__dirname, "../..");
 const ROUNDS = Number(process.env.ROUNDS ?? 10);
 // A small memtable, so flushes, compactions and manifest installs are under way when the kill lands.
 const MEMTABLE = process.env.CRASH_MEMTABLE ?? "128kb";
-const SERVER = path.join(ROOT, "dist/cli/tskv-server.js");
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function startServer(dir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [SERVER, "--port", String(port), "--dir", dir, "--wal-sync", "always", "--io", "net", "--log-level", "warn", "--memtable-size", MEMTABLE], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let err = "";
-  child.stderr?.on("data", (d) => (err += d));
-  const until = Date.now() + 15000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${err}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, "127.0.0.1");
-      s.once("connect", () => (s.destroy(), resolve(true)));
-      s.once("error", () => resolve(false));
-    });
-    if (ok) return child;
-    if (Date.now() > until) throw new Error(`server did not listen: ${err}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
+function startServer(dir: string, port: number): Promise<ChildProcess> {
+  return spawnServer(["--port", String(port), "--dir", dir, "--wal-sync", "always", "--io", "net", "--log-level", "warn", "--memtable-size", MEMTABLE], port);
 }
 
 /** Reads back every acknowledged key; returns how many are missing or wrong. */

@@ -2,43 +2,18 @@
 // Everything is answered or refused with a clear error, and the server's memory stays within its limits.
 // LOAD_CONNS (default 10000) sets the connection count; the server runs as its own process so each side needs one
 // descriptor per connection.
-import { spawn, ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
-import * as path from "node:path";
 import Redis from "ioredis";
-import { tmpDir } from "../helpers/server";
+import { freePort, SERVER_BIN as SERVER, spawnServer, tmpDir } from "../helpers/server";
 
-const ROOT = path.resolve(__dirname, "../..");
-const SERVER = path.join(ROOT, "dist/cli/tskv-server.js");
 const CONNS = Number(process.env.LOAD_CONNS ?? 10000);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function start(args: string[]): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [SERVER, "--port", String(port), "--dir", tmpDir("tskv-load-"), "--log-level", "warn", ...args], { stdio: ["ignore", "ignore", "pipe"] });
-  let err = "";
-  child.stderr?.on("data", (d) => (err += d));
-  for (let i = 0; i < 300; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, "127.0.0.1");
-      s.once("connect", () => (s.destroy(), resolve(true)));
-      s.once("error", () => resolve(false));
-    });
-    if (ok) return { child, port };
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`server did not start: ${err}`);
+  const child = await spawnServer(["--port", String(port), "--dir", tmpDir("tskv-load-"), "--log-level", "warn", ...args], port);
+  return { child, port };
 }
 
 function rssOf(pid: number): number {
