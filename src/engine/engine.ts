@@ -498,8 +498,8 @@ export class Engine implements EngineApi {
     if (this.state === "closed") throw new TskvError("TSKV_ERR_CLOSED", "engine is closed");
     if (this.state === "failed") throw this.failure as TskvError;
     if (ops.length === 0) return BigInt(this.lastSeq);
-    if (this.flushBlocked) {
-      throw new TskvError("TSKV_ERR_NOSPACE", "disk full: the memtable cannot be flushed until space is freed");
+    if (this.diskFull) {
+      throw new TskvError("TSKV_ERR_NOSPACE", "disk full: a flush or the compaction L0 needs cannot run until space is freed");
     }
     if (this.stallBarrier !== Infinity && this.mem.approximateBytes >= this.memtableSize * 2) {
       throw new TskvError("TSKV_ERR_STALL", "write stall: flushes and compactions are behind and the memtable is at its hard limit; retry shortly");
@@ -710,9 +710,10 @@ export class Engine implements EngineApi {
 
   /** Stops acknowledging new writes while flushes or L0 compaction are too far behind; resumes when they catch up. */
   private updateStall(): void {
-    // While flushes are blocked by a full disk, writes are refused outright, so the ones already applied (and in the
-    // WAL) need not wait: holding their replies would only hang clients until space returns.
-    const behind = !this.flushBlocked && (this.frozen.length > this.lsm.maxFrozen || this.current.levels[0].length >= this.lsm.l0Stop);
+    // While a full disk blocks what would end the stall, writes are refused outright (see diskFull), so the ones
+    // already applied (and in the WAL) need not wait: holding their replies would only hang clients until space
+    // returns.
+    const behind = !this.diskFull && (this.frozen.length > this.lsm.maxFrozen || this.current.levels[0].length >= this.lsm.l0Stop);
     if (behind && this.stallBarrier === Infinity) {
       this.stallBarrier = this.lastSeq;
       this.stallStarted = performance.now();
@@ -825,6 +826,17 @@ export class Engine implements EngineApi {
 
   /** A flush failed for want of space: writes are refused until a retry succeeds. */
   private flushBlocked = false;
+  /** The last compaction failed for want of space (it is retried each second). */
+  private compactionBlocked = false;
+
+  /**
+   * A full disk blocks the background work that writes depend on: a flush, or the compaction L0 needs once it has
+   * reached the stop level. Writes are then refused with TSKV_ERR_NOSPACE (reads go on) instead of piling up or
+   * waiting for space that may never come; they resume when the retried job succeeds.
+   */
+  private get diskFull(): boolean {
+    return this.flushBlocked || (this.compactionBlocked && this.current.levels[0].length >= this.lsm.l0Stop);
+  }
   /** Set by close(): background results that arrive now are not installed. */
   private shuttingDown = false;
 
@@ -918,12 +930,19 @@ export class Engine implements EngineApi {
     this.compacting = work.then(
       () => {
         this.compacting = undefined;
+        this.compactionBlocked = false;
+        this.updateStall();
         this.maybeCompact();
       },
       (e: unknown) => {
         this.compacting = undefined;
-        if (this.postpone("compaction", e)) setTimeout(() => this.maybeCompact(), 1000).unref();
-        else this.backgroundFailed("compaction", e);
+        if (this.postpone("compaction", e)) {
+          this.compactionBlocked = true;
+          this.updateStall();
+          setTimeout(() => this.maybeCompact(), 1000).unref();
+        } else {
+          this.backgroundFailed("compaction", e);
+        }
       },
     );
   }
