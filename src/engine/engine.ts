@@ -253,6 +253,14 @@ export class Engine implements EngineApi {
   private syncing = false;
   private syncAgain = false;
   private waiters: Waiter[] = [];
+  /**
+   * Sequence ranges of groups whose WAL write failed (taken back out of the memtable). Their numbers are never
+   * reused, so a later write makes the WAL durable past them; whenDurable() and writeLost() must still refuse them,
+   * since the server asks only after the turn's commit. A failed group puts the engine in the nospace state, where
+   * writes are probed one at a time and never lost this way, so a range is added once per disk-full episode; the
+   * newest 64 are kept.
+   */
+  private lost: Array<{ from: number; to: number; err: Error }> = [];
   private everysecTimer: NodeJS.Timeout | undefined;
   private readonly snapshots = new Map<Snapshot, number>();
   private closing: Promise<void> | undefined;
@@ -579,6 +587,8 @@ export class Engine implements EngineApi {
       for (const [key, seq] of keys) this.mem.remove(key, seq);
       const err = this.writeError(e);
       this.rejectWaiters(first, last, err);
+      this.lost.push({ from: first, to: last, err });
+      if (this.lost.length > 64) this.lost.shift();
       return;
     }
     this.writtenSeq = last;
@@ -682,10 +692,18 @@ export class Engine implements EngineApi {
 
   whenDurable(seq: bigint): Promise<void> {
     const s = Number(seq);
+    const lost = this.writeLost(seq);
+    if (lost) return Promise.reject(lost);
     if (s <= this.ackSeq()) return Promise.resolve();
     if (this.state === "failed") return Promise.reject(this.failure);
     if (this.state === "closed") return Promise.reject(new TskvError("TSKV_ERR_CLOSED", "engine is closed"));
     return new Promise((resolve, reject) => this.waiters.push({ seq: s, resolve, reject }));
+  }
+
+  writeLost(seq: bigint): Error | undefined {
+    const s = Number(seq);
+    for (const l of this.lost) if (s >= l.from && s <= l.to) return l.err;
+    return undefined;
   }
 
   private resolveWaiters(): void {

@@ -72,6 +72,11 @@ export interface EngineApi {
    * it just before sending a turn's replies, so acknowledgements under everysec/no need no extra loop iteration).
    */
   commit(): void;
+  /**
+   * The error that took `seq` back out when its group's WAL write failed (a full disk), or undefined. Such a write
+   * is never durable, even once later writes make the log durable past its number: its reply must not go out.
+   */
+  writeLost(seq: bigint): Error | undefined;
   /** The highest sequence for which whenDurable would resolve at once. */
   readonly durableSequence: bigint;
   /** The sequence of the last batch applied (visible to reads, maybe not durable yet). */

@@ -16,6 +16,8 @@ export interface ConnectionHost {
   execute(conn: Connection, args: Buffer[]): void | Promise<void>;
   durableSequence(): bigint;
   whenDurable(seq: bigint): Promise<void>;
+  /** Non-undefined when the write numbered `seq` was taken back after its WAL write failed. */
+  writeLost(seq: bigint): Error | undefined;
   /** The connection has output ready outside a loop turn (a sync completed, an async command settled). */
   wake(conn: Connection): void;
   /** Sends what the connection may send now; returns its output not yet written to the kernel (bytes). */
@@ -51,6 +53,8 @@ export class Connection implements CommandContext {
   private sent = 0;
   private queuedEnd = 0;
   private holds: Hold[] = [];
+  /** Output offset up to which every held reply has been released (what precedes the first unreleased hold). */
+  private released = 0;
   private waitingFor: bigint | undefined;
   private drainWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
 
@@ -144,8 +148,15 @@ export class Connection implements CommandContext {
       this.queuedEnd += b.length;
     }
     const durable = this.host.durableSequence();
-    while (this.holds.length > 0 && this.holds[0].seq <= durable) this.holds.shift();
-    const limit = this.holds.length > 0 ? this.holds[0].end : this.queuedEnd;
+    while (this.holds.length > 0 && this.holds[0].seq <= durable) {
+      if (this.host.writeLost(this.holds[0].seq)) {
+        // Its WAL write failed, so the acknowledgement must never go out, though later writes are durable now.
+        this.syncFailed = true;
+        break;
+      }
+      this.released = (this.holds.shift() as Hold).end;
+    }
+    const limit = this.syncFailed ? Math.max(this.released, this.sent) : this.holds.length > 0 ? this.holds[0].end : this.queuedEnd;
     const out: Buffer[] = [];
     while (this.queue.length > 0 && this.sent < limit) {
       const head = this.queue[0];
@@ -160,7 +171,7 @@ export class Connection implements CommandContext {
         this.sent += room;
       }
     }
-    if (this.holds.length > 0) {
+    if (this.holds.length > 0 && !this.syncFailed) {
       const seq = this.holds[0].seq;
       if (this.waitingFor === undefined || this.waitingFor < seq) {
         this.waitingFor = seq;

@@ -239,6 +239,13 @@ export class TskvServer implements ServerContext, ConnectionHost {
       this.stats.netOutputBytes += n;
       this.backend.write(conn.id, chunks);
     }
+    if (conn.syncFailed) {
+      // A reply it holds belongs to a write that never reached the WAL: what preceded it goes out, then the client
+      // is dropped so that acknowledgement never does.
+      conn.closed = true;
+      this.backend.close(conn.id, true);
+      return;
+    }
     const pending = this.backend.pendingBytes(conn.id) + conn.unsentBytes;
     if (pending > this.config.outputBufferHardLimit) {
       this.log.warn({ client: conn.client.addr, bytes: pending }, "closing client over the output buffer hard limit");
@@ -270,6 +277,10 @@ export class TskvServer implements ServerContext, ConnectionHost {
 
   whenDurable(seq: bigint): Promise<void> {
     return this.engine.whenDurable(seq);
+  }
+
+  writeLost(seq: bigint): Error | undefined {
+    return this.engine.writeLost(seq);
   }
 
   pushOutput(conn: Connection): number {

@@ -221,6 +221,35 @@ describe("engine durability and recovery", () => {
     await e2.close();
   });
 
+  it("a write whose group failed stays refused after later writes make the log durable past its number", async () => {
+    // The server's order: apply during the turn, commit() at its end, ask whenDurable() afterwards.
+    const dir = tmpDir();
+    let failNext = 0;
+    const flaky: FileSystem = {
+      ...nodeFs,
+      writeSync: (fd, buf, off, len, pos) => {
+        if (failNext > 0) {
+          failNext--;
+          throw Object.assign(new Error("no space left on device"), { code: "ENOSPC" });
+        }
+        return nodeFs.writeSync(fd, buf, off, len, pos);
+      },
+    };
+    const e = await open(dir, { fs: flaky, walSync: "always" });
+    const lost = e.apply([{ type: "put", key: b("lost"), value: b("x") }]);
+    failNext = 1;
+    e.commit();
+    expect(e.writeLost(lost)).toMatchObject({ code: "TSKV_ERR_NOSPACE" });
+    await expect(e.whenDurable(lost)).rejects.toMatchObject({ code: "TSKV_ERR_NOSPACE" });
+    // Space is back: the next write lands with a higher number, and the log is durable past the lost one.
+    await e.put(b("after"), b("2"));
+    expect(e.durableSequence).toBeGreaterThan(lost);
+    expect(e.writeLost(lost)).toBeDefined();
+    await expect(e.whenDurable(lost)).rejects.toMatchObject({ code: "TSKV_ERR_NOSPACE" });
+    expect(e.get(b("lost"))).toBeUndefined();
+    await e.close();
+  });
+
   it("a failed fsync makes the engine refuse writes until restart, and never acknowledges the write", async () => {
     const dir = tmpDir();
     const failing: FileSystem = { ...nodeFs, fdatasync: () => Promise.reject(Object.assign(new Error("EIO"), { code: "EIO" })) };

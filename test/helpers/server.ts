@@ -28,11 +28,12 @@ export function tmpDir(prefix = "tskv-test-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/** TSKV_TEST_LOG=info (or debug) shows the in-process server's log while a test runs; silent by default. */
 export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
   const dir = overrides.dir ?? tmpDir();
   const clients: Redis[] = [];
-  const log = createLogger("silent");
-  let server = await TskvServer.start({ port: 0, logLevel: "silent", io: backends[0], ...overrides, dir }, { log });
+  const log = createLogger((process.env.TSKV_TEST_LOG as "info") ?? "silent");
+  let server = await TskvServer.start({ port: 0, logLevel: (process.env.TSKV_TEST_LOG as "info") ?? "silent", io: backends[0], ...overrides, dir }, { log });
   const t: TestServer = {
     server,
     port: server.address.port,
@@ -72,7 +73,7 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
     },
     async restart(more = {}) {
       await t.stop();
-      server = await TskvServer.start({ port: 0, logLevel: "silent", io: backends[0], ...overrides, ...more, dir }, { log });
+      server = await TskvServer.start({ port: 0, logLevel: (process.env.TSKV_TEST_LOG as "info") ?? "silent", io: backends[0], ...overrides, ...more, dir }, { log });
       t.server = server;
       t.port = server.address.port;
     },
