@@ -6,5 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run build:ts >/dev/null
 export ROUNDS="${ROUNDS:-1000}"
-export TSKV_SERIES_CRASH=1
 node scripts/jest.js test/server/crash-loop.test.ts test/server/timeseries-crash.test.ts --testTimeout=0

@@ -35,7 +35,10 @@ export interface CommandContext {
   readonly client: ClientState;
   /** The server's shared state (engine, model, config, metrics); see src/server/context.ts. */
   readonly server: import("./context").ServerContext;
-  /** Replies written so far on this connection go out only once the engine has made `seq` durable. */
+  /**
+   * Output written after this call (the command's reply, and everything after it on this connection) goes out only
+   * once the engine has made `seq` durable. Call it before writing the reply: what is already written may go out.
+   */
   holdUntilDurable(seq: bigint): void;
   /**
    * For long replies written piece by piece by a handler that returns a promise: hands what the reply writer holds

@@ -13,7 +13,7 @@ const PER_WRITER = 3;
 
 function startServer(dir: string, port: number): Promise<ChildProcess> {
   const args = ["--port", String(port), "--dir", dir, "--wal-sync", "always", "--io", "net", "--log-level", "warn"];
-  // WAL cuts at restart are part of the diagnostics of the defect described below.
+  // WAL cuts at restart explain a failure: a torn tail record is expected, an earlier one is not.
   return spawnServer(args, port, (d) => {
     if (d.includes("cut") || d.includes("WAL")) console.log("SERVERLOG", d.slice(0, 400));
   });
@@ -49,7 +49,12 @@ async function verify(port: number, all: SeriesModel[]): Promise<{ missing: numb
       seen.add(ts);
       if (Number(v) !== valueOf(s.index, ts)) wrong++;
     }
-    for (const ts of s.acked) if (!seen.has(ts)) { missing++; console.log("MISSING", s.key, ts, ts % 10 === 0 ? "madd" : "add", "present around:", points.filter(([t]) => Math.abs(t - ts) <= 40).map(([t]) => t).join(","), "last", points.length ? points[points.length-1][0] : -1, "n", points.length); }
+    for (const ts of s.acked) {
+      if (seen.has(ts)) continue;
+      missing++;
+      const near = points.filter(([t]) => Math.abs(t - ts) <= 40).map(([t]) => t);
+      console.log("MISSING", s.key, ts, ts % 10 === 0 ? "madd" : "add", "present around:", near.join(","), "points", points.length);
+    }
     if (points.length > 0) {
       const info = (await c.call("TS.INFO", s.key)) as unknown[];
       if (info[1] !== points.length || info[7] !== points[points.length - 1][0] || info[5] !== points[0][0]) inconsistent++;
@@ -61,15 +66,10 @@ async function verify(port: number, all: SeriesModel[]): Promise<{ missing: numb
   return { missing, wrong, inconsistent };
 }
 
-// KNOWN DEFECT, not yet found: in about one kill in fifteen the last acknowledged TS.MADD of a writer is missing
-// after restart, and the restart log shows a torn WAL record cut at the tail (the acknowledged samples were in the
-// write the kill tore). The string crash loop does not show it (1.2 M writes, 0 lost). Until it is fixed this loop
-// runs only when asked (TSKV_SERIES_CRASH=1, or scripts/crash-loop.sh), so the suite stays a signal for everything
-// else; the MISSING / SERVERLOG lines below are the diagnostics for whoever picks it up (issue #8's note).
-const RUN = process.env.TSKV_SERIES_CRASH === "1";
-const maybe = fs.existsSync(SERVER) && RUN ? describe : describe.skip;
+// This loop found that series write replies went out before their own WAL sync (the hold was placed after the
+// reply, so the reply sat before the held offset); test/server/durable-replies.test.ts now checks that directly.
+const maybe = fs.existsSync(SERVER) ? describe : describe.skip;
 if (!fs.existsSync(SERVER)) console.log("series crash loop skipped: dist/cli/tskv-server.js missing (npm test builds it first)");
-else if (!RUN) console.log("series crash loop skipped: known defect under investigation (see the file's header); TSKV_SERIES_CRASH=1 runs it");
 
 maybe("series crash loop under --wal-sync always", () => {
   it(`keeps every acknowledged sample across ${ROUNDS} kill -9 rounds`, async () => {

@@ -179,11 +179,12 @@ function writes(fn: WriteHandler): CommandSpec["handler"] {
     } finally {
       seq = st.finish(w);
     }
-    out.send(ctx.reply);
     // Hold the reply until everything applied so far is durable, not only this command's own batch: a write that
     // changed nothing (a duplicate of a sample another client wrote a moment ago, under LAST) has observed data
-    // that may not be on disk yet, and acknowledging it first would let a crash lose what it confirmed.
+    // that may not be on disk yet, and acknowledging it first would let a crash lose what it confirmed. The hold
+    // covers what is written after it, so it comes before the reply.
     ctx.holdUntilDurable(seq ?? ctx.server.engine.lastSequence);
+    out.send(ctx.reply);
   };
 }
 
