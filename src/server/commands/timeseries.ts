@@ -733,9 +733,37 @@ class SampleWriter {
         b[this.pos++] = 0x2d;
         this.digits(-v);
       } else this.digits(v);
-    } else this.ascii(this.w.proto === 3 ? double17g(v) : formatSampleValue(v));
+    } else if (this.w.proto === 3) this.ascii(double17g(v));
+    else if (!this.shortDecimal(v)) this.ascii(formatSampleValue(v));
     b[this.pos++] = 0x0d;
     b[this.pos++] = 0x0a;
+  }
+
+  /**
+   * RESP2's shortest round-trip digits for a value of at least 1 with up to 6 decimals and 15 significant digits
+   * (gauges, prices, temperatures), without a string: v is m / 10^d for the smallest such d. The division is
+   * correctly rounded, so equality means the decimal reads back as v, and below 10^15 no other decimal of as few
+   * digits does, so these are formatSampleValue's digits. False when v is not such a value.
+   */
+  private shortDecimal(v: number): boolean {
+    const a = v < 0 ? -v : v;
+    if (!(a >= 1 && a < 1e15)) return false;
+    let scale = 10;
+    for (let d = 1; d <= 6; d++, scale *= 10) {
+      const m = Math.round(a * scale);
+      if (m >= 1e15) return false;
+      if (m / scale !== a) continue;
+      const frac = m % scale;
+      if (v < 0) this.buf[this.pos++] = 0x2d;
+      this.digits((m - frac) / scale);
+      this.buf[this.pos++] = 0x2e;
+      // The fraction's d digits, leading zeros included.
+      let p = this.pos + d;
+      this.pos = p;
+      for (let k = 0, f = frac; k < d; k++, f = (f - (f % 10)) / 10) this.buf[--p] = 0x30 + (f % 10);
+      return true;
+    }
+    return false;
   }
 
   flush(): void {
