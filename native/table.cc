@@ -175,8 +175,11 @@ Napi::Value TableReadBlock(const Napi::CallbackInfo& info) {
   return Napi::Buffer<uint8_t>::Copy(env, m->data + off, size);
 }
 
-// tableGet(id, indexOffset, indexSize, filterOffset, filterSize, key, maxSeq)
+// tableGet(id, indexOffset, indexSize, filterOffset, filterSize, key, maxSeq[, out])
 //   -> 0 (filter says absent) | 1 (absent) | null (tombstone) | Buffer (value copy)
+//    | -n-1 (the value, n bytes, was copied to the start of `out`, a Uint8Array the caller reuses)
+// `out` spares an ArrayBuffer per found value (malloc, free and V8's backing-store bookkeeping cost more than the
+// search itself); values longer than `out` come back as a Buffer as before.
 Napi::Value TableGet(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Mapping* m = GetMapping(info, 0);
@@ -237,6 +240,15 @@ Napi::Value TableGet(const Napi::CallbackInfo& info) {
     return Napi::Number::New(env, 1);
   }
   if (e.tombstone) return env.Null();
+  if (info.Length() > 7 && !info[7].IsUndefined()) {
+    uint8_t* out;
+    size_t out_len;
+    if (!GetBytes(info, 7, const_cast<const uint8_t**>(&out), &out_len)) return env.Undefined();
+    if (e.value_size <= out_len) {
+      if (e.value_size > 0) std::memcpy(out, block + e.value_offset, e.value_size);
+      return Napi::Number::New(env, -static_cast<double>(e.value_size) - 1);
+    }
+  }
   return Napi::Buffer<uint8_t>::Copy(env, block + e.value_offset, e.value_size);
 }
 

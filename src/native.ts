@@ -19,7 +19,8 @@ export interface NativeAddon {
   /** A verified copy of a block's contents (checksum and compression byte checked). */
   tableReadBlock?(id: number, offset: number, size: number): Buffer;
   /** Point read: 0 = the filter rules it out, 1 = absent, null = tombstone, Buffer = the value (a copy). */
-  tableGet?(id: number, indexOffset: number, indexSize: number, filterOffset: number, filterSize: number, key: Uint8Array, maxSeq: number): 0 | 1 | null | Buffer;
+  /** 0: not in the filter, 1: absent, null: a tombstone, Buffer: the value, -n-1: the value's n bytes are in `out`. */
+  tableGet?(id: number, indexOffset: number, indexSize: number, filterOffset: number, filterSize: number, key: Uint8Array, maxSeq: number, out?: Uint8Array): number | null | Buffer;
   bloomHash?(key: Uint8Array): number;
   bloomMayContain?(filter: Uint8Array, key: Uint8Array): boolean;
   /** [entry offset, sequence] of the first entry ≥ (key, maxSeq), or -1 at the end of the block. */

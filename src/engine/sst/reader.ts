@@ -71,6 +71,9 @@ export interface ReadCounters {
   blockReads: number;
 }
 
+/** Where the addon copies a found value for Table.get (one per thread; read back at once, before any other call). */
+const valueScratch = Buffer.alloc(64 * 1024);
+
 export class Table {
   private readonly indexBlock: Buffer;
   private readonly filter: Buffer;
@@ -213,13 +216,20 @@ export class Table {
     if (this.mapId >= 0) {
       if (this.closed) throw new TskvError("TSKV_ERR_CLOSED", `${this.name} is closed`);
       const f = this.footer;
-      let r: 0 | 1 | null | Buffer;
+      let r: number | null | Buffer;
       try {
-        r = (native.tableGet as NonNullable<typeof native.tableGet>)(this.mapId, f.index.offset, f.index.size, 0, 0, key, maxSeq);
+        r = (native.tableGet as NonNullable<typeof native.tableGet>)(this.mapId, f.index.offset, f.index.size, 0, 0, key, maxSeq, valueScratch);
       } catch (e) {
         throw this.nativeError(e);
       }
-      if (r === 0 || r === 1) return undefined;
+      if (typeof r === "number") {
+        if (r >= 0) return undefined;
+        // Copied into the shared scratch: take it out through Node's pooled allocator (no ArrayBuffer of its own).
+        const n = -r - 1;
+        const value = Buffer.allocUnsafe(n);
+        valueScratch.copy(value, 0, 0, n);
+        return { key, seq: 0, value };
+      }
       return { key, seq: 0, value: r };
     }
     try {
