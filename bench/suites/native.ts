@@ -6,6 +6,12 @@ import { native } from "../../src/native";
 import { crc32c, crc32cReference } from "../../src/util/crc32c";
 import { buildFilter, hash32, mayContain } from "../../src/engine/sst/bloom";
 import { BlockBuilder, BlockIter } from "../../src/engine/sst/block";
+import { TableBuilder } from "../../src/engine/sst/builder";
+import { BlockCache, Table } from "../../src/engine/sst/reader";
+import { nodeFs } from "../../src/engine/io";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 
 function timeIt(fn: () => number, minMs: number): { ops: number; secs: number } {
   let ops = 0;
@@ -45,6 +51,17 @@ export async function nativeSuite(ctx: SuiteContext): Promise<CaseResult[]> {
     bb.add(k, 1000 + i, Buffer.alloc(100, 0x61));
   }
   const block = bb.finish();
+  // Table point reads: one table of 100 k keys × 100-byte values (about 12 MB), looked up in a scattered order, on the
+  // mapped native reader and on the TypeScript reader of the same file (no block cache, so both verify each block).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tskv-bench-native-"));
+  const tableFile = path.join(dir, "000001.sst");
+  const parts: Buffer[] = [];
+  const tb = new TableBuilder({}, (x) => parts.push(Buffer.from(x)));
+  keys.forEach((k, i) => tb.add(k, i + 1, Buffer.alloc(100, 0x61 + (i % 26))));
+  tb.finish();
+  fs.writeFileSync(tableFile, Buffer.concat(parts));
+  const readCounters = { bloomProbes: 0, bloomNegatives: 0, blockReads: 0 };
+  const lookups = Array.from({ length: 4096 }, (_, i) => keys[(i * 7919) % nkeys]);
   for (let r = 0; r < ctx.repeats; r++) {
     ctx.progress(`native crc32c #${r + 1}`);
     let t = timeIt(() => (crc32c(buf), buf.length), minMs);
@@ -79,7 +96,19 @@ export async function nativeSuite(ctx: SuiteContext): Promise<CaseResult[]> {
       return blockKeys.length;
     }, minMs);
     add("block search (4 KiB block)", "typescript", t.ops / t.secs);
+    ctx.progress(`native table point read #${r + 1}`);
+    for (const [system, fsys] of [["native", nodeFs], ["typescript", { ...nodeFs, mapTables: false }]] as const) {
+      if (system === "native" && !native.mapTable) continue;
+      const table = Table.open(fsys, tableFile, 1, new BlockCache(0), readCounters);
+      t = timeIt(() => {
+        for (const k of lookups) table.get(k, Number.MAX_SAFE_INTEGER);
+        return lookups.length;
+      }, minMs);
+      table.close();
+      add("table point read (100 k keys, 100 B values)", system, t.ops / t.secs);
+    }
   }
+  fs.rmSync(dir, { recursive: true, force: true });
   if (!native.blockSeek) ctx.skip("native suite: this build has no table functions (non-Linux): native block search and Bloom skipped");
   return results;
 }
