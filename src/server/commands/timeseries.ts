@@ -5,7 +5,7 @@
 // any letter case, anywhere in the command), so the same inputs are accepted, ignored or refused.
 import { TypeTag } from "../../model/keys";
 import type { Keyspace } from "../../model/keyspace";
-import { AggregationSpec, AggregatorName, aggregate, BucketTimestamp, parseAggregator, parseReducer, Point, reduce } from "../../model/series/aggregate";
+import { AggregationSpec, AggregatorName, aggregate, BucketTimestamp, bucketStart, parseAggregator, parseReducer, Point, reduce } from "../../model/series/aggregate";
 import { Matcher, matchesAll, parseFilters } from "../../model/series/filter";
 import { formatSampleValue } from "../../model/series/format";
 import { DUPLICATE_POLICIES, DuplicatePolicy, RuleAggregator } from "../../model/series/header";
@@ -603,16 +603,47 @@ function passes(r: RangeArgs, tsSet: Set<number> | undefined, t: number, v: numb
   return true;
 }
 
-/** The samples of a query before aggregation: range (cut by retention), LATEST, FILTER_BY_TS, FILTER_BY_VALUE. */
-function* rawPoints(st: SeriesStore, s: SeriesState, r: RangeArgs, reverse: boolean, tsSet: Set<number> | undefined): Generator<Point> {
+/**
+ * What a query reads besides the samples of its range, fixed when the command runs: the range cut by retention,
+ * LATEST's open bucket, the neighbours twa and EMPTY look at. A streamed reply runs the query twice over a captured
+ * view (to count, then to write); both runs see these same inputs whatever is written meanwhile.
+ */
+interface QueryPlan {
+  r: RangeArgs;
+  reverse: boolean;
+  /** r.from cut by the series' retention. */
+  from: number;
+  /** No aggregation, filter or LATEST on a compaction: the range's samples are the reply. */
+  plain: boolean;
+  tsSet: Set<number> | undefined;
+  latest: Point | undefined;
+  spec: AggregationSpec | undefined;
+  prev: Point | undefined;
+  next: Point | undefined;
+}
+
+function planQuery(st: SeriesStore, s: SeriesState, r: RangeArgs, reverse: boolean): QueryPlan {
   const from = Math.max(r.from, retentionFloor(s));
+  const plain = !r.aggregation && !r.filterByTs && !r.filterByValue && !(r.latest && s.header.srcKey);
+  const tsSet = r.filterByTs ? new Set(r.filterByTs) : undefined;
   let latest: Point | undefined;
   if (r.latest && s.header.srcKey && r.to > lastTimestamp(s)) {
     const p = st.latest(s);
     if (p && p[0] <= r.to && p[0] >= from) latest = p;
   }
+  const a = r.aggregation;
+  const spec: AggregationSpec | undefined = a && { type: a.type, bucketDuration: a.bucketDuration, align: alignOf(r), bucketTimestamp: a.bucketTimestamp, empty: a.empty };
+  const needEdges = a !== undefined && (a.type === "twa" || a.empty);
+  const prev = needEdges ? neighbour(st, s, r, tsSet, true) : undefined;
+  const next = needEdges ? neighbour(st, s, r, tsSet, false) : undefined;
+  return { r, reverse, from, plain, tsSet, latest, spec, prev, next };
+}
+
+/** The samples of a query before aggregation: the range's slices (in reply order), LATEST, FILTER_BY_TS, FILTER_BY_VALUE. */
+function* rawPoints(q: QueryPlan, slices: Iterable<ChunkSlice>): Generator<Point> {
+  const { r, tsSet, latest, reverse } = q;
   if (reverse && latest && passes(r, tsSet, latest[0], latest[1])) yield latest;
-  for (const sl of st.slices(s, from, r.to, reverse)) {
+  for (const sl of slices) {
     if (!reverse) {
       for (let i = sl.lo; i <= sl.hi; i++) if (passes(r, tsSet, sl.ts[i], sl.vals[i])) yield [sl.ts[i], sl.vals[i]];
     } else {
@@ -645,17 +676,16 @@ function neighbour(st: SeriesStore, s: SeriesState, r: RangeArgs, tsSet: Set<num
   return undefined;
 }
 
-/** The samples a query answers with, before COUNT: raw points, then aggregation buckets when asked. */
+/** The samples a query answers with, before COUNT, over its range's slices: raw points, then buckets when asked. */
+function planPoints(q: QueryPlan, slices: Iterable<ChunkSlice>): Iterable<Point> {
+  const raw = rawPoints(q, slices);
+  return q.spec ? aggregate(raw, q.spec, q.r.from, q.r.to, q.reverse, q.prev, q.next) : raw;
+}
+
+/** The samples a query answers with, before COUNT, read from the series as it is now. */
 function queryPoints(st: SeriesStore, s: SeriesState, r: RangeArgs, reverse: boolean): Iterable<Point> {
-  const tsSet = r.filterByTs ? new Set(r.filterByTs) : undefined;
-  const raw = rawPoints(st, s, r, reverse, tsSet);
-  const a = r.aggregation;
-  if (!a) return raw;
-  const spec: AggregationSpec = { type: a.type, bucketDuration: a.bucketDuration, align: alignOf(r), bucketTimestamp: a.bucketTimestamp, empty: a.empty };
-  const needEdges = a.type === "twa" || a.empty;
-  const prev = needEdges ? neighbour(st, s, r, tsSet, true) : undefined;
-  const next = needEdges ? neighbour(st, s, r, tsSet, false) : undefined;
-  return aggregate(raw, spec, r.from, r.to, reverse, prev, next);
+  const q = planQuery(st, s, r, reverse);
+  return planPoints(q, st.slices(s, q.from, r.to, reverse));
 }
 
 /**
@@ -739,6 +769,15 @@ class SampleWriter {
     b[this.pos++] = 0x0a;
   }
 
+  /** Up to `max` samples of a slice, in reply order; returns how many. */
+  slice(sl: ChunkSlice, reverse: boolean, max: number): number {
+    const { ts, vals } = sl;
+    const n = Math.min(max, sl.hi - sl.lo + 1);
+    if (!reverse) for (let i = sl.lo, end = sl.lo + n; i < end; i++) this.sample(ts[i], vals[i]);
+    else for (let i = sl.hi, end = sl.hi - n; i > end; i--) this.sample(ts[i], vals[i]);
+    return n;
+  }
+
   /**
    * RESP2's shortest round-trip digits for a value of at least 1 with up to 6 decimals and 15 significant digits
    * (gauges, prices, temperatures), without a string: v is m / 10^d for the smallest such d. The division is
@@ -792,24 +831,14 @@ function writeSlices(w: RespWriter, slices: Iterable<ChunkSlice>, reverse: boole
   const out = new SampleWriter(w);
   let n = 0;
   for (const sl of slices) {
-    const { ts, vals } = sl;
-    if (!reverse) for (let i = sl.lo; i <= sl.hi && n < limit; i++, n++) out.sample(ts[i], vals[i]);
-    else for (let i = sl.hi; i >= sl.lo && n < limit; i--, n++) out.sample(ts[i], vals[i]);
+    n += out.slice(sl, reverse, limit - n);
     if (n >= limit) break;
   }
   out.flush();
   return n;
 }
 
-/** ReplySeriesRange: the samples of one series for a query, streamed chunk by chunk. */
-function writeRange(w: RespWriter, st: SeriesStore, s: SeriesState, r: RangeArgs, reverse: boolean): number {
-  const limit = r.count === -1 ? Infinity : r.count;
-  const plain = !r.aggregation && !r.filterByTs && !r.filterByValue && !(r.latest && s.header.srcKey);
-  if (plain) return writeSlices(w, st.slices(s, Math.max(r.from, retentionFloor(s)), r.to, reverse), reverse, limit);
-  return writePoints(w, queryPoints(st, s, r, reverse), limit);
-}
-
-/** Replies up to this many points are built at once; longer plain ranges stream (see streamRange). */
+/** Replies up to this many points are built at once; longer ones stream (see streamRange, streamQuery). */
 const STREAM_ABOVE = 65536;
 
 /** A captured piece's points inside [from, to]. */
@@ -825,6 +854,78 @@ function pieceCount(p: Buffer | ChunkSlice, from: number, to: number): number {
 }
 
 /**
+ * The captured pieces' points inside [from, to], one slice per piece, decoded as the caller goes. With `release`
+ * each piece's compressed bytes are let go once decoded (the pieces cannot be read again).
+ */
+function* pieceSlices(pieces: Array<Buffer | ChunkSlice>, from: number, to: number, release: boolean): Generator<ChunkSlice> {
+  for (let i = 0; i < pieces.length; i++) {
+    const sl = pieceSlice(pieces[i], from, to);
+    if (release) pieces[i] = EMPTY_PIECE;
+    if (sl) yield sl;
+  }
+}
+
+const EMPTY_PIECE: ChunkSlice = { ts: new Float64Array(0), vals: new Float64Array(0), lo: 0, hi: -1 };
+
+/** One series' range reply as the command found it: its plan, its chunks captured then, and its length. */
+interface RangeView {
+  s: SeriesState;
+  q: QueryPlan;
+  pieces: Array<Buffer | ChunkSlice>;
+  /** The reply's length (after COUNT) for a plain range; an upper bound of it otherwise. */
+  bound: number;
+}
+
+function rangeView(st: SeriesStore, s: SeriesState, r: RangeArgs, reverse: boolean): RangeView {
+  const q = planQuery(st, s, r, reverse);
+  const pieces = st.capture(s, q.from, r.to, reverse);
+  let raw = 0;
+  for (const p of pieces) raw += pieceCount(p, q.from, r.to);
+  const limit = r.count === -1 ? Infinity : r.count;
+  return { s, q, pieces, bound: Math.min(q.plain ? raw : outputBound(q, pieces, raw), limit) };
+}
+
+/**
+ * At most how many samples a filtered or aggregated query answers with, before COUNT, when its captured chunks hold
+ * `raw` points in range: those points (and LATEST's), no more than FILTER_BY_TS names, no more than the buckets the
+ * points span; with EMPTY, every bucket from the first to the last sample, or to the range's ends where a neighbour
+ * lies beyond them.
+ */
+function outputBound(q: QueryPlan, pieces: Array<Buffer | ChunkSlice>, raw: number): number {
+  let n = raw + (q.latest ? 1 : 0);
+  if (q.tsSet) n = Math.min(n, q.tsSet.size);
+  const spec = q.spec;
+  if (!spec) return n;
+  let lo = q.latest ? q.latest[0] : Infinity;
+  let hi = q.latest ? q.latest[0] : -Infinity;
+  for (const p of pieces) {
+    const buf = Buffer.isBuffer(p);
+    if (!buf && p.hi < p.lo) continue;
+    lo = Math.min(lo, buf ? chunkFirstTimestamp(p) : p.ts[p.lo]);
+    hi = Math.max(hi, buf ? chunkLastTimestamp(p) : p.ts[p.hi]);
+  }
+  lo = Math.max(lo, q.from);
+  hi = Math.min(hi, q.r.to);
+  if (spec.empty && q.prev) lo = q.r.from;
+  if (spec.empty && q.next) hi = q.r.to;
+  const buckets = lo > hi ? 0 : (bucketStart(hi, spec.bucketDuration, spec.align) - bucketStart(lo, spec.bucketDuration, spec.align)) / spec.bucketDuration + 1;
+  return spec.empty ? buckets : Math.min(n, buckets);
+}
+
+/** ReplySeriesRange, built at once: the samples of one series for a query, read from the series as it is now. */
+function writeRange(w: RespWriter, st: SeriesStore, v: RangeView): number {
+  const { q } = v;
+  const limit = q.r.count === -1 ? Infinity : q.r.count;
+  const slices = st.slices(v.s, q.from, q.r.to, q.reverse);
+  return q.plain ? writeSlices(w, slices, q.reverse, limit) : writePoints(w, planPoints(q, slices), limit);
+}
+
+/** A range reply of more than STREAM_ABOVE samples, from its captured view. */
+function streamView(ctx: CommandContext, v: RangeView): Promise<void> {
+  return v.q.plain ? streamRange(ctx, v.pieces, v.q.from, v.q.r.to, v.q.reverse, v.bound) : streamQuery(ctx, v);
+}
+
+/**
  * A long plain range, streamed: the count goes first (RESP2 arrays need it), counted from the captured chunks'
  * headers; then each chunk is decoded and written in turn, and the handler waits for the client to read before
  * the next (ctx.drain), so a 10 M-point reply holds only its compressed chunks and one chunk's worth of output.
@@ -833,35 +934,50 @@ async function streamRange(ctx: CommandContext, pieces: Array<Buffer | ChunkSlic
   ctx.reply.arrayHeader(n);
   const out = new SampleWriter(ctx.reply as RespWriter);
   let written = 0;
-  for (let i = 0; i < pieces.length && written < n; i++) {
-    const sl = pieceSlice(pieces[i], from, to);
-    pieces[i] = EMPTY_PIECE; // let the compressed bytes go as soon as they are written
-    if (!sl) continue;
-    const { ts, vals } = sl;
-    if (!reverse) for (let j = sl.lo; j <= sl.hi && written < n; j++, written++) out.sample(ts[j], vals[j]);
-    else for (let j = sl.hi; j >= sl.lo && written < n; j--, written++) out.sample(ts[j], vals[j]);
+  for (const sl of pieceSlices(pieces, from, to, true)) {
+    written += out.slice(sl, reverse, n - written);
     out.flush();
     await ctx.drain();
+    if (written >= n) break;
   }
 }
 
-const EMPTY_PIECE: ChunkSlice = { ts: new Float64Array(0), vals: new Float64Array(0), lo: 0, hi: -1 };
+/** Samples a streamed query counts or writes between waits for the client (EMPTY can make many from one chunk). */
+const STREAM_BATCH = 4096;
+
+/**
+ * A long filtered or aggregated range, streamed from its captured view: a first pass runs the query over the
+ * captured chunks and only counts (RESP arrays need the count first), a second runs it again and writes; both give
+ * other clients a turn every STREAM_BATCH samples, and the second waits there for this client to read. Both passes read the same chunks, LATEST point and neighbours, so the count
+ * is exactly what follows it, whatever other clients write meanwhile.
+ */
+async function streamQuery(ctx: CommandContext, v: RangeView): Promise<void> {
+  const { q, pieces } = v;
+  const limit = q.r.count === -1 ? Infinity : q.r.count;
+  const run = (release: boolean): Iterator<Point> => planPoints(q, pieceSlices(pieces, q.from, q.r.to, release))[Symbol.iterator]();
+  let n = 0;
+  for (const it = run(false); n < limit && !it.next().done; ) if (++n % STREAM_BATCH === 0) await ctx.drain();
+  ctx.reply.arrayHeader(n);
+  const out = new SampleWriter(ctx.reply as RespWriter);
+  const it = run(true);
+  for (let k = 0; k < n; ) {
+    const [t, value] = it.next().value as Point;
+    out.sample(t, value);
+    if (++k % STREAM_BATCH === 0) {
+      out.flush();
+      await ctx.drain();
+    }
+  }
+  out.flush();
+}
 
 function tsRange(reverse: boolean): CommandSpec["handler"] {
   return (ctx, args) => {
     const st = store(ctx);
     const s = getSeries(st, args[1]);
-    const r = parseRange(args, lowered(args), 2);
-    const plain = !r.aggregation && !r.filterByTs && !r.filterByValue && !(r.latest && s.header.srcKey);
-    if (plain) {
-      const from = Math.max(r.from, retentionFloor(s));
-      const pieces = st.capture(s, from, r.to, reverse);
-      let total = 0;
-      for (const p of pieces) total += pieceCount(p, from, r.to);
-      const n = r.count === -1 ? total : Math.min(total, r.count);
-      if (n > STREAM_ABOVE) return streamRange(ctx, pieces, from, r.to, reverse, n);
-    }
-    deferredArray(ctx, (w) => writeRange(w, st, s, r, reverse));
+    const v = rangeView(st, s, parseRange(args, lowered(args), 2), reverse);
+    if (v.bound > STREAM_ABOVE) return streamView(ctx, v);
+    deferredArray(ctx, (w) => writeRange(w, st, v));
   };
 }
 
@@ -976,7 +1092,6 @@ function mrange(reverse: boolean): CommandSpec["handler"] {
     const found = queryIndex(ctx, st, m.matchers);
     const r = ctx.reply;
     const proto = r.proto;
-    const limit = m.range.count === -1 ? Infinity : m.range.count;
     if (!m.groupBy) {
       const prefix = (s: SeriesState): void => {
         if (proto !== 3) r.arrayHeader(3);
@@ -992,39 +1107,28 @@ function mrange(reverse: boolean): CommandSpec["handler"] {
           } else r.arrayHeader(0);
         }
       };
-      // Plain ranges over many points stream, series after series, from a view captured now (see streamRange).
-      const rg = m.range;
-      if (!rg.aggregation && !rg.filterByTs && !rg.filterByValue && !(rg.latest && found.some((s) => s.header.srcKey))) {
-        let total = 0;
-        const views = found.map((s) => {
-          const from = Math.max(rg.from, retentionFloor(s));
-          const pieces = st.capture(s, from, rg.to, reverse);
-          let n = 0;
-          for (const p of pieces) n += pieceCount(p, from, rg.to);
-          n = Math.min(n, limit);
-          total += n;
-          return { s, from, pieces, n };
-        });
-        if (total > STREAM_ABOVE) {
-          if (proto === 3) r.mapHeader(found.length);
-          else r.arrayHeader(found.length);
-          return (async () => {
-            for (const v of views) {
-              prefix(v.s);
-              await streamRange(ctx, v.pieces, v.from, rg.to, reverse, v.n);
-            }
-          })();
-        }
-      }
+      // Ranges over many points stream, series after series, from views captured now (see streamView).
+      const views = found.map((s) => rangeView(st, s, m.range, reverse));
+      let total = 0;
+      for (const v of views) total += v.bound;
       if (proto === 3) r.mapHeader(found.length);
       else r.arrayHeader(found.length);
-      for (const s of found) {
-        prefix(s);
-        deferredArray(ctx, (w) => writeRange(w, st, s, m.range, reverse));
+      if (total > STREAM_ABOVE) {
+        return (async () => {
+          for (const v of views) {
+            prefix(v.s);
+            await streamView(ctx, v);
+          }
+        })();
+      }
+      for (const v of views) {
+        prefix(v.s);
+        deferredArray(ctx, (w) => writeRange(w, st, v));
       }
       return;
     }
     const g = m.groupBy;
+    const limit = m.range.count === -1 ? Infinity : m.range.count;
     const groups = new Map<string, SeriesState[]>();
     for (const s of found) {
       const v = s.header.labels.find(([n]) => n === g.label)?.[1];
