@@ -948,8 +948,9 @@ const STREAM_BATCH = 4096;
 /**
  * A long filtered or aggregated range, streamed from its captured view: a first pass runs the query over the
  * captured chunks and only counts (RESP arrays need the count first), a second runs it again and writes; both give
- * other clients a turn every STREAM_BATCH samples, and the second waits there for this client to read. Both passes read the same chunks, LATEST point and neighbours, so the count
- * is exactly what follows it, whatever other clients write meanwhile.
+ * other clients a turn every STREAM_BATCH samples, and the second waits there for this client to read. Both passes
+ * read the same chunks, LATEST point and neighbours, so the count is exactly what follows it, whatever other clients
+ * write meanwhile.
  */
 async function streamQuery(ctx: CommandContext, v: RangeView): Promise<void> {
   const { q, pieces } = v;
