@@ -912,11 +912,11 @@ function outputBound(q: QueryPlan, pieces: Array<Buffer | ChunkSlice>, raw: numb
   return spec.empty ? buckets : Math.min(n, buckets);
 }
 
-/** ReplySeriesRange, built at once: the samples of one series for a query, read from the series as it is now. */
-function writeRange(w: RespWriter, st: SeriesStore, v: RangeView): number {
+/** ReplySeriesRange, built at once from the view captured when the command ran (one walk over the chunks). */
+function writeRange(w: RespWriter, v: RangeView): number {
   const { q } = v;
   const limit = q.r.count === -1 ? Infinity : q.r.count;
-  const slices = st.slices(v.s, q.from, q.r.to, q.reverse);
+  const slices = pieceSlices(v.pieces, q.from, q.r.to, false);
   return q.plain ? writeSlices(w, slices, q.reverse, limit) : writePoints(w, planPoints(q, slices), limit);
 }
 
@@ -978,7 +978,7 @@ function tsRange(reverse: boolean): CommandSpec["handler"] {
     const s = getSeries(st, args[1]);
     const v = rangeView(st, s, parseRange(args, lowered(args), 2), reverse);
     if (v.bound > STREAM_ABOVE) return streamView(ctx, v);
-    deferredArray(ctx, (w) => writeRange(w, st, v));
+    deferredArray(ctx, (w) => writeRange(w, v));
   };
 }
 
@@ -1124,7 +1124,7 @@ function mrange(reverse: boolean): CommandSpec["handler"] {
       }
       for (const v of views) {
         prefix(v.s);
-        deferredArray(ctx, (w) => writeRange(w, st, v));
+        deferredArray(ctx, (w) => writeRange(w, v));
       }
       return;
     }
