@@ -68,6 +68,11 @@ function buildProgram(): Command {
       if (n === undefined) throw new InvalidArgumentError(`'${v}' is not a size (e.g. 64mb)`);
       return n;
     }, d.compactionRate)
+    .option("--background-nice <n>", "nice value of the flush and compaction thread, 0..19 (Linux; 0 = same as the server)", (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 19) throw new InvalidArgumentError(`'${v}' is not a nice value from 0 to 19`);
+      return n;
+    }, d.backgroundNice)
     .option("--retention <ms>", "default retention of auto-created series in ms (0 = forever)", nonNegative, d.retention)
     .option("--proto-max-bulk-len <size>", "largest bulk string accepted", size, d.protoMaxBulkLen)
     .option("--client-query-buffer-limit <size>", "query buffer limit per client", size, d.clientQueryBufferLimit)
@@ -120,6 +125,7 @@ function parse(argv: string[]): ServerConfig {
     bloomBits: o.bloomBits,
     blockCacheSize: o.blockCacheSize,
     compactionRate: o.compactionRate,
+    backgroundNice: o.backgroundNice,
     retention: o.retention,
     logLevel: o.logLevel,
     protoMaxBulkLen: o.protoMaxBulkLen,

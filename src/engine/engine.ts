@@ -56,6 +56,8 @@ export interface LsmOptions {
   maxFrozen: number;
   /** Compaction output rate limit in bytes/s (default 64 MiB/s; 0 = unlimited). */
   compactionRate: number;
+  /** Nice value of the background worker thread (Linux; default 10). */
+  backgroundNice: number;
   /** Block cache bytes (default 32 MiB). */
   blockCache: number;
   table: TableOptions;
@@ -94,6 +96,7 @@ class Background {
   constructor(
     private readonly mode: "worker" | "inline",
     private readonly fs: FileSystem,
+    private readonly nice: number,
   ) {}
 
   run(job: Job): Promise<JobResult> {
@@ -109,7 +112,7 @@ class Background {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const w = new Worker(workerScript() as string);
+    const w = new Worker(workerScript() as string, { workerData: { nice: this.nice } });
     w.on("message", (m: { id: number; result?: JobResult; error?: { message: string; code?: string; file?: string; offset?: number; fsync?: boolean } }) => {
       const call = this.calls.get(m.id);
       if (!call) return;
@@ -323,7 +326,7 @@ export class Engine implements EngineApi {
     this.mem = mem;
     this.memFirstSegment = memFirstSegment;
     this.mstate = mstate;
-    this.background = new Background(background, fs);
+    this.background = new Background(background, fs, this.lsm.backgroundNice);
   }
 
   // ---- open / recovery ---------------------------------------------------------------------------------------
@@ -343,6 +346,7 @@ export class Engine implements EngineApi {
         l0Stop: options.l0Stop ?? 12,
         maxFrozen: 2,
         compactionRate: options.compactionRate ?? 64 * 1024 * 1024,
+        backgroundNice: options.backgroundNice ?? 10,
         blockCache: options.blockCacheSize ?? 32 * 1024 * 1024,
         table: { blockSize: options.blockSize ?? 4096, bloomBitsPerKey: options.bloomBitsPerKey ?? 10, timeKey: options.timeKey },
       };

@@ -22,6 +22,11 @@ export interface EngineOptions {
   l0Stop?: number;
   /** Background compaction output limit in bytes/s (default 64 MiB/s; 0 = unlimited). */
   compactionRate?: number;
+  /**
+   * Nice value of the background thread that flushes and compacts (Linux, where nice is per thread; default 10, 0 =
+   * the same priority as the caller). It takes idle CPU at once but yields a shared core to the serving thread.
+   */
+  backgroundNice?: number;
   /** Bytes of verified SSTable blocks kept in memory (default 32 MiB). */
   blockCacheSize?: number;
   /** Keys carrying a time (prefix byte, offset of a big-endian sign-flipped i64): tables record their time range. */

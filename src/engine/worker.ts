@@ -1,6 +1,7 @@
 // The background worker thread: runs flush and compaction jobs (src/engine/jobs.ts) posted by the engine, one at a
 // time, and posts each result (or error) back. It touches only files the engine has handed it.
-import { parentPort } from "node:worker_threads";
+import * as os from "node:os";
+import { parentPort, workerData } from "node:worker_threads";
 import { nodeFs } from "./io";
 import { Job, runJob } from "./jobs";
 
@@ -11,6 +12,16 @@ interface Request {
 
 if (parentPort) {
   const port = parentPort;
+  // Linux keeps a nice value per thread, and 0 names the calling one: this lowers the worker alone, so on a shared
+  // core the serving thread preempts a flush or compaction at once (elsewhere it would renice the whole process).
+  const nice = (workerData as { nice?: number } | null)?.nice ?? 0;
+  if (nice !== 0 && process.platform === "linux") {
+    try {
+      os.setPriority(0, Math.max(-20, Math.min(19, nice)));
+    } catch {
+      // not permitted (a negative value without CAP_SYS_NICE): run at the inherited priority
+    }
+  }
   let chain: Promise<void> = Promise.resolve();
   port.on("message", (req: Request) => {
     chain = chain.then(async () => {

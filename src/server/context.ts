@@ -23,6 +23,8 @@ export interface ServerConfig {
   blockCacheSize: number;
   /** Background compaction output limit, bytes/s (0 = unlimited). */
   compactionRate: number;
+  /** Nice value of the flush/compaction thread (Linux). */
+  backgroundNice: number;
   /** Default retention (ms) for auto-created series; 0 keeps points forever. */
   retention: number;
   logLevel: string;

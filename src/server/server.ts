@@ -91,6 +91,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
         bloomBitsPerKey: config.bloomBits,
         blockCacheSize: config.blockCacheSize,
         compactionRate: config.compactionRate,
+        backgroundNice: config.backgroundNice,
         repair: config.repair,
         logger: engineLogger(log),
         timeKey: SERIES_TIME_KEY,

@@ -127,6 +127,21 @@ describe("LSM engine against a model", () => {
     await e.close();
   });
 
+  const linux = process.platform === "linux" && fs.existsSync("/proc/self/task");
+  (linux ? it : it.skip)("runs flushes and compactions on a thread of lower priority than the caller's (--background-nice)", async () => {
+    // Field 19 of /proc/<pid>/task/<tid>/stat is the thread's nice value (after the parenthesised name).
+    const niceOf = (tid: string): number => Number(fs.readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1].split(" ")[16]);
+    const threads = (): Map<string, number> => new Map(fs.readdirSync("/proc/self/task").map((t) => [t, niceOf(t)]));
+    const before = threads();
+    const e = await open(tmp(), { memtableSize: 64 * 1024, backgroundNice: 7 });
+    for (let i = 0; i < 2000; i++) e.apply([{ type: "put", key: b(`k${i}`), value: Buffer.alloc(100) }]);
+    await e.flush();
+    const added = [...threads()].filter(([t]) => !before.has(t));
+    expect(added.map(([, nice]) => nice)).toContain(7);
+    expect(niceOf(String(process.pid))).toBe(before.get(String(process.pid)));
+    await e.close();
+  });
+
   it("close() resolves while a compaction runs in the worker, even with nothing else keeping the process alive", () => {
     const engineJs = path.join(__dirname, "..", "..", "dist", "engine", "engine.js");
     if (!fs.existsSync(engineJs)) return; // npm test builds dist/ first
