@@ -54,7 +54,12 @@ maybe("crash loop under --wal-sync always", () => {
         (async () => {
           const c = new Redis({ port, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
           c.on("error", () => undefined);
-          await new Promise((r) => c.once("ready", r));
+          // A kill can come before the connection is ready: then "end" comes instead, and the writer stops.
+          await new Promise((r) => {
+            c.once("ready", r);
+            c.once("end", r);
+          });
+          if (c.status !== "ready") return; // killed before it connected: nothing to write
           let i = 0;
           while (!stop) {
             const batch: Array<Promise<void>> = [];
