@@ -121,7 +121,10 @@ export async function spawnServer(args: string[], port: number, onStderr?: (text
       s.once("error", () => resolve(false));
     });
     if (ok) return child;
-    if (Date.now() > until) throw new Error(`server did not listen: ${err}`);
+    if (Date.now() > until) {
+      child.kill("SIGKILL"); // not left running behind the failed test
+      throw new Error(`server did not listen within 15 s: ${err}`);
+    }
     await new Promise((r) => setTimeout(r, 30));
   }
 }
