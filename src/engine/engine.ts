@@ -355,8 +355,10 @@ export class Engine implements EngineApi {
         .map(parseSegmentName)
         .filter((n): n is number => n !== undefined && n >= mstate.logNumber)
         .sort((a, b) => a - b);
-      const mem = new SkipList();
+      let mem = new SkipList();
+      const memtableSize = options.memtableSize ?? 64 * 1024 * 1024;
       let lastSeq = mstate.lastSequence;
+      let recoveryTables = 0;
       let replayedBytes = 0;
       let replayedBatches = 0;
       for (let i = 0; i < numbers.length; i++) {
@@ -398,7 +400,22 @@ export class Engine implements EngineApi {
             reason: read.damage.reason,
           });
         }
+        // LevelDB's bound on recovery: once the replayed memtable is full, it becomes an L0 table now, at a segment
+        // boundary, so the segments it covers can go. Otherwise a server killed again and again before its one big
+        // post-recovery flush finished would replay more at every start. The table is named only by the manifest
+        // written below; a crash before that leaves an orphan (removed at the next open) and the segments intact.
+        if (!isLast && mem.approximateBytes >= memtableSize) {
+          const chunks: Buffer[] = [];
+          serializeEntries(mem.entries(), chunks);
+          const number = mstate.nextFile++;
+          const result = await runJob({ kind: "flush", dir, number, chunks, table: lsm.table }, fs);
+          const meta: FileMeta = { number, level: 0, ...pickMeta(result.outputs[0].meta) };
+          applyEdit(mstate, { added: [meta], deleted: [], logNumber: numbers[i + 1], nextFile: mstate.nextFile, lastSequence: lastSeq });
+          mem = new SkipList();
+          recoveryTables++;
+        }
       }
+      const live = numbers.filter((n) => n >= mstate.logNumber);
       // Tables of the manifest's version; a missing or damaged one refuses the start with its name.
       const counters: ReadCounters = { bloomProbes: 0, bloomNegatives: 0, blockReads: 0 };
       const cache = new BlockCache(lsm.blockCache);
@@ -412,7 +429,7 @@ export class Engine implements EngineApi {
           return { meta, table, refs: 0, obsolete: false };
         }),
       );
-      const lastSegment = numbers.length > 0 ? numbers[numbers.length - 1] : 0;
+      const lastSegment = live.length > 0 ? live[live.length - 1] : 0;
       const next = Math.max(lastSegment + 1, mstate.logNumber, 1);
       const segment = WalSegmentWriter.create(fs, dir, next);
       const engine = new Engine(
@@ -423,9 +440,9 @@ export class Engine implements EngineApi {
         lsm,
         log,
         segment,
-        [...numbers, next],
+        [...live, next],
         mem,
-        numbers.length > 0 ? numbers[0] : next,
+        live.length > 0 ? live[0] : next,
         mstate,
         options.background ?? (options.fs || !workerScript() ? "inline" : "worker"),
         cache,
@@ -444,6 +461,7 @@ export class Engine implements EngineApi {
           segments: numbers.length,
           bytes: replayedBytes,
           batches: replayedBatches,
+          tablesWritten: recoveryTables,
           lastSequence: lastSeq,
           tables: engine.current.tableCount,
           manifest: manifestName(manifestNumber),

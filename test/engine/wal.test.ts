@@ -5,7 +5,7 @@ import { isCorruption, TskvError } from "../../src/engine/errors";
 import { nodeFs, FileSystem } from "../../src/engine/io";
 import { BLOCK_SIZE, HEADER_SIZE } from "../../src/engine/wal/format";
 import { readSegment } from "../../src/engine/wal/reader";
-import { frameRecords } from "../../src/engine/wal/writer";
+import { frameRecords, WalSegmentWriter } from "../../src/engine/wal/writer";
 import { tmpDir } from "../helpers/server";
 
 const b = (s: string): Buffer => Buffer.from(s);
@@ -272,6 +272,35 @@ describe("engine durability and recovery", () => {
     const e2 = await open(dir);
     expect([...e2.iterate()].length).toBe(100);
     expect(e2.get(b("k099"))).toEqual(Buffer.alloc(2000, 99));
+    await e2.close();
+  });
+
+  it("writes L0 tables while replaying a WAL several memtables long, and lets the segments they cover go", async () => {
+    // What a server killed again and again before its post-recovery flush leaves: many segments, no tables.
+    const dir = tmpDir();
+    fs.mkdirSync(dir, { recursive: true });
+    let seq = 1;
+    const want = new Map<string, Buffer>();
+    for (let n = 1; n <= 6; n++) {
+      const w = WalSegmentWriter.create(nodeFs, dir, n);
+      for (let i = 0; i < 100; i++, seq++) {
+        const key = `s${n}:k${i}`;
+        const value = Buffer.alloc(300, n * 7 + i);
+        want.set(key, value);
+        w.append([encodeBatch(seq, [{ type: "put", key: b(key), value }])]);
+      }
+      w.close();
+    }
+    const e = await open(dir, { memtableSize: 64 * 1024 });
+    // 6 × ~32 KB of writes at a 64 KiB memtable: tables cover the first segments, the rest is in the memtable.
+    expect(e.stats().tableFiles).toBeGreaterThanOrEqual(2);
+    for (const [k, v] of want) expect(e.get(b(k))).toEqual(v);
+    await e.close();
+    const segments = fs.readdirSync(dir).filter((f) => f.endsWith(".log"));
+    expect(segments.length).toBeLessThan(6);
+    const e2 = await open(dir, { memtableSize: 64 * 1024 });
+    for (const [k, v] of want) expect(e2.get(b(k))).toEqual(v);
+    expect(e2.lastSequence).toBe(BigInt(seq - 1));
     await e2.close();
   });
 
