@@ -20,6 +20,25 @@ function segmentFiles(dir: string): string[] {
   return fs.readdirSync(dir).filter((f) => f.endsWith(".log")).sort();
 }
 
+/** A file system whose next `failNext` writes fail with ENOSPC, after writing half of their bytes when `torn`. */
+function fillingDisk(torn: boolean): { fs: FileSystem; failNext: number } {
+  const disk = {
+    failNext: 0,
+    fs: {
+      ...nodeFs,
+      writeSync: (fd: number, buf: Uint8Array, off: number, len: number, pos: number): number => {
+        if (disk.failNext > 0) {
+          disk.failNext--;
+          if (torn) nodeFs.writeSync(fd, buf, off, Math.floor(len / 2), pos);
+          throw Object.assign(new Error("no space left on device"), { code: "ENOSPC" });
+        }
+        return nodeFs.writeSync(fd, buf, off, len, pos);
+      },
+    } as FileSystem,
+  };
+  return disk;
+}
+
 describe("WAL framing", () => {
   it("round-trips records of every size, including ones that span blocks", () => {
     const payloads = [0, 1, 100, BLOCK_SIZE - HEADER_SIZE, BLOCK_SIZE, 3 * BLOCK_SIZE + 17, 5].map((n, i) => Buffer.alloc(n, i + 1));
@@ -191,25 +210,14 @@ describe("engine durability and recovery", () => {
 
   it("a failed write is truncated back, its batch is taken out, and writes resume when space returns", async () => {
     const dir = tmpDir();
-    let failNext = 0;
-    const flaky: FileSystem = {
-      ...nodeFs,
-      writeSync: (fd, buf, off, len, pos) => {
-        if (failNext > 0) {
-          failNext--;
-          // Write half, then fail: the classic torn append.
-          nodeFs.writeSync(fd, buf, off, Math.floor(len / 2), pos);
-          throw Object.assign(new Error("no space left on device"), { code: "ENOSPC" });
-        }
-        return nodeFs.writeSync(fd, buf, off, len, pos);
-      },
-    };
-    const e = await open(dir, { fs: flaky });
+    // Write half, then fail: the classic torn append.
+    const disk = fillingDisk(true);
+    const e = await open(dir, { fs: disk.fs });
     await e.put(b("before"), b("1"));
-    failNext = 1;
+    disk.failNext = 1;
     await expect(e.put(b("lost"), b("x"))).rejects.toMatchObject({ code: "TSKV_ERR_NOSPACE" });
     expect(e.get(b("lost"))).toBeUndefined();
-    failNext = 1;
+    disk.failNext = 1;
     expect(() => e.apply([{ type: "put", key: b("refused"), value: b("x") }])).toThrow(expect.objectContaining({ code: "TSKV_ERR_NOSPACE" }));
     expect(e.get(b("refused"))).toBeUndefined();
     await e.put(b("after"), b("2"));
@@ -224,20 +232,10 @@ describe("engine durability and recovery", () => {
   it("a write whose group failed stays refused after later writes make the log durable past its number", async () => {
     // The server's order: apply during the turn, commit() at its end, ask whenDurable() afterwards.
     const dir = tmpDir();
-    let failNext = 0;
-    const flaky: FileSystem = {
-      ...nodeFs,
-      writeSync: (fd, buf, off, len, pos) => {
-        if (failNext > 0) {
-          failNext--;
-          throw Object.assign(new Error("no space left on device"), { code: "ENOSPC" });
-        }
-        return nodeFs.writeSync(fd, buf, off, len, pos);
-      },
-    };
-    const e = await open(dir, { fs: flaky, walSync: "always" });
+    const disk = fillingDisk(false);
+    const e = await open(dir, { fs: disk.fs, walSync: "always" });
     const lost = e.apply([{ type: "put", key: b("lost"), value: b("x") }]);
-    failNext = 1;
+    disk.failNext = 1;
     e.commit();
     expect(e.writeLost(lost)).toMatchObject({ code: "TSKV_ERR_NOSPACE" });
     await expect(e.whenDurable(lost)).rejects.toMatchObject({ code: "TSKV_ERR_NOSPACE" });
