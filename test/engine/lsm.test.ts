@@ -178,6 +178,30 @@ describe("LSM engine against a model", () => {
     await e.close();
   });
 
+  it("writes only the versions some snapshot can see when it flushes a memtable", async () => {
+    const dir = tmp();
+    const e = await open(dir, { ...SMALL, memtableSize: 1024 * 1024 });
+    for (let i = 0; i < 50; i++) await e.put(b(`k${i}`), b("v1"));
+    const snap = e.snapshot();
+    for (let round = 2; round <= 5; round++) for (let i = 0; i < 50; i++) await e.put(b(`k${i}`), b(`v${round}`));
+    await e.del(b("k0"));
+    await e.flush();
+    // Per key: the newest (v5, or k0's tombstone) and v1, which the snapshot reads; v2..v4 are seen by no one.
+    expect(e.stats().levels[0].entries).toBe(100);
+    expect(e.get(b("k7"), snap)).toEqual(b("v1"));
+    expect(e.get(b("k7"))).toEqual(b("v5"));
+    expect(e.get(b("k0"))).toBeUndefined();
+    snap.release();
+    for (let i = 0; i < 50; i++) await e.put(b(`k${i}`), b("v6"));
+    await e.flush();
+    expect(e.stats().levels[0].entries).toBe(150);
+    await e.close();
+    const again = await open(dir, SMALL);
+    expect(again.get(b("k7"))).toEqual(b("v6"));
+    expect(dump(again).length).toBe(50);
+    await again.close();
+  });
+
   it("removes files no version references at open", async () => {
     const dir = tmp();
     const e = await open(dir, SMALL);

@@ -12,6 +12,14 @@
 // one-byte strings natively, which measured faster than Buffer#compare or a JS byte loop (bench/memtable.ts).
 
 const MAX_LEVEL = 20;
+/** Pending keys from which a bulk ordering (sort, merge, relink) replaces one search per key. */
+const BULK_MIN = 1024;
+/** Keys sorted per step of a stepwise ordering (about 5 ms of work). */
+const STEP = 16384;
+
+function byId(a: MemNode, b: MemNode): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
 /** Bytes charged per version on top of key and value, for memtable size accounting. */
 export const ENTRY_OVERHEAD = 64;
 
@@ -53,6 +61,8 @@ export class SkipList {
   private versions = 0;
   private bytes = 0;
   private readonly update: MemNode[] = new Array(MAX_LEVEL).fill(this.head);
+  /** A stepwise bulk ordering under way (orderInSteps), or null. */
+  private ordering: Generator<void, void> | null = null;
 
   /** Number of versions held. */
   get size(): number {
@@ -105,12 +115,25 @@ export class SkipList {
     this.fresh.push(node);
   }
 
-  /** Links every pending key into the ordered list. */
+  /**
+   * Links every pending key into the ordered list. A few keys are linked one search each; many (a write-only
+   * stretch) are sorted and merged with the list, which is then relinked in one pass (see orderInSteps()).
+   */
   private settle(): void {
+    if (this.ordering) {
+      // A stepwise ordering is under way: finish it now.
+      const g = this.ordering;
+      while (!g.next().done);
+    }
     if (this.fresh.length === 0) return;
+    if (this.bulkWorthIt()) {
+      const g = this.bulkOrder();
+      while (!g.next().done);
+      return;
+    }
     const pending = this.fresh;
     this.fresh = [];
-    pending.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    pending.sort(byId);
     for (const node of pending) {
       if (this.index.get(node.id) !== node) continue; // removed before it was linked
       this.findGE(node.id, true);
@@ -124,6 +147,84 @@ export class SkipList {
         this.update[i].next[i] = node;
       }
     }
+  }
+
+  private bulkWorthIt(): boolean {
+    const n = this.fresh.length;
+    return n >= BULK_MIN && n * 8 >= this.index.size - n;
+  }
+
+  /**
+   * Orders the pending keys in steps of bounded work, yielding between them, so a large frozen memtable is ordered
+   * for its flush without holding the event loop (a 760 000-key memtable took 2 s in one sort). Any ordered read
+   * meanwhile finishes the work at once, so readers never see a half-linked list.
+   */
+  *orderInSteps(): Generator<void, void> {
+    if (!this.ordering) {
+      if (this.fresh.length === 0) return;
+      if (!this.bulkWorthIt()) {
+        this.settle();
+        return;
+      }
+      this.ordering = this.bulkOrder();
+    }
+    const g = this.ordering;
+    while (this.ordering === g) {
+      if (g.next().done) return;
+      yield;
+    }
+  }
+
+  /** Sorts the pending keys in runs, merges them with the linked list, relinks every level in one pass. */
+  private *bulkOrder(): Generator<void, void> {
+    const pending = this.fresh;
+    this.fresh = [];
+    let runs: MemNode[][] = [];
+    const linked: MemNode[] = [];
+    for (let n = this.head.next[0]; n !== null; n = n.next[0]) linked.push(n);
+    if (linked.length > 0) runs.push(linked);
+    for (let i = 0; i < pending.length; i += STEP) {
+      const run = pending.slice(i, i + STEP).filter((n) => this.index.get(n.id) === n); // removed before linking
+      run.sort(byId);
+      runs.push(run);
+      yield;
+    }
+    while (runs.length > 1) {
+      const merged: MemNode[][] = [];
+      for (let r = 0; r + 1 < runs.length; r += 2) {
+        const a = runs[r];
+        const b = runs[r + 1];
+        const out: MemNode[] = new Array(a.length + b.length);
+        let i = 0;
+        let j = 0;
+        let o = 0;
+        while (i < a.length && j < b.length) {
+          out[o++] = a[i].id < b[j].id ? a[i++] : b[j++];
+          if ((o & (STEP - 1)) === 0) yield;
+        }
+        while (i < a.length) out[o++] = a[i++];
+        while (j < b.length) out[o++] = b[j++];
+        merged.push(out);
+      }
+      if (runs.length % 2 === 1) merged.push(runs[runs.length - 1]);
+      runs = merged;
+    }
+    const all = runs.length > 0 ? runs[0] : [];
+    const update = this.update;
+    for (let i = 0; i < MAX_LEVEL; i++) update[i] = this.head;
+    let top = 1;
+    for (let k = 0; k < all.length; k++) {
+      const node = all[k];
+      const lvl = node.next.length;
+      if (lvl > top) top = lvl;
+      for (let i = 0; i < lvl; i++) {
+        update[i].next[i] = node;
+        update[i] = node;
+      }
+    }
+    for (let i = 0; i < MAX_LEVEL; i++) update[i].next[i] = null;
+    if (top > this.level) this.level = top;
+    this.ordering = null;
   }
 
   /** Removes the version (key, seq) if present (used to undo a batch whose WAL write failed). */

@@ -129,7 +129,8 @@ const set: CommandSpec["handler"] = (ctx, args) => {
   const ks = keyspace(ctx);
   const old = ks.lookup(key);
   if (get && old && old.type !== TypeTag.STRING) throw new CommandError(WRONGTYPE);
-  const oldValue = old && old.type === TypeTag.STRING ? Buffer.from(old.payload) : undefined;
+  // Copied only for GET: the old value is a view into the engine, and the write below replaces it.
+  const oldValue = get && old && old.type === TypeTag.STRING ? Buffer.from(old.payload) : undefined;
   if ((nx && old) || (xx && !old)) {
     if (get) {
       if (oldValue) ctx.reply.bulk(oldValue);
