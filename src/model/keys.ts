@@ -23,10 +23,20 @@ export const TypeTag = {
 
 export type TypeTagValue = (typeof TypeTag)[keyof typeof TypeTag];
 
+let lastUserKey: Buffer | null = null;
+let lastMetaKey: Buffer = Buffer.alloc(0);
+
+/**
+ * The META engine key of a user key. A command asks for the same key's META key more than once (look up, then
+ * write), so the last one is remembered by the identity of the user key's Buffer; callers never modify it.
+ */
 export function metaKey(userKey: Buffer): Buffer {
+  if (userKey === lastUserKey) return lastMetaKey;
   const k = Buffer.allocUnsafe(userKey.length + 1);
   k[0] = Prefix.META;
   userKey.copy(k, 1);
+  lastUserKey = userKey;
+  lastMetaKey = k;
   return k;
 }
 

@@ -23,11 +23,24 @@ export function encodeMeta(type: TypeTagValue, expireAt: number, payload: Buffer
   return b;
 }
 
+/** A decoded META value; the payload view is made only when asked for (most writes need the type and expiry alone). */
+class DecodedMeta implements Meta {
+  constructor(
+    readonly type: TypeTagValue,
+    readonly expireAt: number,
+    private readonly raw: Buffer,
+  ) {}
+
+  get payload(): Buffer {
+    return this.raw.subarray(META_HEADER);
+  }
+}
+
 export function decodeMeta(v: Buffer): Meta | undefined {
   if (v.length < META_HEADER) return undefined;
   const type = v[0];
   if (type !== TypeTag.STRING && type !== TypeTag.SERIES) return undefined;
-  return { type: type as TypeTagValue, expireAt: v.readUInt32LE(1) + v.readInt32LE(5) * 0x100000000, payload: v.subarray(META_HEADER) };
+  return new DecodedMeta(type as TypeTagValue, v.readUInt32LE(1) + v.readInt32LE(5) * 0x100000000, v);
 }
 
 export function typeName(type: TypeTagValue): string {
