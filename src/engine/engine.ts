@@ -471,7 +471,7 @@ export class Engine implements EngineApi {
         engine.everysecTimer = setInterval(() => engine.backgroundSync(), 1000);
         engine.everysecTimer.unref();
       }
-      if (mem.approximateBytes >= engine.memtableSize) engine.freeze();
+      engine.maybeFreeze();
       engine.maybeCompact();
       return engine;
     } catch (e) {
@@ -627,7 +627,16 @@ export class Engine implements EngineApi {
       this.durableSeq = this.writtenSeq;
       this.resolveWaiters();
     }
-    if (this.mem.approximateBytes >= this.memtableSize) this.freeze();
+    this.maybeFreeze();
+  }
+
+  /**
+   * Freezes a full memtable, unless flushes are already behind by more than maxFrozen memtables: then the memtable
+   * keeps growing (writes are stalled, and refused at twice its size) instead of adding frozen memtables without
+   * bound for a client that pipelines writes without reading its replies.
+   */
+  private maybeFreeze(): void {
+    if (this.mem.approximateBytes >= this.memtableSize && this.frozen.length <= this.lsm.maxFrozen) this.freeze();
   }
 
   /**
@@ -677,7 +686,7 @@ export class Engine implements EngineApi {
           this.syncAgain = false;
           if (this.writtenSeq > this.durableSeq) this.requestSync();
         }
-        if (!this.syncing && this.mem.approximateBytes >= this.memtableSize) this.freeze();
+        if (!this.syncing) this.maybeFreeze();
       },
       (e: unknown) => {
         this.syncing = false;
@@ -694,7 +703,7 @@ export class Engine implements EngineApi {
       () => {
         this.counters.walSyncs++;
         this.syncing = false;
-        if (this.mem.approximateBytes >= this.memtableSize) this.freeze();
+        this.maybeFreeze();
       },
       (e: unknown) => {
         this.syncing = false;
@@ -797,6 +806,7 @@ export class Engine implements EngineApi {
         this.flushing = undefined;
         if (this.flushBlocked) this.log.info("flush succeeded: disk space is back, writes resume");
         this.flushBlocked = false;
+        if (!this.syncing && this.pending.length === 0) this.maybeFreeze();
         this.updateStall();
         this.scheduleFlush();
         this.maybeCompact();

@@ -72,6 +72,8 @@ export interface EngineApi {
   apply(ops: BatchOp[]): bigint;
   /** Resolves when everything up to `seq` is as durable as the sync policy promises (always: fdatasync'd). */
   whenDurable(seq: bigint): Promise<void>;
+  /** True while writes are stopped: applied, but not acknowledged until flushes and L0 compaction catch up. */
+  readonly stalled: boolean;
   /**
    * Writes the batches applied so far this turn to the WAL now, instead of at the end of the turn (the server calls
    * it just before sending a turn's replies, so acknowledgements under everysec/no need no extra loop iteration).

@@ -39,6 +39,8 @@ export class Connection implements CommandContext {
   closed = false;
   /** Reading paused by the output soft limit. */
   pausedForOutput = false;
+  /** Reading and running paused: the engine stopped acknowledging writes and this connection holds replies. */
+  pausedForStall = false;
   /** A sync this connection's output waited for failed: close without sending it. */
   syncFailed = false;
   /** A command returned a promise; later commands wait for it. */
@@ -130,6 +132,11 @@ export class Connection implements CommandContext {
   private unblock(): void {
     this.blocked = false;
     this.host.wake(this);
+  }
+
+  /** True while some reply waits for a write to become durable (or for a write stall to end). */
+  get holding(): boolean {
+    return this.holds.length > 0;
   }
 
   /** Bytes produced but not yet handed to the socket (held for durability or not yet flushed). */

@@ -50,6 +50,8 @@ export interface ServerStats {
   netOutputBytes: number;
   /** Times a client's reading was paused because its output passed the soft limit. */
   outputPauses: number;
+  /** Times a client's reading was paused because writes stalled while it held replies. */
+  stallPauses: number;
   /** Clients dropped for passing the output hard limit or the query buffer limit. */
   clientsDropped: number;
 }

@@ -60,6 +60,7 @@ const sections: Record<string, InfoSection> = {
     ["total_net_output_bytes", srv.stats.netOutputBytes],
     ["rejected_connections", srv.stats.rejectedConnections],
     ["client_output_pauses", srv.stats.outputPauses],
+    ["client_stall_pauses", srv.stats.stallPauses],
     ["clients_dropped_for_limits", srv.stats.clientsDropped],
   ],
   replication: () => [

@@ -38,6 +38,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
     netInputBytes: 0,
     netOutputBytes: 0,
     outputPauses: 0,
+    stallPauses: 0,
     clientsDropped: 0,
   };
   readonly startedAt = Date.now();
@@ -179,14 +180,14 @@ export class TskvServer implements ServerContext, ConnectionHost {
     conn.notifyDrained(this.backend.pendingBytes(id) + conn.unsentBytes);
     if (conn.pausedForOutput && this.backend.pendingBytes(id) + conn.unsentBytes <= this.config.outputBufferSoftLimit) {
       conn.pausedForOutput = false;
-      this.backend.resume(id);
+      if (!conn.pausedForStall) this.backend.resume(id);
       this.runConnection(conn);
       this.scheduleFlush();
     }
   }
 
   private runConnection(conn: Connection): void {
-    if (conn.pausedForOutput) {
+    if (conn.pausedForOutput || conn.pausedForStall) {
       this.dirty.add(conn);
       return;
     }
@@ -246,6 +247,19 @@ export class TskvServer implements ServerContext, ConnectionHost {
       conn.closed = true;
       this.backend.close(conn.id, true);
       return;
+    }
+    if (conn.pausedForStall && !(conn.holding && this.engine.stalled)) {
+      conn.pausedForStall = false;
+      if (!conn.pausedForOutput) this.backend.resume(conn.id);
+      // Commands already read run next turn.
+      this.backlog.add(conn);
+      this.scheduleBacklog();
+    } else if (!conn.pausedForStall && conn.holding && this.engine.stalled) {
+      // Writes are stopped and this client's replies wait for them: read nothing more from it until they go out,
+      // so a client that pipelines without reading its replies cannot fill memory while flushes catch up.
+      conn.pausedForStall = true;
+      this.stats.stallPauses++;
+      this.backend.pause(conn.id);
     }
     const pending = this.backend.pendingBytes(conn.id) + conn.unsentBytes;
     if (pending > this.config.outputBufferHardLimit) {
@@ -372,6 +386,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
       c("tskv_net_rx_bytes_total", "Bytes read from clients.", st.netInputBytes),
       c("tskv_net_tx_bytes_total", "Bytes handed to the kernel for clients.", st.netOutputBytes),
       c("tskv_backpressure_events_total", "Times reading from a client paused because its output passed the soft limit.", st.outputPauses),
+      c("tskv_stall_pauses_total", "Times reading from a client paused because writes stalled while it held replies.", st.stallPauses),
       c("tskv_clients_dropped_total", "Clients disconnected for passing the output hard limit or the query buffer limit.", st.clientsDropped),
       c("tskv_commands_processed_total", "Commands received, including rejected ones.", st.totalCommands),
       g("tskv_uptime_seconds", "Seconds since the server started.", (Date.now() - this.startedAt) / 1000),
