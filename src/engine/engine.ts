@@ -630,13 +630,9 @@ export class Engine implements EngineApi {
     this.maybeFreeze();
   }
 
-  /**
-   * Freezes a full memtable, unless flushes are already behind by more than maxFrozen memtables: then the memtable
-   * keeps growing (writes are stalled, and refused at twice its size) instead of adding frozen memtables without
-   * bound for a client that pipelines writes without reading its replies.
-   */
+  /** Freezes the memtable once it is full. */
   private maybeFreeze(): void {
-    if (this.mem.approximateBytes >= this.memtableSize && this.frozen.length <= this.lsm.maxFrozen) this.freeze();
+    if (this.mem.approximateBytes >= this.memtableSize) this.freeze();
   }
 
   /**
