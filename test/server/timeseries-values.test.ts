@@ -60,3 +60,22 @@ it("keeps the sign of a zero sent as -0", async () => {
     [2, "0"],
   ]);
 });
+
+it("prints every timestamp exactly, whatever its digits, in RESP2 and RESP3", async () => {
+  // Millisecond timestamps of this era take a cached-prefix path; around its bounds, and across the 100-second
+  // steps where the cached digits change, the text must still be the number.
+  const edges = [0, 1, 9, 10, 99_999, 100_000, 1e8 - 1, 1e8, 999_999_999_999, 1e12, 1e12 + 1, 1_700_000_099_999, 1_700_000_100_000, 9_999_999_999_999, 1e13, 2 ** 48];
+  const walk = Array.from({ length: 3000 }, (_, i) => 1_700_000_000_000 + i * 7_919);
+  const random = fc.sample(fc.integer({ min: 0, max: 2 ** 48 }), { numRuns: 500, seed: 42 });
+  const ts = [...new Set([...edges, ...walk, ...random])].sort((a, b) => a - b);
+  await c.call("TS.CREATE", "stamps");
+  for (let from = 0; from < ts.length; from += 1000) await c.call("TS.MADD", ...ts.slice(from, from + 1000).flatMap((t) => ["stamps", String(t), "1.5"]));
+  const r2 = (await c.call("TS.RANGE", "stamps", "-", "+")) as Array<[number, string]>;
+  expect(r2.map(([t]) => t)).toEqual(ts);
+  // RESP3 through a raw connection (ioredis speaks RESP2): every ":<timestamp>" line of the reply, in order.
+  const enc = (a: string[]): string => `*${a.length}\r\n` + a.map((x) => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join("");
+  const text = await t.raw(enc(["HELLO", "3"]) + enc(["TS.REVRANGE", "stamps", "-", "+"]) + enc(["PING"]), (s) => s.endsWith("+PONG\r\n"));
+  const reply = text.slice(text.indexOf("*" + ts.length + "\r\n"));
+  const stamps = [...reply.matchAll(/\*2\r\n:(\d+)\r\n,1\.5\r\n/g)].map((m) => Number(m[1]));
+  expect(stamps).toEqual([...ts].reverse());
+});

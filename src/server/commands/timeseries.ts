@@ -745,28 +745,69 @@ class SampleWriter {
     this.pos = p;
   }
 
+  /** The leading 8 digits of the last 13-digit timestamp written (timestamps of a range share them for 100 s). */
+  private tsHigh = -1;
+  private readonly tsHighDigits = new Uint8Array(8);
+
   sample(t: number, v: number): void {
     if (this.pos > SAMPLE_BUFFER - 512) this.flush();
     const b = this.buf;
-    b[this.pos++] = 0x2a; // *2\r\n:
-    b[this.pos++] = 0x32;
-    b[this.pos++] = 0x0d;
-    b[this.pos++] = 0x0a;
-    b[this.pos++] = 0x3a;
-    if (t >= 0) this.digits(t);
-    else this.ascii(String(t));
-    b[this.pos++] = 0x0d;
-    b[this.pos++] = 0x0a;
-    b[this.pos++] = this.w.proto === 3 ? 0x2c : 0x2b; // ',' double or '+' simple string
-    if (Number.isInteger(v) && v < 4503599627370496 && v > -4503599627370496 && (v !== 0 || !Object.is(v, -0)) && (this.w.proto === 2 || (v < 1e17 && v > -1e17))) {
+    let p = this.pos;
+    b[p] = 0x2a; // *2\r\n:
+    b[p + 1] = 0x32;
+    b[p + 2] = 0x0d;
+    b[p + 3] = 0x0a;
+    b[p + 4] = 0x3a;
+    p += 5;
+    if (t >= 1e12 && t < 1e13) {
+      // Millisecond timestamps of this era: 8 leading digits, cached, and 5 trailing ones.
+      const high = Math.floor(t / 1e5);
+      let low = t - high * 1e5;
+      const hd = this.tsHighDigits;
+      if (high !== this.tsHigh) {
+        this.tsHigh = high;
+        for (let k = 7, x = high; k >= 0; k--) {
+          const q = Math.floor(x / 10);
+          hd[k] = 0x30 + x - q * 10;
+          x = q;
+        }
+      }
+      b[p] = hd[0];
+      b[p + 1] = hd[1];
+      b[p + 2] = hd[2];
+      b[p + 3] = hd[3];
+      b[p + 4] = hd[4];
+      b[p + 5] = hd[5];
+      b[p + 6] = hd[6];
+      b[p + 7] = hd[7];
+      for (let k = p + 12; k >= p + 8; k--) {
+        const q = (low / 10) | 0;
+        b[k] = 0x30 + low - q * 10;
+        low = q;
+      }
+      this.pos = p + 13;
+    } else {
+      this.pos = p;
+      if (t >= 0) this.digits(t);
+      else this.ascii(String(t));
+    }
+    p = this.pos;
+    b[p] = 0x0d;
+    b[p + 1] = 0x0a;
+    const proto = this.w.proto;
+    b[p + 2] = proto === 3 ? 0x2c : 0x2b; // ',' double or '+' simple string
+    this.pos = p + 3;
+    if (Number.isInteger(v) && v < 4503599627370496 && v > -4503599627370496 && (v !== 0 || !Object.is(v, -0)) && (proto === 2 || (v < 1e17 && v > -1e17))) {
       if (v < 0) {
         b[this.pos++] = 0x2d;
         this.digits(-v);
       } else this.digits(v);
-    } else if (this.w.proto === 3) this.ascii(double17g(v));
+    } else if (proto === 3) this.ascii(double17g(v));
     else if (!this.shortDecimal(v)) this.ascii(formatSampleValue(v));
-    b[this.pos++] = 0x0d;
-    b[this.pos++] = 0x0a;
+    p = this.pos;
+    b[p] = 0x0d;
+    b[p + 1] = 0x0a;
+    this.pos = p + 2;
   }
 
   /** Up to `max` samples of a slice, in reply order; returns how many. */
