@@ -147,13 +147,14 @@ async function main(): Promise<void> {
     process.stderr.write(`tskv-server: ${(e as Error).message}\n`);
     process.exit(1);
   }
+  // Handlers first: a supervisor may signal as soon as it reads the ready line, and an unhandled SIGTERM kills.
+  const onSignal = (sig: string): void => server.shutdown(`received ${sig}`);
+  process.once("SIGINT", () => onSignal("SIGINT"));
+  process.once("SIGTERM", () => onSignal("SIGTERM"));
   server.log.info(
     { version: VERSION, io: server.ioBackend, host: server.address.host, port: server.address.port, dir: config.dir, walSync: config.walSync },
     `tskv ${VERSION} ready to accept connections on ${server.address.host}:${server.address.port} (io ${server.ioBackend})`,
   );
-  const onSignal = (sig: string): void => server.shutdown(`received ${sig}`);
-  process.once("SIGINT", () => onSignal("SIGINT"));
-  process.once("SIGTERM", () => onSignal("SIGTERM"));
   await server.closed;
   process.exit(0);
 }
