@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { corruption, TskvError } from "./errors";
 import { FileSystem, nodeFs } from "./io";
-import { Job, JobResult, runJob, serializeEntries } from "./jobs";
+import { Job, JobResult, readableVersions, runJob, serializeEntries } from "./jobs";
 import { applyEdit, emptyState, FileMeta, ManifestState, ManifestWriter, manifestName, NUM_LEVELS, parseManifestName, readManifest, VersionEdit } from "./manifest";
 import { SkipList, visible } from "./memtable/skiplist";
 import type { TableOptions } from "./sst/builder";
@@ -828,37 +828,14 @@ export class Engine implements EngineApi {
     const chunks: Buffer[] = [];
     // Order and serialize in slices so a large memtable never holds the loop for long.
     for (const _ of f.mem.orderInSteps()) await new Promise((r) => setImmediate(r));
-    // Only the versions someone can read are written: the newest of each key, and an older one only where a live
-    // snapshot reads it (a snapshot between it and the next newer version). Snapshots taken from now on are at or
-    // above the frozen memtable's last sequence, so they read the newest. An overwrite-heavy memtable thus becomes
-    // a table of its live keys instead of every version (RocksDB does the same at flush; LevelDB leaves it to
-    // compaction).
-    const snaps = [...new Set(this.snapshots.values())].sort((a, b) => a - b);
-    const readBy = (seq: number, newer: number): boolean => {
-      let lo = 0;
-      let hi = snaps.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (snaps[mid] < seq) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo < snaps.length && snaps[lo] < newer;
-    };
-    const all = f.mem.entries();
-    let lastKey: Buffer | null = null;
-    let newer = 0;
+    // Only versions someone can read are written (see readableVersions). Snapshots taken from now on are at or above
+    // the frozen memtable's last sequence, so they read the newest.
+    const all = readableVersions(f.mem.entries(), [...this.snapshots.values()]);
     const slice = function* (): Generator<{ key: Buffer; seq: number; value: Buffer | null }> {
-      for (let i = 0; i < 8192; ) {
+      for (let i = 0; i < 8192; i++) {
         const r = all.next();
         if (r.done) return;
-        const e = r.value;
-        const newest = e.key !== lastKey;
-        lastKey = e.key;
-        const keep = newest || (snaps.length > 0 && readBy(e.seq, newer));
-        newer = e.seq;
-        if (!keep) continue;
-        i++;
-        yield e;
+        yield r.value;
       }
     };
     while (serializeEntries(slice(), chunks) > 0) await new Promise((r) => setImmediate(r));
