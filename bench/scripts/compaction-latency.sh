@@ -5,6 +5,7 @@
 # Prints redis-benchmark's latency summary in ms: avg min p50 p95 p99 max. Needs redis-benchmark, redis-cli, taskset.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/scripts/lib.sh
 KEYS=${1:-500000}
 shift || true
 NICES=("$@")
@@ -18,7 +19,7 @@ serve() { taskset -c 0 node dist/cli/tskv-server.js --port $PORT --dir "$1" --lo
 stop() { redis-cli -p $PORT shutdown >/dev/null 2>&1 || true; wait $SERVER 2>/dev/null || true; }
 # The data set: KEYS × 100-byte values, compacted into tables.
 serve "$WORK/base" 10
-node -e 'const n=+process.argv[1]; for (let i=0;i<n;i+=10000){let s=""; for (let j=i;j<Math.min(n,i+10000);j++){const k="key:"+String(j).padStart(12,"0"); s+=`*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$100\r\n${"x".repeat(100)}\r\n`;} process.stdout.write(s);}' "$KEYS" | redis-cli -p $PORT --pipe >/dev/null
+string_keys_resp "$KEYS" | redis-cli -p $PORT --pipe >/dev/null
 redis-cli -p $PORT TSKV.COMPACT >/dev/null
 stop
 summary() { taskset -c 1 redis-benchmark -p $PORT -t get -r "$KEYS" -n 200000 -c 50 -P 1 2>&1 | tr '\r' '\n' | grep -A2 "latency summary" | tail -1; }

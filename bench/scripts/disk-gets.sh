@@ -9,6 +9,7 @@
 # Needs redis-server, redis-benchmark, redis-cli, taskset (apt-get install -y redis-server redis-tools util-linux).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/scripts/lib.sh
 KEYS=${1:-3000000}
 REQS=${2:-1000000}
 for tool in redis-server redis-benchmark redis-cli taskset; do command -v $tool >/dev/null || { echo "needs $tool"; exit 1; }; done
@@ -22,7 +23,7 @@ trap cleanup EXIT
 waitport() { for _ in $(seq 600); do redis-cli -p "$1" ping >/dev/null 2>&1 && return; sleep 0.1; done; echo "server on $1 did not start"; exit 1; }
 serve() { taskset -c 0 node dist/cli/tskv-server.js --port $PORT --dir "$WORK/tskv" --log-level warn & SERVER=$!; waitport $PORT; }
 stop() { redis-cli -p $PORT shutdown >/dev/null 2>&1 || true; wait $SERVER 2>/dev/null || true; }
-load() { node -e 'const n=+process.argv[1]; const v="x".repeat(100); for (let i=0;i<n;i+=10000){let s=""; for (let j=i;j<Math.min(n,i+10000);j++){const k="key:"+String(j).padStart(12,"0"); s+=`*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$100\r\n${v}\r\n`;} process.stdout.write(s);}' "$KEYS" | taskset -c 1 redis-cli -p "$1" --pipe >/dev/null; }
+load() { string_keys_resp "$KEYS" | taskset -c 1 redis-cli -p "$1" --pipe >/dev/null; }
 rps() { taskset -c 1 redis-benchmark -p "$1" -t get -r "$KEYS" -n "$REQS" -c 50 -P "$2" -q 2>&1 | tr '\r' '\n' | grep -oE 'GET: [0-9.]+' | awk '{print $2}'; }
 stat() { redis-cli -p $PORT info storage | tr -d '\r' | awk -F: -v k="$1" '$1==k{print $2}'; }
 now() { date +%s.%N; }
