@@ -79,3 +79,18 @@ it("prints every timestamp exactly, whatever its digits, in RESP2 and RESP3", as
   const stamps = [...reply.matchAll(/\*2\r\n:(\d+)\r\n,1\.5\r\n/g)].map((m) => Number(m[1]));
   expect(stamps).toEqual([...ts].reverse());
 });
+
+it("sends timestamps up to 2^53 - 1 exactly (read raw: ioredis's parser rounds integers above 2^52)", async () => {
+  const ts = [2 ** 52 - 1, 2 ** 52, 2 ** 52 + 1, 9007199254740945, 2 ** 53 - 3, 2 ** 53 - 1];
+  const enc = (a: string[]): string => `*${a.length}\r\n` + a.map((x) => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join("");
+  const adds = ts.map((x) => enc(["TS.ADD", "high", String(x), "2"])).join("");
+  for (const proto of ["2", "3"]) {
+    const text = await t.raw(enc(["HELLO", proto]) + adds + enc(["TS.RANGE", "high", "-", "+"]) + enc(["PING"]), (s) => s.endsWith("+PONG\r\n"));
+    const tail = text.slice(text.lastIndexOf("*" + ts.length + "\r\n"));
+    const value = proto === "2" ? "\\+2" : ",2";
+    const stamps = [...tail.matchAll(new RegExp(`\\*2\\r\\n:(\\d+)\\r\\n${value}\\r\\n`, "g"))].map((m) => m[1]);
+    expect(stamps).toEqual(ts.map(String));
+    // TS.ADD answered each timestamp as sent (a repeat is an error under the default BLOCK policy, after the first round).
+    if (proto === "2") for (const x of ts) expect(text).toContain(`:${x}\r\n`);
+  }
+});
