@@ -626,6 +626,10 @@ function* backward(
 export function reduce(type: AggregatorName, values: number[]): number {
   const acc = accumulator(type);
   for (let i = 0; i < values.length; i++) acc.add(i, values[i]);
-  if (acc.count === 0) return type === "count" ? 0 : NaN;
-  return acc.result();
+  return reduced(type, acc);
+}
+
+/** What a reducer's accumulator gives for one timestamp: 0 for count and NaN otherwise when it holds no value. */
+export function reduced(type: AggregatorName, acc: Accumulator): number {
+  return acc.count === 0 ? (type === "count" ? 0 : NaN) : acc.result();
 }
