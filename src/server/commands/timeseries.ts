@@ -5,9 +5,10 @@
 // any letter case, anywhere in the command), so the same inputs are accepted, ignored or refused.
 import { TypeTag } from "../../model/keys";
 import type { Keyspace } from "../../model/keyspace";
-import { AggregationSpec, AggregatorName, aggregate, BucketTimestamp, bucketStart, parseAggregator, parseReducer, Point, reduce } from "../../model/series/aggregate";
+import { AggregationSpec, AggregatorName, aggregate, BucketTimestamp, bucketStart, parseAggregator, parseReducer, Point } from "../../model/series/aggregate";
 import { Matcher, matchesAll, parseFilters } from "../../model/series/filter";
 import { formatSampleValue } from "../../model/series/format";
+import { GroupReduction, pointCursor, SampleCursor, sliceCursor } from "../../model/series/group";
 import { DUPLICATE_POLICIES, DuplicatePolicy, RuleAggregator } from "../../model/series/header";
 import {
   ChunkSlice,
@@ -682,12 +683,6 @@ function planPoints(q: QueryPlan, slices: Iterable<ChunkSlice>): Iterable<Point>
   return q.spec ? aggregate(raw, q.spec, q.r.from, q.r.to, q.reverse, q.prev, q.next) : raw;
 }
 
-/** The samples a query answers with, before COUNT, read from the series as it is now. */
-function queryPoints(st: SeriesStore, s: SeriesState, r: RangeArgs, reverse: boolean): Iterable<Point> {
-  const q = planQuery(st, s, r, reverse);
-  return planPoints(q, st.slices(s, q.from, r.to, reverse));
-}
-
 /**
  * Writes [timestamp, value] pairs straight into buffers handed to the reply writer (it keeps buffers of 4 KiB or
  * more by reference), without building strings for timestamps or integral values.
@@ -867,6 +862,18 @@ function writePoints(w: RespWriter, points: Iterable<Point>, limit: number): num
   return n;
 }
 
+/** Writes a cursor's samples as [timestamp, value] pairs, at most `limit`; returns how many. */
+function writeCursor(w: RespWriter, c: SampleCursor, limit: number): number {
+  const out = new SampleWriter(w);
+  let n = 0;
+  while (n < limit && c.next()) {
+    out.sample(c.t, c.v);
+    n++;
+  }
+  out.flush();
+  return n;
+}
+
 /** The plain range (no filter, aggregation or LATEST): whole chunk slices at a time. */
 function writeSlices(w: RespWriter, slices: Iterable<ChunkSlice>, reverse: boolean, limit: number): number {
   const out = new SampleWriter(w);
@@ -879,7 +886,7 @@ function writeSlices(w: RespWriter, slices: Iterable<ChunkSlice>, reverse: boole
   return n;
 }
 
-/** Replies up to this many points are built at once; longer ones stream (see streamRange, streamQuery). */
+/** Replies up to this many points are built at once; longer ones stream (see streamRange, streamSamples). */
 const STREAM_ABOVE = 65536;
 
 /** A captured piece's points inside [from, to]. */
@@ -961,6 +968,16 @@ function writeRange(w: RespWriter, v: RangeView): number {
   return q.plain ? writeSlices(w, slices, q.reverse, limit) : writePoints(w, planPoints(q, slices), limit);
 }
 
+/**
+ * The samples a view's query answers with, before COUNT, decoded from its captured chunks as the cursor goes (and
+ * let go of behind it with `release`).
+ */
+function viewCursor(v: RangeView, release: boolean): SampleCursor {
+  const { q } = v;
+  const slices = pieceSlices(v.pieces, q.from, q.r.to, release);
+  return q.plain ? sliceCursor(slices, q.reverse) : pointCursor(planPoints(q, slices));
+}
+
 /** A range reply of more than STREAM_ABOVE samples, from its captured view. */
 function streamView(ctx: CommandContext, v: RangeView): Promise<void> {
   return v.q.plain ? streamRange(ctx, v.pieces, v.q.from, v.q.r.to, v.q.reverse, v.bound) : streamQuery(ctx, v);
@@ -983,29 +1000,41 @@ async function streamRange(ctx: CommandContext, pieces: Array<Buffer | ChunkSlic
   }
 }
 
-/** Samples a streamed query counts or writes between waits for the client (EMPTY can make many from one chunk). */
+/** Samples a streamed query reads between waits for the client (EMPTY can make many from one chunk). */
 const STREAM_BATCH = 4096;
 
+/** A long filtered or aggregated range, streamed from its captured view (see streamSamples). */
+function streamQuery(ctx: CommandContext, v: RangeView): Promise<void> {
+  return streamSamples(ctx, (release) => viewCursor(v, release), v.q.r.count === -1 ? Infinity : v.q.r.count);
+}
+
 /**
- * A long filtered or aggregated range, streamed from its captured view: a first pass runs the query over the
- * captured chunks and only counts (RESP arrays need the count first), a second runs it again and writes; both give
- * other clients a turn every STREAM_BATCH samples, and the second waits there for this client to read. Both passes
- * read the same chunks, LATEST point and neighbours, so the count is exactly what follows it, whatever other clients
- * write meanwhile.
+ * A long reply of samples that are known only by running a query (filtered, aggregated, or a GROUPBY group merged
+ * and reduced), streamed: `open` starts the query over views captured when the command ran. A first pass runs it and
+ * only counts (RESP arrays need the count first), a second runs it again and writes, letting the captured chunks go
+ * as it decodes them; both give other clients a turn every STREAM_BATCH samples read (a cursor reads at least one
+ * per sample it gives), and the second waits there for this client to read. Both passes read the same chunks,
+ * LATEST points and neighbours, so the count is exactly what follows it, whatever other clients write meanwhile.
  */
-async function streamQuery(ctx: CommandContext, v: RangeView): Promise<void> {
-  const { q, pieces } = v;
-  const limit = q.r.count === -1 ? Infinity : q.r.count;
-  const run = (release: boolean): Iterator<Point> => planPoints(q, pieceSlices(pieces, q.from, q.r.to, release))[Symbol.iterator]();
+async function streamSamples(ctx: CommandContext, open: (release: boolean) => SampleCursor, limit: number): Promise<void> {
   let n = 0;
-  for (const it = run(false); n < limit && !it.next().done; ) if (++n % STREAM_BATCH === 0) await ctx.drain();
+  let turn = STREAM_BATCH;
+  for (const c = open(false); n < limit && c.next(); ) {
+    n++;
+    if (c.read >= turn) {
+      turn = c.read + STREAM_BATCH;
+      await ctx.drain();
+    }
+  }
   ctx.reply.arrayHeader(n);
   const out = new SampleWriter(ctx.reply as RespWriter);
-  const it = run(true);
-  for (let k = 0; k < n; ) {
-    const [t, value] = it.next().value as Point;
-    out.sample(t, value);
-    if (++k % STREAM_BATCH === 0) {
+  const c = open(true);
+  turn = STREAM_BATCH;
+  for (let k = 0; k < n; k++) {
+    c.next();
+    out.sample(c.t, c.v);
+    if (c.read >= turn) {
+      turn = c.read + STREAM_BATCH;
       out.flush();
       await ctx.drain();
     }
@@ -1102,28 +1131,9 @@ function parseMRange(args: Buffer[], lc: string[]): MRangeArgs {
   return { range, labels, matchers, groupBy };
 }
 
-/** Merges sorted sample streams by timestamp and reduces the values of each timestamp. */
-function* reduceStreams(streams: Array<Iterator<Point>>, reducer: AggregatorName, reverse: boolean): Generator<Point> {
-  const heads: Array<Point | undefined> = streams.map((it) => {
-    const r = it.next();
-    return r.done ? undefined : r.value;
-  });
-  for (;;) {
-    let best: number | undefined;
-    for (const h of heads) if (h && (best === undefined || (reverse ? h[0] > best : h[0] < best))) best = h[0];
-    if (best === undefined) return;
-    const values: number[] = [];
-    for (let i = 0; i < heads.length; i++) {
-      let h = heads[i];
-      while (h && h[0] === best) {
-        values.push(h[1]);
-        const r = streams[i].next();
-        h = r.done ? undefined : r.value;
-      }
-      heads[i] = h;
-    }
-    yield [best, reduce(reducer, values)];
-  }
+/** A GROUPBY group's samples: its members' captured views merged by timestamp and reduced, before COUNT. */
+function groupCursor(views: RangeView[], reducer: AggregatorName, reverse: boolean, release: boolean): SampleCursor {
+  return new GroupReduction(views.map((v) => viewCursor(v, release)), reducer, reverse);
 }
 
 function mrange(reverse: boolean): CommandSpec["handler"] {
@@ -1169,6 +1179,7 @@ function mrange(reverse: boolean): CommandSpec["handler"] {
       }
       return;
     }
+    // GROUPBY: a group per value of the label, in byte order of the values, holding the series that have it.
     const g = m.groupBy;
     const limit = m.range.count === -1 ? Infinity : m.range.count;
     const groups = new Map<string, SeriesState[]>();
@@ -1180,12 +1191,15 @@ function mrange(reverse: boolean): CommandSpec["handler"] {
       else groups.set(v, [s]);
     }
     const order = [...groups.keys()].sort((a, b) => Buffer.compare(Buffer.from(a, "latin1"), Buffer.from(b, "latin1")));
-    if (proto === 3) r.mapHeader(order.length);
-    else r.arrayHeader(order.length);
-    for (const value of order) {
-      const members = groups.get(value) as SeriesState[];
+    // Every member's range captured now; a group's reply is its members' samples merged by timestamp and reduced as
+    // they are read (GroupReduction), so it is never held whole. It has at most as many samples as its members' views
+    // bound together: past STREAM_ABOVE in all, the groups stream one after another (see streamSamples).
+    const captured = order.map((value) => ({ value, views: (groups.get(value) as SeriesState[]).map((s) => rangeView(st, s, m.range, reverse)) }));
+    let total = 0;
+    for (const grp of captured) for (const v of grp.views) total += v.bound;
+    const prefix = (value: string, views: RangeView[]): void => {
       const name = `${g.label}=${value}`;
-      const sources = members.map((s) => latin1(s.key));
+      const sources = views.map((v) => latin1(v.s.key));
       const all: Array<[string, string]> = [
         [g.label, value],
         ["__reducer__", g.reducer],
@@ -1204,11 +1218,23 @@ function mrange(reverse: boolean): CommandSpec["handler"] {
         r.bulk(g.reducer);
         r.mapHeader(1);
         r.bulk("sources");
-        r.arrayHeader(members.length);
-        for (const s of members) r.bulk(s.key);
+        r.arrayHeader(views.length);
+        for (const v of views) r.bulk(v.s.key);
       }
-      const streams = members.map((s) => queryPoints(st, s, m.range, reverse)[Symbol.iterator]());
-      deferredArray(ctx, (w) => writePoints(w, reduceStreams(streams, g.reducer, reverse), limit));
+    };
+    if (proto === 3) r.mapHeader(order.length);
+    else r.arrayHeader(order.length);
+    if (total > STREAM_ABOVE) {
+      return (async () => {
+        for (const { value, views } of captured) {
+          prefix(value, views);
+          await streamSamples(ctx, (release) => groupCursor(views, g.reducer, reverse, release), limit);
+        }
+      })();
+    }
+    for (const { value, views } of captured) {
+      prefix(value, views);
+      deferredArray(ctx, (w) => writeCursor(w, groupCursor(views, g.reducer, reverse, false), limit));
     }
   };
 }
