@@ -1030,7 +1030,7 @@ export class Engine implements EngineApi {
       const result = await this.background.run({
         kind: "compact",
         dir: this.dir,
-        inputs: inputs.map((t) => t.meta.number),
+        runs: sortedRuns(inputs),
         outputs,
         smallestSnapshot: this.smallestSnapshot(),
         deeper,
@@ -1425,4 +1425,19 @@ function processAlive(pid: number): boolean {
 
 export function open(dir: string, options: OpenOptions = {}): Promise<Engine> {
   return Engine.open(dir, options);
+}
+
+/**
+ * Compaction inputs as sorted runs for the merge: each level-0 table alone (they overlap), and each deeper level's
+ * tables together in key order (disjoint within a level).
+ */
+function sortedRuns(inputs: TableHandle[]): number[][] {
+  const runs: number[][] = [];
+  const byLevel = new Map<number, TableHandle[]>();
+  for (const t of inputs) {
+    if (t.meta.level === 0) runs.push([t.meta.number]);
+    else byLevel.set(t.meta.level, [...(byLevel.get(t.meta.level) ?? []), t]);
+  }
+  for (const tables of byLevel.values()) runs.push(tables.sort((a, b) => Buffer.compare(a.meta.smallest, b.meta.smallest)).map((t) => t.meta.number));
+  return runs;
 }

@@ -99,7 +99,11 @@ export interface FlushJob {
 export interface CompactJob {
   kind: "compact";
   dir: string;
-  inputs: number[];
+  /**
+   * Input tables as sorted runs: each run lists tables in key order whose key ranges do not overlap (one level's
+   * tables, or a single level-0 table), so a run is read as one sequence and the merge is over runs, not tables.
+   */
+  runs: number[][];
   /** File numbers reserved for outputs, used in order. */
   outputs: number[];
   /** No version at or below this sequence is needed by any snapshot except the newest of each key. */
@@ -222,37 +226,69 @@ async function runFlush(job: FlushJob, fs: FileSystem): Promise<JobResult> {
   }
 }
 
-/** k-way merge of table iterators in internal order. */
-function* merge(sources: Array<Iterator<TableEntry>>): Generator<TableEntry> {
-  const heads: Array<TableEntry | undefined> = sources.map((s) => {
-    const r = s.next();
-    return r.done ? undefined : r.value;
-  });
-  for (;;) {
-    let best = -1;
-    for (let i = 0; i < heads.length; i++) {
-      const h = heads[i];
-      if (h === undefined) continue;
-      if (best < 0) {
-        best = i;
-        continue;
-      }
-      const b = heads[best] as TableEntry;
-      const c = Buffer.compare(h.key, b.key);
-      if (c < 0 || (c === 0 && h.seq > b.seq)) best = i;
+/** Internal order: key ascending, then sequence descending. */
+function before(a: TableEntry, b: TableEntry): boolean {
+  const c = Buffer.compare(a.key, b.key);
+  return c < 0 || (c === 0 && a.seq > b.seq);
+}
+
+/** One run's tables read back to back (their key ranges are disjoint and in order). */
+function* concat(tables: Table[]): Generator<TableEntry> {
+  for (const t of tables) yield* t.entries();
+}
+
+/**
+ * k-way merge of sorted sources in internal order: a binary heap of the sources' heads, so an entry costs about
+ * log2(k) comparisons; a source left alone is passed through without comparing.
+ */
+export function* merge(sources: Array<Iterator<TableEntry>>): Generator<TableEntry> {
+  const heads: TableEntry[] = [];
+  const from: Array<Iterator<TableEntry>> = [];
+  const siftDown = (i: number): void => {
+    const n = heads.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) return;
+      const r = l + 1;
+      const m = r < n && before(heads[r], heads[l]) ? r : l;
+      if (!before(heads[m], heads[i])) return;
+      [heads[i], heads[m]] = [heads[m], heads[i]];
+      [from[i], from[m]] = [from[m], from[i]];
+      i = m;
     }
-    if (best < 0) return;
-    yield heads[best] as TableEntry;
-    const r = sources[best].next();
-    heads[best] = r.done ? undefined : r.value;
+  };
+  for (const s of sources) {
+    const r = s.next();
+    if (r.done) continue;
+    heads.push(r.value);
+    from.push(s);
   }
+  for (let i = (heads.length >> 1) - 1; i >= 0; i--) siftDown(i);
+  while (heads.length > 1) {
+    yield heads[0];
+    const r = from[0].next();
+    if (r.done) {
+      const last = heads.length - 1;
+      heads[0] = heads[last];
+      from[0] = from[last];
+      heads.pop();
+      from.pop();
+    } else {
+      heads[0] = r.value;
+    }
+    siftDown(0);
+  }
+  if (heads.length === 0) return;
+  yield heads[0];
+  for (let r = from[0].next(); !r.done; r = from[0].next()) yield r.value;
 }
 
 async function runCompaction(job: CompactJob, fs: FileSystem): Promise<JobResult> {
   const started = performance.now();
   const cache = new BlockCache(0);
   const counters = { bloomProbes: 0, bloomNegatives: 0, blockReads: 0 };
-  const tables = job.inputs.map((n) => Table.open(fs, path.join(job.dir, tableName(n)), n, cache, counters));
+  const runs = job.runs.map((run) => run.map((n) => Table.open(fs, path.join(job.dir, tableName(n)), n, cache, counters)));
+  const tables = runs.flat();
   const outputs: JobOutput[] = [];
   let current: TableFile | undefined;
   let bytesWritten = 0;
@@ -275,7 +311,7 @@ async function runCompaction(job: CompactJob, fs: FileSystem): Promise<JobResult
     let curKey: Buffer | null = null;
     let lastSeqForKey = Number.MAX_SAFE_INTEGER;
     const rateStart = performance.now();
-    for (const e of merge(tables.map((t) => t.entries()))) {
+    for (const e of merge(runs.map(concat))) {
       entriesIn++;
       const newKey = curKey === null || !e.key.equals(curKey);
       if (newKey) {
