@@ -2,7 +2,7 @@
 // (an expired key is absent at once), an exact live-key count, an in-memory expiry index with active expiry, and
 // the cross-type key operations (DEL, RENAME, SCAN, …). Type families (strings here, series in src/model/series/)
 // build their values on top.
-import type { BatchOp, EngineApi } from "../engine/types";
+import type { BatchOp, EngineApi, Snapshot } from "../engine/types";
 import { globMatch } from "./glob";
 import { META_RANGE, metaKey, Prefix, TypeTag, TypeTagValue, userKeyOfMeta } from "./keys";
 import { decodeMeta, encodeMeta, Meta } from "./meta";
@@ -290,9 +290,9 @@ export class Keyspace {
   // ---- iteration ---------------------------------------------------------------------------------------------
 
   /** Live keys in key order, optionally after `after`. */
-  *keys(after: Buffer | null = null): IterableIterator<[Buffer, Meta]> {
+  *keys(after: Buffer | null = null, snapshot?: Snapshot): IterableIterator<[Buffer, Meta]> {
     const now = this.now();
-    const range = after ? { gt: metaKey(after), lt: META_RANGE.lt } : { gte: META_RANGE.gte, lt: META_RANGE.lt };
+    const range = after ? { gt: metaKey(after), lt: META_RANGE.lt, snapshot } : { gte: META_RANGE.gte, lt: META_RANGE.lt, snapshot };
     for (const [k, v] of this.engine.iterate(range)) {
       const meta = decodeMeta(v);
       if (!meta || (meta.expireAt !== 0 && meta.expireAt <= now)) continue;

@@ -486,6 +486,40 @@ describe("folding the newest chunks", () => {
     expect(await range("f1")).toEqual([...before[0], [100, 100]]);
     expect(await range("f2")).toEqual(before[1]);
   });
+
+  it("TSKV.COMPACT's sweep of dead chunks never takes a series renamed while the keyspace walk is under way", async () => {
+    // 5000 strings sort before the series, so the walk (4096 keys a slice, a loop turn between slices) has passed
+    // the names the series is renamed to back and forth on every turn until the sweep ends.
+    for (let i = 0; i < 5000; i += 1000) await c.mset(...Array.from({ length: 1000 }, (_, j) => [`a:${String(i + j).padStart(5, "0")}`, "v"]).flat());
+    await call("TS.CREATE", "z");
+    const args: Array<string | number> = [];
+    for (let i = 0; i < 3000; i++) args.push("z", i, i % 7);
+    await call("TS.MADD", ...args);
+    const before = await range("z");
+    const ks = t.server.extensions.get("keyspace") as Keyspace;
+    let done = false;
+    const sweep = SeriesStore.of(ks)
+      .prepareFullCompaction()
+      .finally(() => (done = true));
+    const names = ["z", "a:00000x", "a:00000y"];
+    let at = 0;
+    let renames = 0;
+    while (!done) {
+      const next = at === 2 ? 1 : 2;
+      const src = Buffer.from(names[at]);
+      ks.rename(src, Buffer.from(names[next]), ks.lookup(src)!);
+      at = next;
+      renames++;
+      await new Promise((r) => setImmediate(r));
+    }
+    await sweep;
+    expect(renames).toBeGreaterThan(0);
+    await SeriesStore.of(ks).reaped();
+    expect(await range(names[at])).toEqual(before);
+    await t.restart();
+    c = t.client({ protocol: 2 });
+    expect(await range(names[at])).toEqual(before);
+  });
 });
 
 describe("large ranges", () => {

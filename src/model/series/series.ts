@@ -16,7 +16,7 @@
 //
 // Deleting a series is one small write: its META entry and labels-index entries go; its chunks become unreachable
 // (a new series on the same key gets a new id) and are left for compaction to drop.
-import type { BatchOp, EngineApi } from "../../engine/types";
+import type { BatchOp, EngineApi, Snapshot } from "../../engine/types";
 import { CommandError } from "../../server/errors";
 import { Keyspace, onKeyspaceLoad } from "../keyspace";
 import { Prefix, TypeTag } from "../keys";
@@ -371,23 +371,39 @@ export class SeriesStore {
   }
 
   /**
-   * Every series key, found by walking the keyspace in slices of 4096 keys with a loop turn between them, so a
-   * keyspace of millions of strings does not hold the loop (TSKV.COMPACT runs this while serving).
+   * Every series key with its META (at `snapshot`, or now), found by walking the keyspace in slices of 4096 keys with
+   * a loop turn between them, so a keyspace of millions of strings does not hold the loop (TSKV.COMPACT runs this
+   * while serving).
    */
-  private async seriesKeys(): Promise<Buffer[]> {
-    const out: Buffer[] = [];
+  private async seriesKeys(snapshot?: Snapshot): Promise<Array<[Buffer, Meta]>> {
+    const out: Array<[Buffer, Meta]> = [];
     let after: Buffer | null = null;
     for (;;) {
       let n = 0;
       let last: Buffer | null = null;
-      for (const [key, meta] of this.ks.keys(after)) {
-        if (meta.type === TypeTag.SERIES) out.push(key);
+      for (const [key, meta] of this.ks.keys(after, snapshot)) {
+        if (meta.type === TypeTag.SERIES) out.push([key, meta]);
         last = key;
         if (++n >= 4096) break;
       }
       if (n < 4096 || last === null) return out;
       after = last;
       await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  /**
+   * What TSKV.COMPACT does before compacting the engine: one walk of the keyspace at a snapshot, then every series
+   * folded (foldAll) and every dead series' chunks removed (sweepDeadChunks), both from that walk.
+   */
+  async prepareFullCompaction(): Promise<void> {
+    const snapshot = this.engine.snapshot();
+    try {
+      const series = await this.seriesKeys(snapshot);
+      await this.foldAll(series.map(([k]) => k));
+      await this.sweepDeadChunks(series, snapshot);
+    } finally {
+      snapshot.release();
     }
   }
 
@@ -400,11 +416,20 @@ export class SeriesStore {
    * Finds chunks whose series no longer exists (left by a crash before the reaper finished) and queues them.
    * One engine seek per series id present on disk. Returns the number of dead ids found.
    */
-  async sweepDeadChunks(): Promise<number> {
+  async sweepDeadChunks(walked?: Array<[Buffer, Meta]>, at?: Snapshot): Promise<number> {
+    if (!walked || !at) {
+      const snapshot = this.engine.snapshot();
+      try {
+        return await this.sweepDeadChunks(await this.seriesKeys(snapshot), snapshot);
+      } finally {
+        snapshot.release();
+      }
+    }
+    // Live ids and chunks are both read at one snapshot: a series created, renamed or deleted while the walk
+    // yields cannot look dead (an id is never reused, and a rename keeps it), so only ids dead at the snapshot —
+    // dead for good — are reaped.
     const live = new Set<number>();
-    for (const key of await this.seriesKeys()) {
-      const meta = this.ks.lookup(key);
-      if (!meta || meta.type !== TypeTag.SERIES) continue;
+    for (const [, meta] of walked) {
       try {
         live.add(decodeHeader(meta.payload).id);
       } catch {
@@ -415,7 +440,7 @@ export class SeriesStore {
     let from = chunkRange(0).gte;
     const end = Buffer.from([Prefix.CHUNK + 1]);
     for (;;) {
-      const next = this.engine.iterate({ gte: from, lt: end, limit: 1 }).next();
+      const next = this.engine.iterate({ gte: from, lt: end, limit: 1, snapshot: at }).next();
       if (next.done) break;
       const id = seriesIdOf(next.value[0]);
       if (!live.has(id) && !this.dead.includes(id)) {
@@ -640,8 +665,8 @@ export class SeriesStore {
    * leaves only compressed chunks (for TSKV.COMPACT: `SeriesStore.of(keyspace).foldAll()` before compacting).
    * Returns how many series changed.
    */
-  async foldAll(): Promise<number> {
-    const keys = await this.seriesKeys();
+  async foldAll(keys?: Buffer[]): Promise<number> {
+    if (!keys) keys = (await this.seriesKeys()).map(([k]) => k);
     const w = this.begin();
     let changed = 0;
     for (const key of keys) {

@@ -106,11 +106,7 @@ function stats(ctx: CommandContext): void {
  */
 async function compactAll(ctx: CommandContext): Promise<void> {
   const ks = ctx.server.extensions.get("keyspace") as Keyspace | undefined;
-  if (ks) {
-    const series = SeriesStore.of(ks);
-    await series.foldAll();
-    await series.sweepDeadChunks();
-  }
+  if (ks) await SeriesStore.of(ks).prepareFullCompaction();
   await ctx.server.engine.compactAll();
 }
 
