@@ -60,7 +60,7 @@ function buildProgram(): Command {
     .option("--metrics-port <n>", "serve Prometheus /metrics on this port", port)
     .option("--requirepass <password>", "require AUTH with this password")
     .option("--maxclients <n>", "maximum connected clients", positive, d.maxclients)
-    .option("--memtable-size <size>", "memtable size before a flush (e.g. 64mb)", size, d.memtableSize)
+    .option("--memtable-size <size>", "memtable size (heap bytes) before a flush (e.g. 128mb)", size, d.memtableSize)
     .option("--bloom-bits <n>", "Bloom filter bits per key in new tables (0 = none)", nonNegative, d.bloomBits)
     .option("--block-cache-size <size>", "bytes of table blocks cached in memory", size, d.blockCacheSize)
     .option("--compaction-rate <size>", "background compaction write limit per second (0 = unlimited)", (v: string) => {

@@ -256,6 +256,11 @@ export class Engine implements EngineApi {
   private syncing = false;
   private syncAgain = false;
   private waiters: Waiter[] = [];
+  /** Batches write() holds while the memtable is at its hard limit, and their key + value bytes. */
+  private roomQueue: Array<{ ops: BatchOp[]; bytes: number; resolve: () => void; reject: (e: Error) => void }> = [];
+  private roomQueued = 0;
+  /** Callers of whenWritable(), resolved when the stall ends (or at close). */
+  private roomWaiters: Array<() => void> = [];
   /**
    * Sequence ranges of groups whose WAL write failed (taken back out of the memtable). Their numbers are never
    * reused, so a later write makes the WAL durable past them; whenDurable() and writeLost() must still refuse them,
@@ -356,7 +361,7 @@ export class Engine implements EngineApi {
         .filter((n): n is number => n !== undefined && n >= mstate.logNumber)
         .sort((a, b) => a - b);
       let mem = new SkipList();
-      const memtableSize = options.memtableSize ?? 64 * 1024 * 1024;
+      const memtableSize = options.memtableSize ?? 128 * 1024 * 1024;
       let lastSeq = mstate.lastSequence;
       let recoveryTables = 0;
       let replayedBytes = 0;
@@ -436,7 +441,7 @@ export class Engine implements EngineApi {
         dir,
         fs,
         options.walSync ?? "everysec",
-        options.memtableSize ?? 64 * 1024 * 1024,
+        options.memtableSize ?? 128 * 1024 * 1024,
         lsm,
         log,
         segment,
@@ -531,7 +536,7 @@ export class Engine implements EngineApi {
     if (this.diskFull) {
       throw new TskvError("TSKV_ERR_NOSPACE", "disk full: a flush or the compaction L0 needs cannot run until space is freed");
     }
-    if (this.stallBarrier !== Infinity && this.mem.approximateBytes >= this.memtableSize * 2) {
+    if (this.atHardLimit()) {
       throw new TskvError("TSKV_ERR_STALL", "write stall: flushes and compactions are behind and the memtable is at its hard limit; retry shortly");
     }
     const first = this.lastSeq + 1;
@@ -769,6 +774,7 @@ export class Engine implements EngineApi {
       this.counters.stallMicros += (performance.now() - this.stallStarted) * 1000;
       this.log.info("write stall over");
       this.resolveWaiters();
+      this.drainRoomQueue();
     }
   }
 
@@ -785,12 +791,58 @@ export class Engine implements EngineApi {
     return this.write([{ type: "del", key }]);
   }
 
+  /**
+   * Applies a batch and resolves when it is durable. While writes are stalled and the memtable is at its hard limit,
+   * the batch waits in a queue (in order, behind any batch already waiting) until flushes make room, as LevelDB's
+   * Write blocks; the queue holds at most one memtable's worth of bytes, past which a write is refused with
+   * TSKV_ERR_STALL.
+   */
   write(ops: BatchOp[]): Promise<void> {
+    const own = ops.map(ownOp);
+    if (this.roomQueue.length > 0 || this.atHardLimit()) {
+      const bytes = own.reduce((n, op) => n + op.key.length + (op.type === "put" ? op.value.length : 0), 0);
+      if (this.roomQueued > 0 && this.roomQueued + bytes > this.memtableSize) {
+        return Promise.reject(new TskvError("TSKV_ERR_STALL", "write stall: flushes are behind and a memtable's worth of writes is already waiting; retry shortly"));
+      }
+      this.roomQueued += bytes;
+      return new Promise((resolve, reject) => this.roomQueue.push({ ops: own, bytes, resolve, reject }));
+    }
     try {
-      return this.whenDurable(this.apply(ops.map(ownOp)));
+      return this.whenDurable(this.apply(own));
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /** True while writes are stalled and the memtable has reached twice its size: apply() refuses, write() waits. */
+  private atHardLimit(): boolean {
+    return this.stallBarrier !== Infinity && this.mem.approximateBytes >= this.memtableSize * 2;
+  }
+
+  get writable(): boolean {
+    return !this.atHardLimit();
+  }
+
+  whenWritable(): Promise<void> {
+    if (!this.atHardLimit() || this.state === "closed") return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  /** Applies the batches write() queued, in order, while there is room (all of them when closing). */
+  private drainRoomQueue(closing = false): void {
+    let i = 0;
+    for (; i < this.roomQueue.length && (closing || !this.atHardLimit()); i++) {
+      const w = this.roomQueue[i];
+      this.roomQueued -= w.bytes;
+      try {
+        if (closing) this.stallBarrier = Infinity; // close() syncs and acknowledges everything applied
+        this.whenDurable(this.apply(w.ops)).then(w.resolve, w.reject);
+      } catch (e) {
+        w.reject(e as Error);
+      }
+    }
+    if (i > 0) this.roomQueue.splice(0, i);
+    if (closing || !this.atHardLimit()) for (const resolve of this.roomWaiters.splice(0)) resolve();
   }
 
   // ---- flush and compaction ----------------------------------------------------------------------------------
@@ -1260,6 +1312,7 @@ export class Engine implements EngineApi {
 
   private async doClose(): Promise<void> {
     if (this.everysecTimer) clearInterval(this.everysecTimer);
+    this.drainRoomQueue(true);
     if (this.groupScheduled || this.pending.length > 0) this.writeGroup();
     while (this.syncing) await new Promise((r) => setTimeout(r, 1));
     if (this.state !== "failed") {
@@ -1283,6 +1336,8 @@ export class Engine implements EngineApi {
     }
     this.state = "closed";
     this.rejectWaiters(0, Number.MAX_SAFE_INTEGER, new TskvError("TSKV_ERR_CLOSED", "engine closed before the write was durable"));
+    for (const w of this.roomQueue.splice(0)) w.reject(new TskvError("TSKV_ERR_CLOSED", "engine closed while the write waited for room in the memtable"));
+    this.roomQueued = 0;
     this.segment.close();
     this.manifest.close();
     await this.background.stop();

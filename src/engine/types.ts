@@ -6,7 +6,7 @@ export type WalSync = "always" | "everysec" | "no";
 export interface EngineOptions {
   /** Write-ahead log sync policy, named after Redis's appendfsync. Default "everysec". */
   walSync?: WalSync;
-  /** Bytes of memtable before it is frozen and flushed. Default 64 MiB. */
+  /** Heap bytes of memtable (keys, values and the measured per-entry overhead) before it is frozen and flushed. Default 128 MiB. */
   memtableSize?: number;
   /** Bloom filter bits per key in new SSTables. Default 10. */
   bloomBitsPerKey?: number;
@@ -74,6 +74,12 @@ export interface EngineApi {
   whenDurable(seq: bigint): Promise<void>;
   /** True while writes are stopped: applied, but not acknowledged until flushes and L0 compaction catch up. */
   readonly stalled: boolean;
+  /**
+   * False while writes are stopped and the memtable has reached twice its size: apply() then refuses with
+   * TSKV_ERR_STALL. whenWritable() resolves once apply() would take a batch again (at once when it would now).
+   */
+  readonly writable: boolean;
+  whenWritable(): Promise<void>;
   /**
    * Writes the batches applied so far this turn to the WAL now, instead of at the end of the turn (the server calls
    * it just before sending a turn's replies, so acknowledgements under everysec/no need no extra loop iteration).

@@ -16,7 +16,7 @@ export function defaultConfig(): ServerConfig {
     metricsPort: undefined,
     requirepass: undefined,
     maxclients: 10000,
-    memtableSize: 64 * 1024 * 1024,
+    memtableSize: 128 * 1024 * 1024,
     bloomBits: 10,
     blockCacheSize: 32 * 1024 * 1024,
     compactionRate: 64 * 1024 * 1024,

@@ -248,18 +248,18 @@ export class TskvServer implements ServerContext, ConnectionHost {
       this.backend.close(conn.id, true);
       return;
     }
-    if (conn.pausedForStall && !(conn.holding && this.engine.stalled)) {
+    // Writes are stopped and this client's replies wait for them (or its next write waits for room): read nothing
+    // more from it until they go out, so a client that pipelines without reading its replies cannot fill memory
+    // while flushes catch up.
+    const mustWait = this.engine.stalled && (conn.holding || conn.blocked);
+    if (conn.pausedForStall && !mustWait) {
       conn.pausedForStall = false;
       if (!conn.pausedForOutput) this.backend.resume(conn.id);
       // Commands already read run next turn.
       this.backlog.add(conn);
       this.scheduleBacklog();
-    } else if (!conn.pausedForStall && conn.holding && this.engine.stalled) {
-      // Writes are stopped and this client's replies wait for them: read nothing more from it until they go out,
-      // so a client that pipelines without reading its replies cannot fill memory while flushes catch up.
-      conn.pausedForStall = true;
-      this.stats.stallPauses++;
-      this.backend.pause(conn.id);
+    } else if (mustWait) {
+      this.pauseForStall(conn);
     }
     const pending = this.backend.pendingBytes(conn.id) + conn.unsentBytes;
     if (pending > this.config.outputBufferHardLimit) {
@@ -277,6 +277,13 @@ export class TskvServer implements ServerContext, ConnectionHost {
       conn.closed = true;
       this.backend.close(conn.id, true);
     }
+  }
+
+  private pauseForStall(conn: Connection): void {
+    if (conn.pausedForStall) return;
+    conn.pausedForStall = true;
+    this.stats.stallPauses++;
+    this.backend.pause(conn.id);
   }
 
   private closeNow(conn: Connection): void {
@@ -327,6 +334,14 @@ export class TskvServer implements ServerContext, ConnectionHost {
       this.metrics.stats(spec.name).rejected++;
       r.error("NOAUTH Authentication required.");
       return;
+    }
+    if (!this.engine.writable && spec.flags.includes("write")) {
+      // Writes are stopped and the memtable is at its hard limit: rather than fail, this command waits for room, and
+      // its connection with it (nothing more is read from the client meanwhile); it is counted when it runs.
+      this.stats.totalCommands--;
+      const kept = args.map((a) => Buffer.from(a)); // the read buffer will be reused before then
+      this.pauseForStall(conn);
+      return this.engine.whenWritable().then(() => this.execute(conn, kept));
     }
     const errorsBefore = r.errorCount;
     const started = performance.now();
@@ -386,7 +401,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
       c("tskv_net_rx_bytes_total", "Bytes read from clients.", st.netInputBytes),
       c("tskv_net_tx_bytes_total", "Bytes handed to the kernel for clients.", st.netOutputBytes),
       c("tskv_backpressure_events_total", "Times reading from a client paused because its output passed the soft limit.", st.outputPauses),
-      c("tskv_stall_pauses_total", "Times reading from a client paused because writes stalled while it held replies.", st.stallPauses),
+      c("tskv_stall_pauses_total", "Times reading from a client paused because writes stalled while it held replies or waited to write.", st.stallPauses),
       c("tskv_clients_dropped_total", "Clients disconnected for passing the output hard limit or the query buffer limit.", st.clientsDropped),
       c("tskv_commands_processed_total", "Commands received, including rejected ones.", st.totalCommands),
       g("tskv_uptime_seconds", "Seconds since the server started.", (Date.now() - this.startedAt) / 1000),

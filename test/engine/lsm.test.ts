@@ -110,9 +110,11 @@ describe("LSM engine against a model", () => {
     const opts: OpenOptions = { memtableSize: 64 * 1024, targetFileSize: 32 * 1024, levelBase: 128 * 1024, l0Trigger: 2 };
     let e = await open(dir, opts);
     const n = 5000;
+    // Writes issued 500 at a time without waiting: far past the memtable, so they stall and wait for room in write().
+    const inFlight: Array<Promise<void>> = [];
     for (let i = 0; i < n; i++) {
-      const seq = e.apply([{ type: "put", key: b(`key${(i * 7919) % n}`), value: Buffer.alloc(100, i % 251) }]);
-      if (i % 500 === 499) await e.whenDurable(seq);
+      inFlight.push(e.write([{ type: "put", key: b(`key${(i * 7919) % n}`), value: Buffer.alloc(100, i % 251) }]));
+      if (i % 500 === 499) await Promise.all(inFlight.splice(0));
     }
     await e.flush();
     const s = e.stats();
@@ -150,9 +152,10 @@ describe("LSM engine against a model", () => {
       (async () => {
         const e = await open(${JSON.stringify(tmp())}, { walSync: "no", memtableSize: 256 * 1024, targetFileSize: 64 * 1024, levelBase: 256 * 1024, compactionRate: 64 * 1024 });
         const v = Buffer.alloc(100, 97);
+        const inFlight = [];
         for (let i = 0; i < 60000; i++) {
-          e.apply([{ type: "put", key: Buffer.from("k" + ((i * 7919) % 60000)), value: v }]);
-          if (i % 1000 === 999) await e.whenDurable(e.lastSequence);
+          inFlight.push(e.write([{ type: "put", key: Buffer.from("k" + ((i * 7919) % 60000)), value: v }]));
+          if (i % 1000 === 999) await Promise.all(inFlight.splice(0));
         }
         await e.flush();
         // A slow (rate-limited) compaction is running in the worker when close() is called.
@@ -163,6 +166,37 @@ describe("LSM engine against a model", () => {
     const r = spawnSync(process.execPath, ["-e", script], { encoding: "utf8", timeout: 60_000 });
     expect(r.stderr).toBe("");
     expect(r.stdout.trim()).toBe("closed");
+  });
+
+  it("write() waits for room while writes are stalled, refuses past a memtable's worth of waiting bytes, and close() keeps what waited", async () => {
+    const dir = tmp();
+    // One level-0 table stops writes (l0Stop 1) and nothing compacts it (l0Trigger 100): a stall that lasts.
+    const opts: OpenOptions = { memtableSize: 64 * 1024, l0Trigger: 100, l0Stop: 1 };
+    let e = await open(dir, opts);
+    await e.put(b("first"), b("1"));
+    await e.flush();
+    expect(e.stats().stalled).toBe(true);
+    const value = (i: number): Buffer => Buffer.alloc(100, i % 251);
+    let settled = 0;
+    const outcome = Array.from({ length: 3000 }, (_, i) =>
+      e.write([{ type: "put", key: b(`x${i}`), value: value(i) }]).then(
+        () => (settled++, "ok"),
+        (err: { code?: string }) => (settled++, err.code),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    // Until the memtable's hard limit (2 × 64 KiB) writes are applied but not acknowledged; then a memtable's worth
+    // of bytes (≈ 630 writes of 104 bytes) waits for room; the rest are refused at once.
+    const refusedEarly = settled;
+    expect(refusedEarly).toBeGreaterThan(1500);
+    expect(refusedEarly).toBeLessThan(2500);
+    await e.close();
+    const results = await Promise.all(outcome);
+    expect(results.filter((o) => o !== "ok" && o !== "TSKV_ERR_STALL")).toEqual([]);
+    expect(results.filter((o) => o === "TSKV_ERR_STALL").length).toBe(refusedEarly);
+    e = await open(dir, opts);
+    results.forEach((o, i) => expect([i, e.get(b(`x${i}`))]).toEqual([i, o === "ok" ? value(i) : undefined]));
+    await e.close();
   });
 
   it("drops shadowed versions and tombstones in a full compaction", async () => {

@@ -20,8 +20,14 @@ const STEP = 16384;
 function byId(a: MemNode, b: MemNode): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
-/** Bytes charged per version on top of key and value, for memtable size accounting. */
-export const ENTRY_OVERHEAD = 64;
+/**
+ * Heap bytes charged per version on top of its value (the Version object and the value's Buffer object), and per
+ * key on top of its bytes (node, links, key Buffer, latin1 id — a second copy of the key — and the index entry).
+ * Measured with `node --expose-gc` over 300 000 keys of 17 bytes, values of 10, 109 and 1000 bytes, one and three
+ * versions a key: heap + external bytes came to 176 per version and 290 + key length per key, within 2 %.
+ */
+export const ENTRY_OVERHEAD = 176;
+export const KEY_OVERHEAD = 290;
 
 export interface Version {
   readonly seq: number;
@@ -74,7 +80,7 @@ export class SkipList {
     return this.index.size;
   }
 
-  /** Approximate memory held: keys + values + per-version overhead. */
+  /** Approximate heap held: keys and values plus the measured per-key and per-version overheads. */
   get approximateBytes(): number {
     return this.bytes;
   }
@@ -109,7 +115,7 @@ export class SkipList {
       existing.newest = { seq, value, next: existing.newest };
       return;
     }
-    this.bytes += key.length;
+    this.bytes += KEY_OVERHEAD + 2 * key.length;
     const node: MemNode = { key, id, newest: { seq, value, next: null }, next: new Array(this.randomLevel()).fill(null) };
     this.index.set(id, node);
     this.fresh.push(node);
@@ -252,7 +258,7 @@ export class SkipList {
       if (this.update[i].next[i] === node) this.update[i].next[i] = node.next[i];
     }
     this.index.delete(node.id);
-    this.bytes -= node.key.length;
+    this.bytes -= KEY_OVERHEAD + 2 * node.key.length;
   }
 
   /** The newest version of `key` with sequence ≤ maxSeq (a tombstone has value null), or undefined. */
