@@ -635,9 +635,13 @@ export class Engine implements EngineApi {
     this.maybeFreeze();
   }
 
-  /** Freezes the memtable once it is full. */
+  /**
+   * Freezes a full memtable, unless flushes are already behind by more than maxFrozen memtables: then the memtable
+   * keeps growing (writes are stalled; at twice its size apply() refuses and write() and the server wait for room)
+   * instead of adding frozen memtables without bound for a client that pipelines writes without reading its replies.
+   */
   private maybeFreeze(): void {
-    if (this.mem.approximateBytes >= this.memtableSize) this.freeze();
+    if (this.mem.approximateBytes >= this.memtableSize && this.frozen.length <= this.lsm.maxFrozen) this.freeze();
   }
 
   /**

@@ -236,6 +236,38 @@ describe("LSM engine against a model", () => {
     await again.close();
   });
 
+  it("stops freezing memtables while flushes are behind, and refuses writes at twice the memtable size instead of growing", async () => {
+    const dir = tmp();
+    const e = await open(dir, { ...SMALL, memtableSize: 16 * 1024 });
+    // Writes committed turn after turn with no await between them: flushes (which need the loop) cannot run, as
+    // when a client pipelines writes faster than the background flushes them.
+    const value = Buffer.alloc(1000, 7);
+    let applied = 0;
+    let refused: Error | undefined;
+    for (let i = 0; i < 400 && !refused; i++) {
+      try {
+        e.apply([{ type: "put", key: b(`k${String(i).padStart(4, "0")}`), value }]);
+        e.commit();
+        applied++;
+      } catch (err) {
+        refused = err as Error;
+      }
+      expect(e.stats().frozenMemtables).toBeLessThanOrEqual(3);
+    }
+    expect(refused?.message).toMatch(/write stall/);
+    expect(e.stalled).toBe(true);
+    // Bounded: three frozen memtables and the active one at under twice its size (about 16 KiB each).
+    expect(applied).toBeLessThan(100);
+    await e.flush();
+    expect(e.stalled).toBe(false);
+    for (let i = 0; i < applied; i++) expect(e.get(b(`k${String(i).padStart(4, "0")}`))).toEqual(value);
+    await e.put(b("after"), b("ok"));
+    await e.close();
+    const again = await open(dir, SMALL);
+    expect(dump(again).length).toBe(applied + 1);
+    await again.close();
+  });
+
   it("removes files no version references at open", async () => {
     const dir = tmp();
     const e = await open(dir, SMALL);
