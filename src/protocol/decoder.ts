@@ -142,6 +142,26 @@ export class RespDecoder {
       }
       if (this.bulkLen === -1) {
         if (this.pos >= this.buf.length) return null;
+        // The common header, "$<len>\r\n" complete in the buffer with a plain length, read in one pass; anything
+        // else (split, malformed, over a limit) takes the general path below, which says what is wrong.
+        const buf = this.buf;
+        if (buf[this.pos] === 0x24 /* $ */) {
+          const first = this.pos + 1;
+          const lim = Math.min(buf.length, first + 10);
+          let j = first;
+          let n = 0;
+          for (; j < lim; j++) {
+            const c = buf[j] - 0x30;
+            if (c < 0 || c > 9) break;
+            n = n * 10 + c;
+          }
+          if (j > first && j + 1 < buf.length && buf[j] === 0x0d && (buf[first] !== 0x30 || j === first + 1) && n <= this.protoMaxBulkLen && !(n > UNAUTH_BULK_MAX && this.unauthenticated)) {
+            this.pos = j + 2;
+            this.bulkLen = n;
+          }
+        }
+      }
+      if (this.bulkLen === -1) {
         const cr = this.buf.indexOf(CR, this.pos);
         if (cr < 0) {
           if (this.buf.length - this.pos > this.inlineMaxSize) throw new ProtocolError(ProtocolErrors.tooBigBulkCount);

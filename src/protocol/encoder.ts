@@ -33,6 +33,18 @@ export function formatG(d: number, precision: number): string {
   return f;
 }
 
+/** Writes a non-negative integer below 2^31 in decimal at `p`; returns the number of digits. */
+function writeDigits(s: Buffer, p: number, n: number): number {
+  let len = 1;
+  for (let t = n; t >= 10; t = (t / 10) | 0) len++;
+  for (let i = p + len - 1; i >= p; i--) {
+    const r = n % 10;
+    s[i] = 0x30 + r;
+    n = (n - r) / 10;
+  }
+  return len;
+}
+
 export class RespWriter implements ReplyWriter {
   proto: Protocol;
   private chunks: Buffer[] = [];
@@ -80,7 +92,45 @@ export class RespWriter implements ReplyWriter {
   }
 
   integer(n: number | bigint): void {
-    this.ascii(`:${n}\r\n`);
+    if (typeof n !== "number" || !Number.isSafeInteger(n)) {
+      this.ascii(`:${n}\r\n`);
+      return;
+    }
+    // Digits straight into the slab (no string): TS.MADD answers with one integer per sample.
+    this.ensure(20);
+    const s = this.slab;
+    let p = this.used;
+    s[p++] = 0x3a; // :
+    let v: number = n;
+    if (v < 0) {
+      s[p++] = 0x2d;
+      v = -v;
+    }
+    // Two halves below 10^8 so the digit arithmetic stays on small integers (% on large doubles is a slow call).
+    let hi = (v / 1e8) | 0;
+    let lo = v - hi * 1e8;
+    if (lo < 0) {
+      hi--;
+      lo += 1e8;
+    } else if (lo >= 1e8) {
+      hi++;
+      lo -= 1e8;
+    }
+    lo |= 0;
+    if (hi > 0) {
+      p += writeDigits(s, p, hi);
+      for (let i = p + 7; i >= p; i--) {
+        const r = lo % 10;
+        s[i] = 0x30 + r;
+        lo = (lo - r) / 10;
+      }
+      p += 8;
+    } else {
+      p += writeDigits(s, p, lo);
+    }
+    s[p++] = 0x0d;
+    s[p++] = 0x0a;
+    this.used = p;
   }
 
   bulk(b: Buffer | string): void {

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { RespWriter, formatDouble17g } from "../../src/protocol";
 
 function bytes(proto: 2 | 3, write: (w: RespWriter) => void): string {
@@ -28,6 +29,13 @@ describe("RespWriter", () => {
   ])("%s", (_name, write, resp2, resp3) => {
     expect(bytes(2, write)).toBe(resp2);
     expect(bytes(3, write)).toBe(resp3);
+  });
+
+  it("writes every integer as its decimal text, whatever its digits", () => {
+    const edges = [0, -0, 1, -1, 9, 10, 99, 100, 2 ** 31, -(2 ** 31), 1_700_000_000_000, 2 ** 52, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER];
+    const many = fc.sample(fc.oneof(fc.maxSafeInteger(), fc.integer()), { numRuns: 2000, seed: 7 });
+    const all = [...edges, ...many];
+    expect(bytes(2, (w) => all.forEach((n) => w.integer(n)))).toBe(all.map((n) => `:${n}\r\n`).join(""));
   });
 
   it("references large payloads and keeps order", () => {
