@@ -145,6 +145,21 @@ export class RespWriter implements ReplyWriter {
       }
       b = Buffer.from(b);
     }
+    if (b.length < BIG_PAYLOAD) {
+      // Header, body and CRLF into the slab in one go (a GET reply): no header string, one bounds check.
+      this.ensure(b.length + 16);
+      const s = this.slab;
+      let p = this.used;
+      s[p++] = 0x24; // $
+      p += writeDigits(s, p, b.length);
+      s[p++] = 0x0d;
+      s[p++] = 0x0a;
+      p += b.copy(s, p);
+      s[p++] = 0x0d;
+      s[p++] = 0x0a;
+      this.used = p;
+      return;
+    }
     this.ascii(`$${b.length}\r\n`);
     this.bytes(b);
     this.ascii("\r\n");

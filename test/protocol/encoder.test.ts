@@ -38,6 +38,15 @@ describe("RespWriter", () => {
     expect(bytes(2, (w) => all.forEach((n) => w.integer(n)))).toBe(all.map((n) => `:${n}\r\n`).join(""));
   });
 
+  it("frames bulk Buffers of every size, across slab boundaries and the by-reference threshold", () => {
+    const sizes = [0, 1, 9, 10, 99, 100, 4095, 4096, 4097, 16 * 1024, ...fc.sample(fc.integer({ min: 0, max: 6000 }), { numRuns: 300, seed: 3 })];
+    const bufs = sizes.map((n, i) => Buffer.alloc(n, i % 251));
+    const expected = Buffer.concat(bufs.flatMap((b) => [Buffer.from(`$${b.length}\r\n`), b, Buffer.from("\r\n")]));
+    const w = new RespWriter(2);
+    for (const b of bufs) w.bulk(b);
+    expect(Buffer.concat(w.take()).equals(expected)).toBe(true);
+  });
+
   it("references large payloads and keeps order", () => {
     const big = Buffer.alloc(100_000, 0x62);
     const w = new RespWriter(2);
