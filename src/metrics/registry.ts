@@ -20,7 +20,12 @@ export class LogLinearHistogram {
     const SUB = LogLinearHistogram.SUB;
     if (v < SUB) return v < 0 ? 0 : Math.floor(v);
     // exponent e with 2^e <= v < 2^(e+1); e >= SUB_BITS here
-    const e = v < 2 ** 31 ? 31 - Math.clz32(v) : Math.floor(Math.log2(v));
+    if (v < 2 ** 31) {
+      // The common case (under 2.1 s) in integer operations: no Math.pow / log2 calls on the hot path.
+      const shift = 31 - Math.clz32(v) - LogLinearHistogram.SUB_BITS;
+      return (shift + 1) * SUB + ((v >>> shift) - SUB);
+    }
+    const e = Math.floor(Math.log2(v));
     if (e > LogLinearHistogram.MAX_EXP) return (LogLinearHistogram.MAX_EXP - LogLinearHistogram.SUB_BITS + 1) * SUB + SUB - 1;
     const shift = e - LogLinearHistogram.SUB_BITS;
     const mantissa = Math.floor(v / 2 ** shift) - SUB; // 0..SUB-1

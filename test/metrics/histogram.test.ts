@@ -28,3 +28,19 @@ describe("LogLinearHistogram", () => {
     );
   });
 });
+
+it("places every value in the bucket of its power of two and its top six bits", () => {
+  // The reference: exponent e with 2^e <= v < 2^(e+1), then the 64 sub-buckets of that power of two.
+  const reference = (v: number): number => {
+    if (v < 64) return Math.floor(v);
+    const e = Math.floor(Math.log2(v));
+    if (e > 44) return (44 - 6 + 1) * 64 + 63;
+    const shift = e - 6;
+    return (shift + 1) * 64 + (Math.floor(v / 2 ** shift) - 64);
+  };
+  const values = [0, 1, 63, 64, 65, 127, 128, 2 ** 31 - 1, 2 ** 31, 2 ** 31 + 1, 2 ** 44, 2 ** 45, 2 ** 50];
+  for (let e = 6; e < 48; e++) values.push(2 ** e - 1, 2 ** e, 2 ** e + 1, Math.floor(1.5 * 2 ** e));
+  for (let i = 0; i < 5000; i++) values.push(Math.floor(Math.random() * 2 ** (Math.random() * 46)));
+  for (const v of values) expect([v, LogLinearHistogram.indexOf(v)]).toEqual([v, reference(v)]);
+});
+
