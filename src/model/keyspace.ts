@@ -254,8 +254,12 @@ export class Keyspace {
   // ---- expiry ------------------------------------------------------------------------------------------------
 
   private setExpiryIndex(key: Buffer, expireAt: number): void {
-    if (expireAt === 0) this.expires.delete(key.toString("latin1"));
-    else this.trackExpiry(key, expireAt);
+    // With no key under an expiry there is nothing to forget (the common SET: no string made, no map touched).
+    if (expireAt === 0) {
+      if (this.expires.size > 0) this.expires.delete(key.toString("latin1"));
+    } else {
+      this.trackExpiry(key, expireAt);
+    }
   }
 
   private trackExpiry(key: Buffer, at: number): void {
