@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import type { CaseResult } from "../lib/report";
 import { tmpDir } from "../lib/proc";
 import { open } from "../../src/engine/engine";
+import { ENTRY_OVERHEAD, KEY_OVERHEAD } from "../../src/engine/memtable/skiplist";
 import type { SuiteContext } from "./server";
 
 interface Store {
@@ -22,9 +23,14 @@ async function tskvStore(dir: string, _dataBytes: number): Promise<Store> {
   return tskvWith(dir, "tskv", { walSync: "no" });
 }
 
-/** tskv with a memtable a tenth of the data, flushed before the reads: every read goes to SSTables. */
+/**
+ * tskv with a memtable that holds a tenth of the entries (sized by the memtable's own heap accounting: the key twice,
+ * the value, and the per-key and per-version overheads), flushed before the reads: every read goes to SSTables.
+ */
 async function tskvDiskStore(dir: string, dataBytes: number): Promise<Store> {
-  return tskvWith(dir, "tskv (10× memtable)", { walSync: "no", memtableSize: Math.max(1 << 20, Math.floor(dataBytes / 10)) }, true);
+  const entries = dataBytes / 116; // 16-byte keys, 100-byte values
+  const perEntry = 2 * 16 + 100 + KEY_OVERHEAD + ENTRY_OVERHEAD;
+  return tskvWith(dir, "tskv (10× memtable)", { walSync: "no", memtableSize: Math.max(1 << 20, Math.floor(entries / 10) * perEntry) }, true);
 }
 
 async function tskvWith(dir: string, name: string, opts: Parameters<typeof open>[1], flush = false): Promise<Store> {
