@@ -33,17 +33,35 @@ export interface LoadResult {
  * many reads costs linear time: only an unfinished type line is kept between reads). Handles every RESP2/RESP3 type
  * tskv sends; `errors` counts error replies at any depth (TS.MADD reports failed samples inside its array).
  */
+/** The decimal integer in b[start, end) (an optional leading minus). */
+function lineNumber(b: Buffer, start: number, end: number): number {
+  let i = start;
+  const negative = b[i] === 0x2d;
+  if (negative) i++;
+  let v = 0;
+  for (; i < end; i++) v = v * 10 + (b[i] - 0x30);
+  return negative ? -v : v;
+}
+
 export class ReplyCounter {
   errors = 0;
   /** Elements still expected by each open aggregate, innermost last. */
   private readonly stack: number[] = [];
   /** Bytes of a bulk payload (plus its CRLF) still to skip. */
   private skipBytes = 0;
-  /** A type line cut by the end of a read. */
-  private partial = "";
+  /** The start of a type line cut by the end of a read. */
+  private partial: Buffer | null = null;
 
-  /** Feeds bytes; returns how many top-level replies completed. */
-  feed(chunk: Buffer): number {
+  /**
+   * Feeds bytes; returns how many top-level replies completed. Works on the bytes (no string per line): a whole
+   * range reply is three lines per sample, and the load generator must not be what limits the measurement.
+   */
+  feed(input: Buffer): number {
+    let chunk = input;
+    if (this.partial !== null) {
+      chunk = Buffer.concat([this.partial, input]);
+      this.partial = null;
+    }
     let done = 0;
     let pos = 0;
     const n = chunk.length;
@@ -55,26 +73,21 @@ export class ReplyCounter {
         if (this.skipBytes === 0) done += this.finishValue();
         continue;
       }
-      const nl = chunk.indexOf(0x0a, pos);
-      if (nl < 0) {
-        this.partial += chunk.toString("latin1", pos);
+      let nl = pos;
+      while (nl < n && chunk[nl] !== 0x0a) nl++;
+      if (nl >= n) {
+        this.partial = Buffer.from(chunk.subarray(pos));
         break;
       }
-      let line = chunk.toString("latin1", pos, nl + 1);
-      if (this.partial) {
-        line = this.partial + line;
-        this.partial = "";
-      }
+      done += this.onLine(chunk, pos, nl - 1); // the line's bytes are [pos, nl - 1) before its CRLF
       pos = nl + 1;
-      done += this.onLine(line);
     }
     return done;
   }
 
-  /** One complete type line ("…\r\n"); returns 1 when it completed a top-level reply. */
-  private onLine(line: string): number {
-    const type = line.charCodeAt(0);
-    const body = line.slice(1, line.length - 2);
+  /** One complete type line (type byte at `start`, CR at `end`); returns 1 when it completed a top-level reply. */
+  private onLine(b: Buffer, start: number, end: number): number {
+    const type = b[start];
     switch (type) {
       case 0x2d: // -
         this.errors++;
@@ -83,17 +96,16 @@ export class ReplyCounter {
       case 0x24: // $
       case 0x3d: {
         if (type === 0x21) this.errors++;
-        const len = Number(body);
+        const len = lineNumber(b, start + 1, end);
         if (len < 0) return this.finishValue();
         this.skipBytes = len + 2;
-        if (this.skipBytes === 0) return this.finishValue();
         return 0;
       }
       case 0x2a: // *
       case 0x7e: // ~
       case 0x3e: // >
       case 0x25: {
-        let count = Number(body);
+        let count = lineNumber(b, start + 1, end);
         if (type === 0x25) count *= 2;
         if (count <= 0) return this.finishValue();
         this.stack.push(count);
