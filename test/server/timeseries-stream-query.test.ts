@@ -2,9 +2,9 @@
 // command runs: exact counts and contents (checked against values computed here from the inserted data), the same
 // bytes as the replies built at once, a paused reader keeps the server's output bounded, and writes made while the
 // reply is paused do not reach it.
-import * as net from "node:net";
 import Redis from "ioredis";
 import { startTestServer, TestServer } from "../helpers/server";
+import { enc, RawConn } from "../helpers/raw-conn";
 
 /** Points per series: "saw" holds t = 10 i, v = i % 1000; "lin", "w2" (and "w", loaded by its tests) hold t = 10 i, v = i. */
 const N = 200_000;
@@ -86,38 +86,6 @@ function parseRange(text: string): Array<[number, string]> {
   return out;
 }
 
-const enc = (a: Array<string | number>): string => `*${a.length}\r\n` + a.map((x) => `$${Buffer.byteLength(String(x))}\r\n${x}\r\n`).join("");
-
-/** A raw connection: each command goes out followed by PING, so "+PONG\r\n" ends each reply. */
-class RawConn {
-  readonly sock: net.Socket;
-  private readonly chunks: Buffer[] = [];
-  private pongs = 0;
-  private tail = "";
-  private wake: (() => void) | undefined;
-
-  constructor(port: number) {
-    this.sock = net.connect(port, "127.0.0.1");
-    this.sock.on("error", () => undefined);
-    this.sock.on("data", (d: Buffer) => {
-      this.chunks.push(d);
-      const s = this.tail + d.toString("latin1");
-      for (let i = s.indexOf("+PONG\r\n"); i >= 0; i = s.indexOf("+PONG\r\n", i + 1)) this.pongs++;
-      this.tail = s.slice(-6);
-      this.wake?.();
-    });
-  }
-
-  send(...cmds: Array<Array<string | number>>): void {
-    this.sock.write(cmds.map((c) => enc(c) + enc(["PING"])).join(""));
-  }
-
-  /** The first `n` replies received, as latin1 text. */
-  async replies(n: number): Promise<string[]> {
-    while (this.pongs < n) await new Promise<void>((r) => (this.wake = r));
-    return Buffer.concat(this.chunks).toString("latin1").split("+PONG\r\n").slice(0, n);
-  }
-}
 
 async function load(c: Redis, key: string, value: (i: number) => number): Promise<void> {
   for (let i = 0; i < N; i += 10_000) {
