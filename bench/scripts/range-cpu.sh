@@ -7,6 +7,7 @@
 #   bash bench/scripts/range-cpu.sh [S] [P]        (defaults: 200 series × 20000 points)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/scripts/lib.sh
 S=${1:-200}
 P=${2:-20000}
 command -v redis-cli >/dev/null || { echo "needs redis-cli (apt-get install -y redis-tools)"; exit 1; }
@@ -16,22 +17,8 @@ trap 'rm -rf "$WORK"' EXIT
 PORT=$((20000 + RANDOM % 20000))
 ${PIN_SERVER:-} node dist/cli/tskv-server.js --port $PORT --dir "$WORK/data" --log-level warn >/dev/null 2>&1 &
 SERVER=$!
-for _ in $(seq 50); do redis-cli -p $PORT ping >/dev/null 2>&1 && break; sleep 0.1; done
-node -e '
-const [S, P] = process.argv.slice(1).map(Number);
-const enc = (a) => `*${a.length}\r\n` + a.map((x) => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join("");
-for (let s = 0; s < S; s++) process.stdout.write(enc(["TS.CREATE", `g:${s}`]));
-for (let s = 0; s < S; s++) {
-  let x = 20 + (s % 50);
-  for (let i = 0; i < P; i += 500) {
-    const a = ["TS.MADD"];
-    for (let j = i; j < Math.min(P, i + 500); j++) {
-      x = Math.round((x + (Math.random() < 0.5 ? -0.1 : 0.1)) * 10) / 10;
-      a.push(`g:${s}`, String(1_700_000_000_000 + j * 10_000), String(x));
-    }
-    process.stdout.write(enc(a));
-  }
-}' "$S" "$P" | redis-cli -p $PORT --pipe >/dev/null
+for _ in $(seq 150); do redis-cli -p $PORT ping >/dev/null 2>&1 && break; sleep 0.1; done
+gauge_series_resp "$S" "$P" | redis-cli -p $PORT --pipe >/dev/null
 redis-cli -p $PORT TSKV.COMPACT >/dev/null
 node -e 'const S = +process.argv[1]; for (let r = 0; r < +process.argv[2]; r++) for (let s = 0; s < S; s++) process.stdout.write(`*4\r\n$8\r\nTS.RANGE\r\n$${`g:${s}`.length}\r\ng:${s}\r\n$1\r\n-\r\n$1\r\n+\r\n`);' "$S" "${ROUNDS:-5}" >"$WORK/ranges"
 ticks() { awk '{print $14 + $15}' /proc/$SERVER/stat; }

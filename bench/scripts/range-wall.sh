@@ -10,6 +10,7 @@
 # Needs redis-cli, redis-benchmark, taskset (apt-get install -y redis-tools util-linux).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/scripts/lib.sh
 S=${1:-1000}
 P=${2:-2000}
 N=${3:-20000}
@@ -19,23 +20,8 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/tskv-range-wall-XXXXXX")
 PORT=$((20000 + RANDOM % 20000))
 trap 'redis-cli -p $PORT shutdown >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 taskset -c 0 node dist/cli/tskv-server.js --port $PORT --dir "$WORK/data" --log-level warn >/dev/null 2>&1 &
-for _ in $(seq 100); do redis-cli -p $PORT ping >/dev/null 2>&1 && break; sleep 0.1; done
-node -e '
-const [S, P] = process.argv.slice(1).map(Number);
-const enc = (a) => `*${a.length}\r\n` + a.map((x) => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join("");
-const name = (s) => "g:" + String(s).padStart(12, "0");
-for (let s = 0; s < S; s++) process.stdout.write(enc(["TS.CREATE", name(s)]));
-for (let s = 0; s < S; s++) {
-  let x = 20 + (s % 50);
-  for (let i = 0; i < P; i += 500) {
-    const a = ["TS.MADD"];
-    for (let j = i; j < Math.min(P, i + 500); j++) {
-      x = Math.round((x + (Math.random() < 0.5 ? -0.1 : 0.1)) * 10) / 10;
-      a.push(name(s), String(1_700_000_000_000 + j * 10_000), String(x));
-    }
-    process.stdout.write(enc(a));
-  }
-}' "$S" "$P" | redis-cli -p $PORT --pipe >/dev/null
+for _ in $(seq 150); do redis-cli -p $PORT ping >/dev/null 2>&1 && break; sleep 0.1; done
+PADDED=1 gauge_series_resp "$S" "$P" | redis-cli -p $PORT --pipe >/dev/null
 redis-cli -p $PORT TSKV.COMPACT >/dev/null
 lines=$(redis-cli -p $PORT TS.RANGE g:000000000007 - + | wc -l)
 [ "$lines" -eq $((2 * P)) ] || { echo "TS.RANGE g:000000000007 gave $lines lines, expected $((2 * P))"; exit 1; }
