@@ -335,9 +335,10 @@ export class TskvServer implements ServerContext, ConnectionHost {
       r.error("NOAUTH Authentication required.");
       return;
     }
-    if (!this.engine.writable && spec.flags.includes("write")) {
+    if (!this.engine.writable && spec.flags.includes("write") && !spec.flags.includes("admin")) {
       // Writes are stopped and the memtable is at its hard limit: rather than fail, this command waits for room, and
-      // its connection with it (nothing more is read from the client meanwhile); it is counted when it runs.
+      // its connection with it (nothing more is read from the client meanwhile); it is counted when it runs. Admin
+      // commands (TSKV.FLUSH, TSKV.COMPACT) run at once: they are what ends a stall.
       this.stats.totalCommands--;
       const kept = args.map((a) => Buffer.from(a)); // the read buffer will be reused before then
       this.pauseForStall(conn);
