@@ -313,7 +313,13 @@ async function runCompaction(job: CompactJob, fs: FileSystem): Promise<JobResult
     const rateStart = performance.now();
     for (const e of merge(runs.map(concat))) {
       entriesIn++;
-      const newKey = curKey === null || !e.key.equals(curKey);
+      // The merge must come out in internal order (it trusts each level's tables not to overlap): a table written
+      // out of order would be unreadable, so any step backwards stops the compaction instead.
+      const c = curKey === null ? 1 : Buffer.compare(e.key, curKey);
+      if (c < 0 || (c === 0 && e.seq >= lastSeqForKey)) {
+        throw new Error(`compaction input out of order at key ${e.key.toString("hex")} (seq ${e.seq}); inputs ${job.runs.map((r) => r.join("+")).join(", ")}`);
+      }
+      const newKey = c > 0;
       if (newKey) {
         curKey = e.key;
         lastSeqForKey = Number.MAX_SAFE_INTEGER;
