@@ -37,33 +37,36 @@ export function* readableVersions(entries: Iterable<TableEntry>, snapshots: numb
   }
 }
 
-/** Memtable entries serialized for a flush: per entry keyLen u32 | seq lo u32 | seq hi u32 | tag u32 | key | value. */
+/**
+ * Memtable entries serialized for a flush: per entry keyLen u32 | seq lo u32 | seq hi u32 | tag u32 | key | value,
+ * written straight into chunks of about `limitBytes` (no buffer per entry). Returns the number of entries.
+ */
 export function serializeEntries(entries: Iterable<{ key: Buffer; seq: number; value: Buffer | null }>, out: Buffer[], limitBytes = 1 << 20): number {
-  let parts: Buffer[] = [];
-  let size = 0;
+  let chunk: Buffer | null = null;
+  let pos = 0;
   let count = 0;
-  const flush = (): void => {
-    if (parts.length === 0) return;
-    out.push(Buffer.concat(parts, size));
-    parts = [];
-    size = 0;
-  };
   for (const e of entries) {
-    const h = Buffer.allocUnsafe(16);
-    h.writeUInt32LE(e.key.length, 0);
-    h.writeUInt32LE(e.seq % 0x100000000, 4);
-    h.writeUInt32LE(Math.floor(e.seq / 0x100000000), 8);
-    h.writeUInt32LE(e.value === null ? 0 : e.value.length + 1, 12);
-    parts.push(h, e.key);
-    size += 16 + e.key.length;
+    const need = 16 + e.key.length + (e.value === null ? 0 : e.value.length);
+    if (chunk === null || pos + need > chunk.length) {
+      if (chunk !== null) out.push(chunk.subarray(0, pos));
+      chunk = Buffer.allocUnsafeSlow(Math.max(limitBytes, need));
+      pos = 0;
+    }
+    chunk.writeUInt32LE(e.key.length, pos);
+    chunk.writeUInt32LE(e.seq % 0x100000000, pos + 4);
+    chunk.writeUInt32LE(Math.floor(e.seq / 0x100000000), pos + 8);
+    chunk.writeUInt32LE(e.value === null ? 0 : e.value.length + 1, pos + 12);
+    chunk.set(e.key, pos + 16);
+    pos += 16 + e.key.length;
     if (e.value !== null) {
-      parts.push(e.value);
-      size += e.value.length;
+      chunk.set(e.value, pos);
+      pos += e.value.length;
     }
     count++;
-    if (size >= limitBytes) flush();
   }
-  flush();
+  // The chunks are cloned to the worker whole (backing store and all): a last chunk well short of full goes as an
+  // exact copy.
+  if (chunk !== null && pos > 0) out.push(pos < chunk.length / 2 ? Buffer.from(chunk.subarray(0, pos)) : chunk.subarray(0, pos));
   return count;
 }
 
