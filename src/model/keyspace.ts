@@ -161,7 +161,13 @@ export class Keyspace {
   /** Number of live keys (expired keys are removed first, so the figure is exact). */
   dbsize(): number {
     this.expireCycle(Infinity);
-    return this.live;
+    // Keys past their expiry that could not be deleted yet (writes refused) are not counted.
+    const top = this.heap.peek();
+    if (!top || top[0] > this.now()) return this.live;
+    const now = this.now();
+    let pending = 0;
+    for (const at of this.expires.values()) if (at <= now) pending++;
+    return this.live - pending;
   }
 
   /** Keys with an expiry, for INFO keyspace. */
@@ -270,8 +276,11 @@ export class Keyspace {
 
   /** Active expiry: deletes up to `max` keys whose time has come. Returns how many it deleted. */
   expireCycle(max: number): number {
+    // Writes refused for now (stalled at the memtable's hard limit): expired keys stay invisible and go later.
+    if (!this.engine.writable) return 0;
     const now = this.now();
     const ops: BatchOp[] = [];
+    const taken: Array<[number, string]> = [];
     let n = 0;
     while (n < max) {
       const top = this.heap.peek();
@@ -285,9 +294,21 @@ export class Keyspace {
       const meta = v ? decodeMeta(v) : undefined;
       if (!meta || meta.expireAt !== at) continue;
       ops.push(...(this.hooks.get(meta.type)?.onDelete?.(key, meta) ?? []), { type: "del", key: metaKey(key) });
+      taken.push(top);
       n++;
     }
-    if (n > 0) this.commit(ops, -n);
+    if (n === 0) return 0;
+    try {
+      this.commit(ops, -n);
+    } catch {
+      // The engine refused the batch (disk full, read-only): nothing was applied, so the keys go back to the index
+      // for a later cycle (this runs from a timer, where a throw would take the server down).
+      for (const [at, id] of taken) {
+        this.expires.set(id, at);
+        this.heap.push(at, id);
+      }
+      return 0;
+    }
     return n;
   }
 
