@@ -1494,8 +1494,13 @@ function sortedRuns(inputs: TableHandle[]): number[][] {
   const runs: number[][] = [];
   const byLevel = new Map<number, TableHandle[]>();
   for (const t of inputs) {
-    if (t.meta.level === 0) runs.push([t.meta.number]);
-    else byLevel.set(t.meta.level, [...(byLevel.get(t.meta.level) ?? []), t]);
+    if (t.meta.level === 0) {
+      runs.push([t.meta.number]);
+      continue;
+    }
+    const level = byLevel.get(t.meta.level);
+    if (level) level.push(t);
+    else byLevel.set(t.meta.level, [t]);
   }
   for (const tables of byLevel.values()) runs.push(tables.sort((a, b) => Buffer.compare(a.meta.smallest, b.meta.smallest)).map((t) => t.meta.number));
   return runs;
