@@ -4,7 +4,7 @@
 // reply is paused do not reach it.
 import Redis from "ioredis";
 import { startTestServer, TestServer } from "../helpers/server";
-import { enc, RawConn } from "../helpers/raw-conn";
+import { enc, pausedConn, RawConn } from "../helpers/raw-conn";
 
 /** Points per series: "saw" holds t = 10 i, v = i % 1000; "lin", "w2" (and "w", loaded by its tests) hold t = 10 i, v = i. */
 const N = 200_000;
@@ -198,17 +198,7 @@ describe("streamed filtered and aggregated ranges", () => {
     }
   }, 60_000);
 
-  /** Sends `cmds` on a connection that does not read, and waits until the server holds back part of their replies. */
-  async function paused(name: string, ...cmds: Array<Array<string | number>>): Promise<{ conn: RawConn; held: () => number }> {
-    const conn = new RawConn(t.port);
-    conn.sock.pause();
-    conn.send(["CLIENT", "SETNAME", name], ...cmds);
-    const held = (): number => t.server.clientList().find((x) => x.client.name === name)?.outputBytes ?? 0;
-    const until = Date.now() + 10_000;
-    while (held() === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 300));
-    return { conn, held };
-  }
+  const paused = (name: string, ...cmds: Array<Array<string | number>>): ReturnType<typeof pausedConn> => pausedConn(t, name, ...cmds);
 
   it("paces a client that does not read an aggregated reply, then sends all of it", async () => {
     const want = twaLine(0, (N - 1) * 10, 5, true);
