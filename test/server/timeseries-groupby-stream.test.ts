@@ -5,6 +5,7 @@
 import type { ClientView } from "../../src/server/context";
 import { startTestServer, TestServer } from "../helpers/server";
 import { enc, pausedConn, RawConn } from "../helpers/raw-conn";
+import { avgBuckets } from "../helpers/series-ref";
 
 /** Points per series. */
 const N = 80_000;
@@ -117,21 +118,7 @@ function grouped(group: string, type: Reducer, reverse: boolean, per: (p: Points
 
 /** AGGREGATION avg `d` (ALIGN 0) over time-ordered points. */
 function avg(d: number): (p: Points) => Points {
-  return (pts) => {
-    const out: Points = [];
-    let start = -1;
-    let sum = 0;
-    let n = 0;
-    for (const [t, v] of pts) {
-      const s = t - (t % d);
-      if (s !== start && n > 0) out.push([start, sum / n]);
-      if (s !== start) [start, sum, n] = [s, 0, 0];
-      sum += v;
-      n++;
-    }
-    if (n > 0) out.push([start, sum / n]);
-    return out;
-  };
+  return (pts) => avgBuckets(pts, d);
 }
 
 // ---- reading replies -------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 import Redis from "ioredis";
 import { startTestServer, TestServer } from "../helpers/server";
 import { enc, pausedConn, RawConn } from "../helpers/raw-conn";
+import { avgBuckets } from "../helpers/series-ref";
 
 /** Points per series: "saw" holds t = 10 i, v = i % 1000; "lin", "w2" (and "w", loaded by its tests) hold t = 10 i, v = i. */
 const N = 200_000;
@@ -25,19 +26,7 @@ function points(from: number, to: number, value: (i: number) => number, keep: (v
 
 /** AGGREGATION avg `d` (ALIGN 0) over time-ordered points: [bucket start, mean] in time order. */
 function avg(pts: Expected, d: number): Expected {
-  const out: Expected = [];
-  let start = -1;
-  let sum = 0;
-  let n = 0;
-  for (const [t, v] of pts) {
-    const s = t - (t % d);
-    if (s !== start && n > 0) out.push([start, sum / n]);
-    if (s !== start) [start, sum, n] = [s, 0, 0];
-    sum += v;
-    n++;
-  }
-  if (n > 0) out.push([start, sum / n]);
-  return out;
+  return avgBuckets(pts, d);
 }
 
 /**
