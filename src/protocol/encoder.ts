@@ -33,16 +33,33 @@ export function formatG(d: number, precision: number): string {
   return f;
 }
 
-/** Writes a non-negative integer below 2^31 in decimal at `p`; returns the number of digits. */
-function writeDigits(s: Buffer, p: number, n: number): number {
-  let len = 1;
-  for (let t = n; t >= 10; t = (t / 10) | 0) len++;
-  for (let i = p + len - 1; i >= p; i--) {
-    const r = n % 10;
-    s[i] = 0x30 + r;
-    n = (n - r) / 10;
+/**
+ * Writes a non-negative safe integer in decimal at `p`, without a string; returns the position after it. Numbers of
+ * 10^8 and more go in two halves so the digit arithmetic stays on small integers (% on large doubles is a slow call;
+ * n / 10^8 cannot round up to the next integer below 2^53, so the halves are exact).
+ */
+export function writeUint(b: Buffer, p: number, n: number): number {
+  if (n < 1e8) {
+    let x = n | 0;
+    let len = 1;
+    for (let y = x; y >= 10; y = (y / 10) | 0) len++;
+    const end = p + len;
+    let q = end;
+    do {
+      b[--q] = 0x30 + (x % 10);
+      x = (x / 10) | 0;
+    } while (x > 0);
+    return end;
   }
-  return len;
+  const hi = Math.floor(n / 1e8);
+  let lo = (n - hi * 1e8) | 0;
+  const start = writeUint(b, p, hi);
+  const end = start + 8;
+  for (let q = end; q > start; ) {
+    b[--q] = 0x30 + (lo % 10);
+    lo = (lo / 10) | 0;
+  }
+  return end;
 }
 
 export class RespWriter implements ReplyWriter {
@@ -101,33 +118,8 @@ export class RespWriter implements ReplyWriter {
     const s = this.slab;
     let p = this.used;
     s[p++] = 0x3a; // :
-    let v: number = n;
-    if (v < 0) {
-      s[p++] = 0x2d;
-      v = -v;
-    }
-    // Two halves below 10^8 so the digit arithmetic stays on small integers (% on large doubles is a slow call).
-    let hi = (v / 1e8) | 0;
-    let lo = v - hi * 1e8;
-    if (lo < 0) {
-      hi--;
-      lo += 1e8;
-    } else if (lo >= 1e8) {
-      hi++;
-      lo -= 1e8;
-    }
-    lo |= 0;
-    if (hi > 0) {
-      p += writeDigits(s, p, hi);
-      for (let i = p + 7; i >= p; i--) {
-        const r = lo % 10;
-        s[i] = 0x30 + r;
-        lo = (lo - r) / 10;
-      }
-      p += 8;
-    } else {
-      p += writeDigits(s, p, lo);
-    }
+    if (n < 0) s[p++] = 0x2d;
+    p = writeUint(s, p, n < 0 ? -n : n);
     s[p++] = 0x0d;
     s[p++] = 0x0a;
     this.used = p;
@@ -151,7 +143,7 @@ export class RespWriter implements ReplyWriter {
       const s = this.slab;
       let p = this.used;
       s[p++] = 0x24; // $
-      p += writeDigits(s, p, b.length);
+      p = writeUint(s, p, b.length);
       s[p++] = 0x0d;
       s[p++] = 0x0a;
       p += b.copy(s, p);

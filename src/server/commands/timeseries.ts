@@ -25,7 +25,7 @@ import {
 } from "../../model/series/series";
 import { chunkCount, chunkFirstTimestamp, chunkLastTimestamp } from "../../model/series/codec";
 import { parseInteger } from "../../protocol/decoder";
-import { formatDouble17g, RespWriter } from "../../protocol/encoder";
+import { formatDouble17g, RespWriter, writeUint } from "../../protocol/encoder";
 import type { ReplyWriter } from "../../protocol/reply";
 import type { CommandContext, CommandSpec } from "../command";
 import { CommandError } from "../errors";
@@ -708,29 +708,7 @@ class SampleWriter {
   constructor(private readonly w: RespWriter) {}
 
   private digits(n: number): void {
-    // n: a non-negative integer below 2^53, written without going through a string.
-    const b = this.buf;
-    if (n < 1e8) {
-      let x = n | 0;
-      let len = 1;
-      for (let y = x; y >= 10; y = (y / 10) | 0) len++;
-      let p = this.pos + len;
-      this.pos = p;
-      do {
-        b[--p] = 0x30 + (x % 10);
-        x = (x / 10) | 0;
-      } while (x > 0);
-      return;
-    }
-    const hi = Math.floor(n / 1e8);
-    let lo = n - hi * 1e8;
-    this.digits(hi);
-    let p = this.pos + 8;
-    this.pos = p;
-    for (let k = 0; k < 8; k++) {
-      b[--p] = 0x30 + (lo % 10);
-      lo = (lo / 10) | 0;
-    }
+    this.pos = writeUint(this.buf, this.pos, n);
   }
 
   private ascii(s: string): void {
