@@ -834,12 +834,12 @@ export class Engine implements EngineApi {
 
   /** Applies the batches write() queued, in order, while there is room (all of them when closing). */
   private drainRoomQueue(closing = false): void {
+    if (closing) this.stallBarrier = Infinity; // close() syncs and acknowledges everything applied
     let i = 0;
     for (; i < this.roomQueue.length && (closing || !this.atHardLimit()); i++) {
       const w = this.roomQueue[i];
       this.roomQueued -= w.bytes;
       try {
-        if (closing) this.stallBarrier = Infinity; // close() syncs and acknowledges everything applied
         this.whenDurable(this.apply(w.ops)).then(w.resolve, w.reject);
       } catch (e) {
         w.reject(e as Error);

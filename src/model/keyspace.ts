@@ -162,9 +162,9 @@ export class Keyspace {
   dbsize(): number {
     this.expireCycle(Infinity);
     // Keys past their expiry that could not be deleted yet (writes refused) are not counted.
-    const top = this.heap.peek();
-    if (!top || top[0] > this.now()) return this.live;
     const now = this.now();
+    const top = this.heap.peek();
+    if (!top || top[0] > now) return this.live;
     let pending = 0;
     for (const at of this.expires.values()) if (at <= now) pending++;
     return this.live - pending;

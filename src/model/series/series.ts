@@ -413,18 +413,11 @@ export class SeriesStore {
   }
 
   /**
-   * Finds chunks whose series no longer exists (left by a crash before the reaper finished) and queues them.
-   * One engine seek per series id present on disk. Returns the number of dead ids found.
+   * Finds chunks whose series no longer exists (left by a crash before the reaper finished) and queues them, from
+   * `walked`, the series of a keyspace walk at snapshot `at` (prepareFullCompaction). One engine seek per series id
+   * present on disk. Returns the number of dead ids found.
    */
-  async sweepDeadChunks(walked?: Array<[Buffer, Meta]>, at?: Snapshot): Promise<number> {
-    if (!walked || !at) {
-      const snapshot = this.engine.snapshot();
-      try {
-        return await this.sweepDeadChunks(await this.seriesKeys(snapshot), snapshot);
-      } finally {
-        snapshot.release();
-      }
-    }
+  private async sweepDeadChunks(walked: Array<[Buffer, Meta]>, at: Snapshot): Promise<number> {
     // Live ids and chunks are both read at one snapshot: a series created, renamed or deleted while the walk
     // yields cannot look dead (an id is never reused, and a rename keeps it), so only ids dead at the snapshot —
     // dead for good — are reaped.
