@@ -6,6 +6,7 @@ import { FileSystem, writeFully } from "./io";
 import { TableBuilder, TableMeta, TableOptions } from "./sst/builder";
 import { tableName } from "./sst/format";
 import { BlockCache, Table, TableEntry } from "./sst/reader";
+import { heapify, siftDown } from "../util/heap";
 
 /**
  * The versions someone can read, of entries in internal order (keys ascending, versions newest first; the versions
@@ -229,61 +230,43 @@ async function runFlush(job: FlushJob, fs: FileSystem): Promise<JobResult> {
   }
 }
 
-/** Internal order: key ascending, then sequence descending. */
-function before(a: TableEntry, b: TableEntry): boolean {
-  const c = Buffer.compare(a.key, b.key);
-  return c < 0 || (c === 0 && a.seq > b.seq);
-}
-
 /** One run's tables read back to back (their key ranges are disjoint and in order). */
 function* concat(tables: Table[]): Generator<TableEntry> {
   for (const t of tables) yield* t.entries();
 }
 
 /**
- * k-way merge of sorted sources in internal order: a binary heap of the sources' heads, so an entry costs about
- * log2(k) comparisons; a source left alone is passed through without comparing.
+ * k-way merge of sorted sources in internal order: a binary heap of the sources by their heads, so an entry costs
+ * about log2(k) comparisons; a source left alone is passed through without comparing.
  */
 export function* merge(sources: Array<Iterator<TableEntry>>): Generator<TableEntry> {
+  const its: Array<Iterator<TableEntry>> = [];
   const heads: TableEntry[] = [];
-  const from: Array<Iterator<TableEntry>> = [];
-  const siftDown = (i: number): void => {
-    const n = heads.length;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) return;
-      const r = l + 1;
-      const m = r < n && before(heads[r], heads[l]) ? r : l;
-      if (!before(heads[m], heads[i])) return;
-      [heads[i], heads[m]] = [heads[m], heads[i]];
-      [from[i], from[m]] = [from[m], from[i]];
-      i = m;
-    }
-  };
   for (const s of sources) {
     const r = s.next();
     if (r.done) continue;
+    its.push(s);
     heads.push(r.value);
-    from.push(s);
   }
-  for (let i = (heads.length >> 1) - 1; i >= 0; i--) siftDown(i);
-  while (heads.length > 1) {
-    yield heads[0];
-    const r = from[0].next();
-    if (r.done) {
-      const last = heads.length - 1;
-      heads[0] = heads[last];
-      from[0] = from[last];
-      heads.pop();
-      from.pop();
-    } else {
-      heads[0] = r.value;
-    }
-    siftDown(0);
+  // Internal order of two sources' heads: key ascending, then sequence descending.
+  const before = (a: number, b: number): boolean => {
+    const c = Buffer.compare(heads[a].key, heads[b].key);
+    return c < 0 || (c === 0 && heads[a].seq > heads[b].seq);
+  };
+  const heap = heads.map((_, i) => i);
+  heapify(heap, before);
+  while (heap.length > 1) {
+    const top = heap[0];
+    yield heads[top];
+    const r = its[top].next();
+    if (r.done) heap[0] = heap.pop() as number;
+    else heads[top] = r.value;
+    siftDown(heap, 0, before);
   }
-  if (heads.length === 0) return;
-  yield heads[0];
-  for (let r = from[0].next(); !r.done; r = from[0].next()) yield r.value;
+  if (heap.length === 0) return;
+  const last = heap[0];
+  yield heads[last];
+  for (let r = its[last].next(); !r.done; r = its[last].next()) yield r.value;
 }
 
 async function runCompaction(job: CompactJob, fs: FileSystem): Promise<JobResult> {

@@ -6,6 +6,7 @@
 // and written in passes over the same inputs without ever being held whole.
 import { Accumulator, accumulator, AggregatorName, Point, reduced } from "./aggregate";
 import type { ChunkSlice } from "./series";
+import { heapify, siftDown } from "../../util/heap";
 
 /**
  * A stream of samples in reply order, read by `next()`: true when it moved to a sample (then in `t` and `v`), false
@@ -104,7 +105,7 @@ export class GroupReduction implements SampleCursor {
     for (let i = 0; i < series.length; i++) {
       if (series[i].next()) this.heap.push(i);
     }
-    for (let k = (this.heap.length >> 1) - 1; k >= 0; k--) this.siftDown(k);
+    heapify(this.heap, this.before);
   }
 
   next(): boolean {
@@ -124,7 +125,7 @@ export class GroupReduction implements SampleCursor {
         if (heap.length === 0) break;
         heap[0] = last;
       }
-      this.siftDown(0);
+      siftDown(heap, 0, this.before);
     }
     this.read += n;
     this.t = t;
@@ -133,25 +134,10 @@ export class GroupReduction implements SampleCursor {
   }
 
   /** True when series a's head comes before series b's in the reply. */
-  private before(a: number, b: number): boolean {
+  private readonly before = (a: number, b: number): boolean => {
     const ta = this.series[a].t;
     const tb = this.series[b].t;
     if (ta !== tb) return this.reverse ? ta > tb : ta < tb;
     return a < b;
-  }
-
-  private siftDown(k: number): void {
-    const heap = this.heap;
-    const n = heap.length;
-    const x = heap[k];
-    for (;;) {
-      let c = 2 * k + 1;
-      if (c >= n) break;
-      if (c + 1 < n && this.before(heap[c + 1], heap[c])) c++;
-      if (!this.before(heap[c], x)) break;
-      heap[k] = heap[c];
-      k = c;
-    }
-    heap[k] = x;
-  }
+  };
 }
