@@ -18,7 +18,7 @@ import { corruption, TskvError } from "./errors";
 import { FileSystem, nodeFs } from "./io";
 import { Job, JobResult, readableVersions, runJob, serializeEntries } from "./jobs";
 import { applyEdit, emptyState, FileMeta, ManifestState, ManifestWriter, manifestName, NUM_LEVELS, parseManifestName, readManifest, VersionEdit } from "./manifest";
-import { SkipList, visible } from "./memtable/skiplist";
+import { SkipList } from "./memtable/skiplist";
 import type { TableOptions } from "./sst/builder";
 import { parseTableName, tableName } from "./sst/format";
 import { hash32 } from "./sst/bloom";
@@ -1357,8 +1357,8 @@ function pickMeta(m: { size: number; entries: number; smallest: Buffer; largest:
 /** A memtable's newest visible version of each key from `from`, in key order. */
 function* memForward(m: SkipList, from: Buffer | null, seq: number): Generator<TableEntry> {
   for (let node = m.seek(from); node !== null; node = m.next(node)) {
-    const v = visible(node, seq);
-    if (v) yield { key: node.key, seq: v.seq, value: v.value };
+    const v = m.visible(node, seq);
+    if (v >= 0) yield { key: node.key, seq: m.seqOf(v), value: m.valueOf(v) };
   }
 }
 

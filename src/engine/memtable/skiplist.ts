@@ -4,12 +4,17 @@
 // so a snapshot (a sequence number) sees the newest version at or below it. A delete is a version whose value is
 // null (a tombstone).
 //
+// Versions are not objects: a version is an index into a few typed arrays (sequence, next older version, slab,
+// offset, length), and values up to SLAB_BIG bytes are copied into 1 MiB slabs appended to, never rewritten. An
+// overwrite therefore allocates nothing the garbage collector must trace or move (it used to add a version object
+// and a Buffer object, which the old generation's marking then walked for as long as the memtable lived).
+//
 // A key seen for the first time is only indexed at once; it is linked into the ordered list lazily, by the first
 // ordered read after it (seek, reverse step, full walk), so a write-only stretch pays no ordered insert at all and
 // point reads never do. Pending keys are sorted first, so linking them walks the list mostly forward.
 //
 // Keys are compared as latin1 strings (one byte per char, so string order is byte order): V8 compares flat
-// one-byte strings natively, which measured faster than Buffer#compare or a JS byte loop (bench/memtable.ts).
+// one-byte strings natively, which measured faster than Buffer#compare or a JS byte loop.
 
 const MAX_LEVEL = 20;
 /** Pending keys from which a bulk ordering (sort, merge, relink) replaces one search per key. */
@@ -21,24 +26,27 @@ function byId(a: MemNode, b: MemNode): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 /**
- * Heap bytes charged per version on top of its value (the Version object and the value's Buffer object), and per
- * key on top of its bytes (node, links, key Buffer, latin1 id — a second copy of the key — and the index entry).
- * Measured with `node --expose-gc` over 300 000 keys of 17 bytes, values of 10, 109 and 1000 bytes, one and three
- * versions a key: heap + external bytes came to 176 per version and 290 + key length per key, within 2 %.
+ * Heap bytes charged per version on top of its value (its slots in the version arrays, with their growth slack),
+ * and per key on top of its bytes (node, links, key Buffer, latin1 id — a second copy of the key — and the index
+ * entry). Measured with `node --expose-gc` (see CHANGELOG 0.6): 300 000 keys of 17 bytes, values of 10, 109 and
+ * 1000 bytes, one and three versions a key.
  */
-export const ENTRY_OVERHEAD = 176;
+export const ENTRY_OVERHEAD = 48;
 export const KEY_OVERHEAD = 290;
 
-export interface Version {
-  readonly seq: number;
-  readonly value: Buffer | null;
-  next: Version | null;
-}
+/** Value slabs: values up to SLAB_BIG bytes are copied into the current slab; bigger ones are kept as given. */
+const SLAB = 1 << 20;
+const SLAB_BIG = 64 << 10;
+/** No version: the end of a chain. */
+const NONE = -1;
+/** The slab number of a tombstone. */
+const TOMBSTONE = -1;
 
 export interface MemNode {
   readonly key: Buffer;
   readonly id: string;
-  newest: Version;
+  /** The newest version (an index into the memtable's version arrays). */
+  newest: number;
   next: Array<MemNode | null>;
 }
 
@@ -59,8 +67,23 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 }
 
 export class SkipList {
-  private readonly head: MemNode = { key: Buffer.alloc(0), id: "", newest: { seq: 0, value: null, next: null }, next: new Array(MAX_LEVEL).fill(null) };
+  private readonly head: MemNode = { key: Buffer.alloc(0), id: "", newest: NONE, next: new Array(MAX_LEVEL).fill(null) };
   private readonly index = new Map<string, MemNode>();
+  // Versions: parallel arrays indexed by version number, grown by doubling.
+  private vSeq = new Float64Array(1024);
+  private vNext = new Int32Array(1024);
+  private vSlab = new Int32Array(1024);
+  private vOff = new Int32Array(1024);
+  private vLen = new Int32Array(1024);
+  private vCount = 0;
+  /** Value bytes: slabs filled in turn, and values over SLAB_BIG each in a slab of their own. */
+  private readonly slabs: Buffer[] = [];
+  private slab: Buffer | null = null;
+  private slabNo = -1;
+  private slabUsed = 0;
+  /** The node the last get() found, by the identity of the key Buffer it was asked with (see insert). */
+  private hintKey: Buffer | null = null;
+  private hintNode: MemNode | null = null;
   /** Keys indexed but not yet linked into the ordered list. */
   private fresh: MemNode[] = [];
   private level = 1;
@@ -107,18 +130,98 @@ export class SkipList {
 
   /** Adds a version; `seq` must be higher than every earlier sequence of this key. */
   insert(key: Buffer, seq: number, value: Buffer | null): void {
-    const id = key.toString("latin1");
+    const v = this.newVersion(seq, value);
     this.versions++;
     this.bytes += (value ? value.length : 0) + ENTRY_OVERHEAD;
-    const existing = this.index.get(id);
+    // A write usually follows a read of the same key (the command looked it up first): that read's node is reused
+    // rather than hashing the key again, when the key is the same Buffer and still holds the same bytes.
+    let id: string | undefined;
+    let existing: MemNode | undefined;
+    const hint = this.hintNode;
+    if (key === this.hintKey && hint !== null && sameBytes(key, hint.key)) existing = hint;
+    else {
+      id = key.toString("latin1");
+      existing = this.index.get(id);
+    }
     if (existing) {
-      existing.newest = { seq, value, next: existing.newest };
+      this.vNext[v] = existing.newest;
+      existing.newest = v;
       return;
     }
+    this.vNext[v] = NONE;
     this.bytes += KEY_OVERHEAD + 2 * key.length;
-    const node: MemNode = { key, id, newest: { seq, value, next: null }, next: new Array(this.randomLevel()).fill(null) };
-    this.index.set(id, node);
+    const node: MemNode = { key, id: id as string, newest: v, next: new Array(this.randomLevel()).fill(null) };
+    this.index.set(node.id, node);
     this.fresh.push(node);
+  }
+
+  /** Stores a version's sequence and value; returns its number (its next link is the caller's to set). */
+  private newVersion(seq: number, value: Buffer | null): number {
+    if (this.vCount === this.vSeq.length) this.growVersions();
+    const v = this.vCount++;
+    this.vSeq[v] = seq;
+    if (value === null) {
+      this.vSlab[v] = TOMBSTONE;
+      return v;
+    }
+    const n = value.length;
+    if (n > SLAB_BIG) {
+      // Kept as given: the memtable owns the Buffers it is handed (the engine copies what callers pass in).
+      this.slabs.push(value);
+      this.vSlab[v] = this.slabs.length - 1;
+      this.vOff[v] = 0;
+      this.vLen[v] = n;
+      return v;
+    }
+    let slab = this.slab;
+    if (slab === null || this.slabUsed + n > SLAB) {
+      slab = this.slab = Buffer.allocUnsafeSlow(SLAB);
+      this.slabs.push(slab);
+      this.slabNo = this.slabs.length - 1;
+      this.slabUsed = 0;
+    }
+    const off = this.slabUsed;
+    if (n <= 32) for (let i = 0; i < n; i++) slab[off + i] = value[i];
+    else slab.set(value, off);
+    this.slabUsed = off + n;
+    this.vSlab[v] = this.slabNo;
+    this.vOff[v] = off;
+    this.vLen[v] = n;
+    return v;
+  }
+
+  private growVersions(): void {
+    const cap = this.vSeq.length * 2;
+    const grow = <T extends Float64Array | Int32Array>(a: T, b: T): T => {
+      b.set(a);
+      return b;
+    };
+    this.vSeq = grow(this.vSeq, new Float64Array(cap));
+    this.vNext = grow(this.vNext, new Int32Array(cap));
+    this.vSlab = grow(this.vSlab, new Int32Array(cap));
+    this.vOff = grow(this.vOff, new Int32Array(cap));
+    this.vLen = grow(this.vLen, new Int32Array(cap));
+  }
+
+  /** The sequence number of version `v`. */
+  seqOf(v: number): number {
+    return this.vSeq[v];
+  }
+
+  /** The value of version `v` (a view of the memtable's bytes, which never change), or null for a tombstone. */
+  valueOf(v: number): Buffer | null {
+    const s = this.vSlab[v];
+    if (s === TOMBSTONE) return null;
+    const off = this.vOff[v];
+    return this.slabs[s].subarray(off, off + this.vLen[v]);
+  }
+
+  /** The newest version of a node at or below `maxSeq`, or -1. */
+  visible(node: MemNode, maxSeq: number): number {
+    const seqs = this.vSeq;
+    const next = this.vNext;
+    for (let v = node.newest; v !== NONE; v = next[v]) if (seqs[v] <= maxSeq) return v;
+    return NONE;
   }
 
   /**
@@ -238,13 +341,14 @@ export class SkipList {
     const id = key.toString("latin1");
     const node = this.index.get(id);
     if (!node) return false;
-    let prev: Version | null = null;
-    for (let v: Version | null = node.newest; v !== null; prev = v, v = v.next) {
-      if (v.seq !== seq) continue;
+    let prev = NONE;
+    for (let v = node.newest; v !== NONE; prev = v, v = this.vNext[v]) {
+      if (this.vSeq[v] !== seq) continue;
+      // The version's slab bytes stay (slabs are append-only); only its charge is given back.
       this.versions--;
-      this.bytes -= (v.value ? v.value.length : 0) + ENTRY_OVERHEAD;
-      if (prev) prev.next = v.next;
-      else if (v.next) node.newest = v.next;
+      this.bytes -= (this.vSlab[v] === TOMBSTONE ? 0 : this.vLen[v]) + ENTRY_OVERHEAD;
+      if (prev !== NONE) this.vNext[prev] = this.vNext[v];
+      else if (this.vNext[v] !== NONE) node.newest = this.vNext[v];
       else this.unlink(node);
       return true;
     }
@@ -258,6 +362,10 @@ export class SkipList {
       if (this.update[i].next[i] === node) this.update[i].next[i] = node.next[i];
     }
     this.index.delete(node.id);
+    if (this.hintNode === node) {
+      this.hintNode = null;
+      this.hintKey = null;
+    }
     this.bytes -= KEY_OVERHEAD + 2 * node.key.length;
   }
 
@@ -265,8 +373,10 @@ export class SkipList {
   get(key: Buffer, maxSeq: number): Entry | undefined {
     const node = this.index.get(key.toString("latin1"));
     if (!node) return undefined;
-    const v = visible(node, maxSeq);
-    return v ? { key: node.key, seq: v.seq, value: v.value } : undefined;
+    this.hintKey = key;
+    this.hintNode = node;
+    const v = this.visible(node, maxSeq);
+    return v !== NONE ? { key: node.key, seq: this.vSeq[v], value: this.valueOf(v) } : undefined;
   }
 
   /** First node whose key is ≥ `key` (the very first node when key is null). */
@@ -299,13 +409,15 @@ export class SkipList {
   *entries(): IterableIterator<Entry> {
     this.settle();
     for (let n = this.head.next[0]; n !== null; n = n.next[0]) {
-      for (let v: Version | null = n.newest; v !== null; v = v.next) yield { key: n.key, seq: v.seq, value: v.value };
+      for (let v = n.newest; v !== NONE; v = this.vNext[v]) yield { key: n.key, seq: this.vSeq[v], value: this.valueOf(v) };
     }
   }
 }
 
-/** The newest version of a node at or below `maxSeq`. */
-export function visible(node: MemNode, maxSeq: number): Version | undefined {
-  for (let v: Version | null = node.newest; v !== null; v = v.next) if (v.seq <= maxSeq) return v;
-  return undefined;
+/** Byte equality of two short byte strings (a JS loop: cheaper than a call into Buffer#equals for a key). */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
