@@ -1198,21 +1198,21 @@ export class Engine implements EngineApi {
 
   get(key: Buffer, snapshot?: Snapshot): Buffer | undefined {
     const seq = this.visibleSeq(snapshot);
-    const e = this.mem.size > 0 ? this.mem.get(key, seq) : undefined;
+    // One hash of the key serves the memtables' indexes and the tables' Bloom filters.
+    const hash = hash32(key);
+    const e = this.mem.size > 0 ? this.mem.get(key, seq, hash) : undefined;
     if (e) return e.value !== null ? e.value : undefined;
     for (let i = this.frozen.length - 1; i >= 0; i--) {
-      const f = this.frozen[i].mem.get(key, seq);
+      const f = this.frozen[i].mem.get(key, seq, hash);
       if (f) return f.value !== null ? f.value : undefined;
     }
     // The tables a point read consults, newest data first: overlapping L0 tables newest first, then at most one
     // table per deeper level (written out rather than as a generator: this is the hot path of a GET).
     const levels = this.current.levels;
-    let hash = -1;
     const l0 = levels[0];
     for (let i = l0.length - 1; i >= 0; i--) {
       const m = l0[i].meta;
       if (Buffer.compare(key, m.smallest) < 0 || Buffer.compare(key, m.largest) > 0) continue;
-      if (hash < 0) hash = hash32(key);
       const t = l0[i].table.get(key, seq, hash);
       if (t) return t.value !== null ? t.value : undefined;
     }
@@ -1220,7 +1220,6 @@ export class Engine implements EngineApi {
       if (levels[l].length === 0) continue;
       const h = findFile(levels[l], key);
       if (!h) continue;
-      if (hash < 0) hash = hash32(key);
       const t = h.table.get(key, seq, hash);
       if (t) return t.value !== null ? t.value : undefined;
     }
@@ -1358,7 +1357,7 @@ function pickMeta(m: { size: number; entries: number; smallest: Buffer; largest:
 function* memForward(m: SkipList, from: Buffer | null, seq: number): Generator<TableEntry> {
   for (let node = m.seek(from); node !== null; node = m.next(node)) {
     const v = m.visible(node, seq);
-    if (v >= 0) yield { key: node.key, seq: m.seqOf(v), value: m.valueOf(v) };
+    if (v >= 0) yield { key: m.keyOf(node), seq: m.seqOf(v), value: m.valueOf(v) };
   }
 }
 

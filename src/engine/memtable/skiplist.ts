@@ -1,13 +1,18 @@
-// The memtable: a skiplist of user keys in bytewise order, each node holding that key's versions newest first,
-// plus a hash index from key to node. Point reads and updates of existing keys go through the index (no search);
-// only a key seen for the first time pays the ordered insert. Every version stays until the memtable is dropped,
-// so a snapshot (a sequence number) sees the newest version at or below it. A delete is a version whose value is
-// null (a tombstone).
+// The memtable: a skiplist of user keys in bytewise order, each key holding its versions newest first, plus a hash
+// index from key to key. Point reads and updates of existing keys go through the index (no search); only a key seen
+// for the first time pays the ordered insert. Every version stays until the memtable is dropped, so a snapshot (a
+// sequence number) sees the newest version at or below it. A delete is a version whose value is null (a tombstone).
 //
-// Versions are not objects: a version is an index into a few typed arrays (sequence, next older version, slab,
-// offset, length), and values up to SLAB_BIG bytes are copied into 1 MiB slabs appended to, never rewritten. An
-// overwrite therefore allocates nothing the garbage collector must trace or move (it used to add a version object
-// and a Buffer object, which the old generation's marking then walked for as long as the memtable lived).
+// The point path touches few cache lines, and no object: it was bound by memory latency (a Map of latin1 strings,
+// then the node, the version and the value, each a miss; 18 % of a GET at pipeline 1 was the Map lookup alone).
+// - The index is open addressing over an Int32Array of [hash32, key number + 1] pairs (linear probing, at most half
+//   full), so a probe is one cache line.
+// - A key number's record, [newest version, key slab, key offset, key length], is four ints of one Int32Array; the
+//   key's bytes sit in a key slab, where the probe compares them.
+// - A version is 32 bytes of one ArrayBuffer: its sequence (f64) and [next older version, value slab, offset,
+//   length] (i32). Values up to SLAB_BIG bytes are copied into 1 MiB value slabs, appended to and never rewritten,
+//   so an overwrite allocates nothing the garbage collector must trace or move.
+// The skiplist's nodes (MemNode: the key's latin1 string, its number, its links) serve ordered reads only.
 //
 // A key seen for the first time is only indexed at once; it is linked into the ordered list lazily, by the first
 // ordered read after it (seek, reverse step, full walk), so a write-only stretch pays no ordered insert at all and
@@ -15,6 +20,7 @@
 //
 // Keys are compared as latin1 strings (one byte per char, so string order is byte order): V8 compares flat
 // one-byte strings natively, which measured faster than Buffer#compare or a JS byte loop.
+import { hash32 } from "../sst/bloom";
 
 const MAX_LEVEL = 20;
 /** Pending keys from which a bulk ordering (sort, merge, relink) replaces one search per key. */
@@ -26,27 +32,29 @@ function byId(a: MemNode, b: MemNode): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 /**
- * Heap bytes charged per version on top of its value (its slots in the version arrays, with their growth slack),
- * and per key on top of its bytes (node, links, key Buffer, latin1 id — a second copy of the key — and the index
- * entry). Measured with `node --expose-gc` (see CHANGELOG 0.6): 300 000 keys of 17 bytes, values of 10, 109 and
- * 1000 bytes, one and three versions a key.
+ * Heap bytes charged per version on top of its value (its 32 bytes, with the version buffer's growth slack), and per
+ * key on top of its bytes (its node, links, key view and latin1 id — a second copy of the key —, its record and
+ * index slots). Measured with `node --expose-gc` over 300 000 keys of 17 bytes, values of 10, 109 and 1000 bytes,
+ * one and three versions a key (see CHANGELOG).
  */
 export const ENTRY_OVERHEAD = 48;
-export const KEY_OVERHEAD = 290;
+export const KEY_OVERHEAD = 240;
 
-/** Value slabs: values up to SLAB_BIG bytes are copied into the current slab; bigger ones are kept as given. */
+/** Slabs: values (and keys) up to SLAB_BIG bytes are copied into the current slab; bigger ones get one of their own. */
 const SLAB = 1 << 20;
 const SLAB_BIG = 64 << 10;
-/** No version: the end of a chain. */
+/** No version: the end of a chain. No key: an index miss. */
 const NONE = -1;
 /** The slab number of a tombstone. */
 const TOMBSTONE = -1;
+/** An index slot once used by a key that was removed (probes go past it). */
+const DELETED = -1;
 
 export interface MemNode {
-  readonly key: Buffer;
+  /** The key's bytes as a latin1 string (its order is the keys' byte order). */
   readonly id: string;
-  /** The newest version (an index into the memtable's version arrays). */
-  newest: number;
+  /** The key's number (its record), or -1 once removed. */
+  no: number;
   next: Array<MemNode | null>;
 }
 
@@ -54,6 +62,41 @@ export interface Entry {
   readonly key: Buffer;
   readonly seq: number;
   readonly value: Buffer | null;
+}
+
+/** Append-only byte slabs: small byte strings are copied into 1 MiB slabs, big ones get a slab of their own. */
+class Slabs {
+  readonly list: Buffer[] = [];
+  private cur: Buffer | null = null;
+  private curNo = -1;
+  private used = 0;
+  /** Where add() put its bytes. */
+  slab = 0;
+  off = 0;
+
+  /** Copies `b` in (or keeps it, if big and `own`) and sets slab/off. */
+  add(b: Uint8Array, own: boolean): void {
+    const n = b.length;
+    if (n > SLAB_BIG) {
+      this.list.push(own && Buffer.isBuffer(b) ? b : Buffer.from(b));
+      this.slab = this.list.length - 1;
+      this.off = 0;
+      return;
+    }
+    let cur = this.cur;
+    if (cur === null || this.used + n > SLAB) {
+      cur = this.cur = Buffer.allocUnsafeSlow(SLAB);
+      this.list.push(cur);
+      this.curNo = this.list.length - 1;
+      this.used = 0;
+    }
+    const off = this.used;
+    if (n <= 32) for (let i = 0; i < n; i++) cur[off + i] = b[i];
+    else cur.set(b, off);
+    this.used = off + n;
+    this.slab = this.curNo;
+    this.off = off;
+  }
 }
 
 /** Bytewise order of two byte strings. */
@@ -67,23 +110,20 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 }
 
 export class SkipList {
-  private readonly head: MemNode = { key: Buffer.alloc(0), id: "", newest: NONE, next: new Array(MAX_LEVEL).fill(null) };
-  private readonly index = new Map<string, MemNode>();
-  // Versions: parallel arrays indexed by version number, grown by doubling.
-  private vSeq = new Float64Array(1024);
-  private vNext = new Int32Array(1024);
-  private vSlab = new Int32Array(1024);
-  private vOff = new Int32Array(1024);
-  private vLen = new Int32Array(1024);
+  private readonly head: MemNode = { id: "", no: NONE, next: new Array(MAX_LEVEL).fill(null) };
+  /** The hash index: [hash32, key number + 1] pairs; 0 = never used, DELETED = used by a removed key. */
+  private slots = new Int32Array(2 * 1024);
+  private slotsUsed = 0;
+  /** Key records, four ints per key number: newest version, key slab, key offset, key length. */
+  private recs = new Int32Array(4 * 1024);
+  private nodes: MemNode[] = [];
+  private liveKeys = 0;
+  private readonly keys = new Slabs();
+  /** Versions, 32 bytes each: sequence (f64 at [v * 4]) and next, slab, offset, length (i32 at [v * 8 + 2 ..]). */
+  private vSeq = new Float64Array(4 * 1024);
+  private vInt = new Int32Array(this.vSeq.buffer);
   private vCount = 0;
-  /** Value bytes: slabs filled in turn, and values over SLAB_BIG each in a slab of their own. */
-  private readonly slabs: Buffer[] = [];
-  private slab: Buffer | null = null;
-  private slabNo = -1;
-  private slabUsed = 0;
-  /** The node the last get() found, by the identity of the key Buffer it was asked with (see insert). */
-  private hintKey: Buffer | null = null;
-  private hintNode: MemNode | null = null;
+  private readonly values = new Slabs();
   /** Keys indexed but not yet linked into the ordered list. */
   private fresh: MemNode[] = [];
   private level = 1;
@@ -100,7 +140,7 @@ export class SkipList {
 
   /** Number of distinct keys. */
   get keyCount(): number {
-    return this.index.size;
+    return this.liveKeys;
   }
 
   /** Approximate heap held: keys and values plus the measured per-key and per-version overheads. */
@@ -128,99 +168,138 @@ export class SkipList {
     return x.next[0];
   }
 
+  /** The key number of `key` (whose hash32 is `h`), or NONE. */
+  private find(key: Uint8Array, h: number): number {
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
+    const recs = this.recs;
+    const n = key.length;
+    const hs = h | 0; // as the Int32Array holds it
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const s = slots[2 * i + 1];
+      if (s === 0) return NONE;
+      if (s === DELETED || slots[2 * i] !== hs) continue;
+      const no = s - 1;
+      if (recs[4 * no + 3] !== n) continue;
+      const slab = this.keys.list[recs[4 * no + 1]];
+      const off = recs[4 * no + 2];
+      let k = 0;
+      while (k < n && slab[off + k] === key[k]) k++;
+      if (k === n) return no;
+    }
+  }
+
+  /** Puts [h, no + 1] in the first free slot of h's probe sequence. */
+  private place(h: number, no: number): void {
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
+    let i = h & mask;
+    while (slots[2 * i + 1] !== 0) i = (i + 1) & mask;
+    slots[2 * i] = h;
+    slots[2 * i + 1] = no + 1;
+  }
+
+  /** Doubles the index (dropping DELETED slots) once it would pass half full. */
+  private growIndex(): void {
+    const old = this.slots;
+    this.slots = new Int32Array(old.length * 2);
+    this.slotsUsed = 0;
+    for (let i = 0; i < old.length; i += 2) {
+      if (old[i + 1] > 0) {
+        this.place(old[i], old[i + 1] - 1);
+        this.slotsUsed++;
+      }
+    }
+  }
+
   /** Adds a version; `seq` must be higher than every earlier sequence of this key. */
   insert(key: Buffer, seq: number, value: Buffer | null): void {
     const v = this.newVersion(seq, value);
     this.versions++;
     this.bytes += (value ? value.length : 0) + ENTRY_OVERHEAD;
-    // A write usually follows a read of the same key (the command looked it up first): that read's node is reused
-    // rather than hashing the key again, when the key is the same Buffer and still holds the same bytes.
-    let id: string | undefined;
-    let existing: MemNode | undefined;
-    const hint = this.hintNode;
-    if (key === this.hintKey && hint !== null && sameBytes(key, hint.key)) existing = hint;
-    else {
-      id = key.toString("latin1");
-      existing = this.index.get(id);
-    }
-    if (existing) {
-      this.vNext[v] = existing.newest;
-      existing.newest = v;
+    const h = hash32(key);
+    const found = this.find(key, h);
+    if (found !== NONE) {
+      this.vInt[8 * v + 2] = this.recs[4 * found];
+      this.recs[4 * found] = v;
       return;
     }
-    this.vNext[v] = NONE;
+    this.vInt[8 * v + 2] = NONE;
     this.bytes += KEY_OVERHEAD + 2 * key.length;
-    const node: MemNode = { key, id: id as string, newest: v, next: new Array(this.randomLevel()).fill(null) };
-    this.index.set(node.id, node);
+    const no = this.nodes.length;
+    if (4 * no === this.recs.length) {
+      const recs = new Int32Array(this.recs.length * 2);
+      recs.set(this.recs);
+      this.recs = recs;
+    }
+    this.keys.add(key, false);
+    const r = 4 * no;
+    this.recs[r] = v;
+    this.recs[r + 1] = this.keys.slab;
+    this.recs[r + 2] = this.keys.off;
+    this.recs[r + 3] = key.length;
+    if (2 * (this.slotsUsed + 1) > this.slots.length >> 1) this.growIndex();
+    this.place(h, no);
+    this.slotsUsed++;
+    this.liveKeys++;
+    const node: MemNode = { id: key.toString("latin1"), no, next: new Array(this.randomLevel()).fill(null) };
+    this.nodes.push(node);
     this.fresh.push(node);
   }
 
   /** Stores a version's sequence and value; returns its number (its next link is the caller's to set). */
   private newVersion(seq: number, value: Buffer | null): number {
-    if (this.vCount === this.vSeq.length) this.growVersions();
+    if (4 * this.vCount === this.vSeq.length) {
+      const grown = new Float64Array(this.vSeq.length * 2);
+      grown.set(this.vSeq);
+      this.vSeq = grown;
+      this.vInt = new Int32Array(grown.buffer);
+    }
     const v = this.vCount++;
-    this.vSeq[v] = seq;
+    this.vSeq[4 * v] = seq;
+    const r = 8 * v;
     if (value === null) {
-      this.vSlab[v] = TOMBSTONE;
+      this.vInt[r + 3] = TOMBSTONE;
       return v;
     }
-    const n = value.length;
-    if (n > SLAB_BIG) {
-      // Kept as given: the memtable owns the Buffers it is handed (the engine copies what callers pass in).
-      this.slabs.push(value);
-      this.vSlab[v] = this.slabs.length - 1;
-      this.vOff[v] = 0;
-      this.vLen[v] = n;
-      return v;
-    }
-    let slab = this.slab;
-    if (slab === null || this.slabUsed + n > SLAB) {
-      slab = this.slab = Buffer.allocUnsafeSlow(SLAB);
-      this.slabs.push(slab);
-      this.slabNo = this.slabs.length - 1;
-      this.slabUsed = 0;
-    }
-    const off = this.slabUsed;
-    if (n <= 32) for (let i = 0; i < n; i++) slab[off + i] = value[i];
-    else slab.set(value, off);
-    this.slabUsed = off + n;
-    this.vSlab[v] = this.slabNo;
-    this.vOff[v] = off;
-    this.vLen[v] = n;
+    // Big values are kept as given: the memtable owns the Buffers it is handed (the engine copies what callers pass).
+    this.values.add(value, true);
+    this.vInt[r + 3] = this.values.slab;
+    this.vInt[r + 4] = this.values.off;
+    this.vInt[r + 5] = value.length;
     return v;
-  }
-
-  private growVersions(): void {
-    const cap = this.vSeq.length * 2;
-    const grow = <T extends Float64Array | Int32Array>(a: T, b: T): T => {
-      b.set(a);
-      return b;
-    };
-    this.vSeq = grow(this.vSeq, new Float64Array(cap));
-    this.vNext = grow(this.vNext, new Int32Array(cap));
-    this.vSlab = grow(this.vSlab, new Int32Array(cap));
-    this.vOff = grow(this.vOff, new Int32Array(cap));
-    this.vLen = grow(this.vLen, new Int32Array(cap));
   }
 
   /** The sequence number of version `v`. */
   seqOf(v: number): number {
-    return this.vSeq[v];
+    return this.vSeq[4 * v];
   }
 
   /** The value of version `v` (a view of the memtable's bytes, which never change), or null for a tombstone. */
   valueOf(v: number): Buffer | null {
-    const s = this.vSlab[v];
+    const r = 8 * v;
+    const s = this.vInt[r + 3];
     if (s === TOMBSTONE) return null;
-    const off = this.vOff[v];
-    return this.slabs[s].subarray(off, off + this.vLen[v]);
+    const off = this.vInt[r + 4];
+    return this.values.list[s].subarray(off, off + this.vInt[r + 5]);
+  }
+
+  /** The key of a node (a view of the memtable's bytes). */
+  keyOf(node: MemNode): Buffer {
+    const r = 4 * node.no;
+    const off = this.recs[r + 2];
+    return this.keys.list[this.recs[r + 1]].subarray(off, off + this.recs[r + 3]);
   }
 
   /** The newest version of a node at or below `maxSeq`, or -1. */
   visible(node: MemNode, maxSeq: number): number {
+    return this.visibleFrom(this.recs[4 * node.no], maxSeq);
+  }
+
+  private visibleFrom(newest: number, maxSeq: number): number {
     const seqs = this.vSeq;
-    const next = this.vNext;
-    for (let v = node.newest; v !== NONE; v = next[v]) if (seqs[v] <= maxSeq) return v;
+    const ints = this.vInt;
+    for (let v = newest; v !== NONE; v = ints[8 * v + 2]) if (seqs[4 * v] <= maxSeq) return v;
     return NONE;
   }
 
@@ -244,7 +323,7 @@ export class SkipList {
     this.fresh = [];
     pending.sort(byId);
     for (const node of pending) {
-      if (this.index.get(node.id) !== node) continue; // removed before it was linked
+      if (node.no === NONE) continue; // removed before it was linked
       this.findGE(node.id, true);
       const lvl = node.next.length;
       if (lvl > this.level) {
@@ -260,7 +339,7 @@ export class SkipList {
 
   private bulkWorthIt(): boolean {
     const n = this.fresh.length;
-    return n >= BULK_MIN && n * 8 >= this.index.size - n;
+    return n >= BULK_MIN && n * 8 >= this.liveKeys - n;
   }
 
   /**
@@ -293,7 +372,7 @@ export class SkipList {
     for (let n = this.head.next[0]; n !== null; n = n.next[0]) linked.push(n);
     if (linked.length > 0) runs.push(linked);
     for (let i = 0; i < pending.length; i += STEP) {
-      const run = pending.slice(i, i + STEP).filter((n) => this.index.get(n.id) === n); // removed before linking
+      const run = pending.slice(i, i + STEP).filter((n) => n.no !== NONE); // removed before linking
       run.sort(byId);
       runs.push(run);
       yield;
@@ -338,45 +417,49 @@ export class SkipList {
 
   /** Removes the version (key, seq) if present (used to undo a batch whose WAL write failed). */
   remove(key: Buffer, seq: number): boolean {
-    const id = key.toString("latin1");
-    const node = this.index.get(id);
-    if (!node) return false;
+    const h = hash32(key);
+    const no = this.find(key, h);
+    if (no === NONE) return false;
+    const ints = this.vInt;
     let prev = NONE;
-    for (let v = node.newest; v !== NONE; prev = v, v = this.vNext[v]) {
-      if (this.vSeq[v] !== seq) continue;
+    for (let v = this.recs[4 * no]; v !== NONE; prev = v, v = ints[8 * v + 2]) {
+      if (this.vSeq[4 * v] !== seq) continue;
       // The version's slab bytes stay (slabs are append-only); only its charge is given back.
       this.versions--;
-      this.bytes -= (this.vSlab[v] === TOMBSTONE ? 0 : this.vLen[v]) + ENTRY_OVERHEAD;
-      if (prev !== NONE) this.vNext[prev] = this.vNext[v];
-      else if (this.vNext[v] !== NONE) node.newest = this.vNext[v];
-      else this.unlink(node);
+      this.bytes -= (ints[8 * v + 3] === TOMBSTONE ? 0 : ints[8 * v + 5]) + ENTRY_OVERHEAD;
+      const next = ints[8 * v + 2];
+      if (prev !== NONE) ints[8 * prev + 2] = next;
+      else if (next !== NONE) this.recs[4 * no] = next;
+      else this.unlink(key, h, no);
       return true;
     }
     return false;
   }
 
-  private unlink(node: MemNode): void {
+  /** Takes a key out of the index and the ordered list (its record and bytes stay, unreferenced). */
+  private unlink(key: Buffer, h: number, no: number): void {
+    const node = this.nodes[no];
     this.settle();
     this.findGE(node.id, true);
     for (let i = 0; i < node.next.length; i++) {
       if (this.update[i].next[i] === node) this.update[i].next[i] = node.next[i];
     }
-    this.index.delete(node.id);
-    if (this.hintNode === node) {
-      this.hintNode = null;
-      this.hintKey = null;
-    }
-    this.bytes -= KEY_OVERHEAD + 2 * node.key.length;
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
+    let i = h & mask;
+    while (slots[2 * i + 1] !== no + 1) i = (i + 1) & mask;
+    slots[2 * i + 1] = DELETED;
+    node.no = NONE;
+    this.liveKeys--;
+    this.bytes -= KEY_OVERHEAD + 2 * key.length;
   }
 
-  /** The newest version of `key` with sequence ≤ maxSeq (a tombstone has value null), or undefined. */
-  get(key: Buffer, maxSeq: number): Entry | undefined {
-    const node = this.index.get(key.toString("latin1"));
-    if (!node) return undefined;
-    this.hintKey = key;
-    this.hintNode = node;
-    const v = this.visible(node, maxSeq);
-    return v !== NONE ? { key: node.key, seq: this.vSeq[v], value: this.valueOf(v) } : undefined;
+  /** The newest version of `key` with sequence ≤ maxSeq (a tombstone has value null), or undefined. `h`: its hash32. */
+  get(key: Buffer, maxSeq: number, h: number = hash32(key)): Entry | undefined {
+    const no = this.find(key, h);
+    if (no === NONE) return undefined;
+    const v = this.visibleFrom(this.recs[4 * no], maxSeq);
+    return v !== NONE ? { key, seq: this.vSeq[4 * v], value: this.valueOf(v) } : undefined;
   }
 
   /** First node whose key is ≥ `key` (the very first node when key is null). */
@@ -402,22 +485,16 @@ export class SkipList {
         nx = x.next[i];
       }
     }
-    return x === this.head ? undefined : x.key;
+    return x === this.head ? undefined : this.keyOf(x);
   }
 
   /** Every version in internal order: keys ascending, versions newest first. */
   *entries(): IterableIterator<Entry> {
     this.settle();
     for (let n = this.head.next[0]; n !== null; n = n.next[0]) {
-      for (let v = n.newest; v !== NONE; v = this.vNext[v]) yield { key: n.key, seq: this.vSeq[v], value: this.valueOf(v) };
+      const key = this.keyOf(n);
+      // The version arrays are read through `this` at every step: a write while the walk is suspended may grow them.
+      for (let v = this.recs[4 * n.no]; v !== NONE; v = this.vInt[8 * v + 2]) yield { key, seq: this.vSeq[4 * v], value: this.valueOf(v) };
     }
   }
-}
-
-/** Byte equality of two short byte strings (a JS loop: cheaper than a call into Buffer#equals for a key). */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  const n = a.length;
-  if (n !== b.length) return false;
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
