@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { corruption, TskvError } from "./errors";
 import { FileSystem, nodeFs } from "./io";
-import { Job, JobResult, readableVersions, runJob, serializeEntries } from "./jobs";
+import { Job, JobResult, runJob, serializeEntries } from "./jobs";
 import { applyEdit, emptyState, FileMeta, ManifestState, ManifestWriter, manifestName, NUM_LEVELS, parseManifestName, readManifest, VersionEdit } from "./manifest";
 import { SkipList } from "./memtable/skiplist";
 import type { TableOptions } from "./sst/builder";
@@ -884,9 +884,9 @@ export class Engine implements EngineApi {
     const chunks: Buffer[] = [];
     // Order and serialize in slices so a large memtable never holds the loop for long.
     for (const _ of f.mem.orderInSteps()) await new Promise((r) => setImmediate(r));
-    // Only versions someone can read are written (see readableVersions). Snapshots taken from now on are at or above
-    // the frozen memtable's last sequence, so they read the newest.
-    const all = readableVersions(f.mem.entries(), [...this.snapshots.values()]);
+    // Only versions someone can read are written (see SkipList.readableEntries). Snapshots taken from now on are at
+    // or above the frozen memtable's last sequence, so they read the newest.
+    const all = f.mem.readableEntries([...this.snapshots.values()]);
     const slice = function* (): Generator<{ key: Buffer; seq: number; value: Buffer | null }> {
       for (let i = 0; i < 8192; i++) {
         const r = all.next();

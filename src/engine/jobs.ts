@@ -9,36 +9,6 @@ import { BlockCache, Table, TableEntry } from "./sst/reader";
 import { heapify, siftDown } from "../util/heap";
 
 /**
- * The versions someone can read, of entries in internal order (keys ascending, versions newest first; the versions
- * of one key share its Buffer): each key's newest, and an older one only where a snapshot lies between it and the
- * next newer version. An overwrite-heavy memtable thus flushes as a table of its live keys (RocksDB does this at
- * flush; LevelDB leaves it to compaction, which keeps its own, coarser smallest-snapshot rule below).
- */
-export function* readableVersions(entries: Iterable<TableEntry>, snapshots: number[]): Generator<TableEntry, void> {
-  const snaps = [...new Set(snapshots)].sort((a, b) => a - b);
-  /** True when some snapshot s has seq <= s < newer. */
-  const readBy = (seq: number, newer: number): boolean => {
-    let lo = 0;
-    let hi = snaps.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (snaps[mid] < seq) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < snaps.length && snaps[lo] < newer;
-  };
-  let lastKey: Buffer | null = null;
-  let newer = 0;
-  for (const e of entries) {
-    const newest = e.key !== lastKey;
-    lastKey = e.key;
-    const keep = newest || (snaps.length > 0 && readBy(e.seq, newer));
-    newer = e.seq;
-    if (keep) yield e;
-  }
-}
-
-/**
  * Memtable entries serialized for a flush: per entry keyLen u32 | seq lo u32 | seq hi u32 | tag u32 | key | value,
  * written straight into chunks of about `limitBytes` (no buffer per entry). Returns the number of entries.
  */

@@ -488,6 +488,40 @@ export class SkipList {
     return x === this.head ? undefined : this.keyOf(x);
   }
 
+  /**
+   * The versions someone can read, in internal order: each key's newest, and an older one only where a snapshot
+   * (a sequence in `snapshots`) lies between it and the next newer version. An overwrite-heavy memtable thus flushes
+   * as a table of its live keys (RocksDB does this at flush; LevelDB leaves it to compaction, which keeps its own,
+   * coarser smallest-snapshot rule). Versions left out cost no view and no entry object.
+   */
+  *readableEntries(snapshots: readonly number[]): IterableIterator<Entry> {
+    const snaps = [...new Set(snapshots)].sort((a, b) => a - b);
+    /** True when some snapshot s has seq <= s < newer. */
+    const readBy = (seq: number, newer: number): boolean => {
+      let lo = 0;
+      let hi = snaps.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (snaps[mid] < seq) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo < snaps.length && snaps[lo] < newer;
+    };
+    this.settle();
+    for (let n = this.head.next[0]; n !== null; n = n.next[0]) {
+      const key = this.keyOf(n);
+      const v = this.recs[4 * n.no];
+      yield { key, seq: this.vSeq[4 * v], value: this.valueOf(v) };
+      if (snaps.length === 0) continue;
+      // Read through `this` at every step: a write while the walk is suspended may grow the version arrays.
+      for (let newer = this.vSeq[4 * v], o = this.vInt[8 * v + 2]; o !== NONE; o = this.vInt[8 * o + 2]) {
+        const seq = this.vSeq[4 * o];
+        if (readBy(seq, newer)) yield { key, seq, value: this.valueOf(o) };
+        newer = seq;
+      }
+    }
+  }
+
   /** Every version in internal order: keys ascending, versions newest first. */
   *entries(): IterableIterator<Entry> {
     this.settle();
