@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { corruption, TskvError } from "./errors";
 import { FileSystem, nodeFs } from "./io";
-import { Job, JobResult, runJob, serializeEntries } from "./jobs";
+import { ChunkWriter, Job, JobResult, runJob } from "./jobs";
 import { applyEdit, emptyState, FileMeta, ManifestState, ManifestWriter, manifestName, NUM_LEVELS, parseManifestName, readManifest, VersionEdit } from "./manifest";
 import { SkipList } from "./memtable/skiplist";
 import type { TableOptions } from "./sst/builder";
@@ -411,7 +411,10 @@ export class Engine implements EngineApi {
         // written below; a crash before that leaves an orphan (removed at the next open) and the segments intact.
         if (!isLast && mem.approximateBytes >= memtableSize) {
           const chunks: Buffer[] = [];
-          serializeEntries(mem.entries(), chunks);
+          // No snapshot exists during recovery: each key's newest version is all anyone can read.
+          const w = new ChunkWriter(chunks);
+          for (const _ of mem.writeReadable([], w));
+          w.finish();
           const number = mstate.nextFile++;
           const result = await runJob({ kind: "flush", dir, number, chunks, table: lsm.table }, fs);
           const meta: FileMeta = { number, level: 0, ...pickMeta(result.outputs[0].meta) };
@@ -884,17 +887,11 @@ export class Engine implements EngineApi {
     const chunks: Buffer[] = [];
     // Order and serialize in slices so a large memtable never holds the loop for long.
     for (const _ of f.mem.orderInSteps()) await new Promise((r) => setImmediate(r));
-    // Only versions someone can read are written (see SkipList.readableEntries). Snapshots taken from now on are at
+    // Only versions someone can read are written (see SkipList.writeReadable). Snapshots taken from now on are at
     // or above the frozen memtable's last sequence, so they read the newest.
-    const all = f.mem.readableEntries([...this.snapshots.values()]);
-    const slice = function* (): Generator<{ key: Buffer; seq: number; value: Buffer | null }> {
-      for (let i = 0; i < 8192; i++) {
-        const r = all.next();
-        if (r.done) return;
-        yield r.value;
-      }
-    };
-    while (serializeEntries(slice(), chunks) > 0) await new Promise((r) => setImmediate(r));
+    const w = new ChunkWriter(chunks);
+    for (const _ of f.mem.writeReadable([...this.snapshots.values()], w)) await new Promise((r) => setImmediate(r));
+    w.finish();
     const result = await this.background.run({ kind: "flush", dir: this.dir, number, chunks, table: this.lsm.table });
     if (this.shuttingDown) return; // the WAL still holds everything; the table is an orphan removed at next open
     const meta: FileMeta = { number, level: 0, ...pickMeta(result.outputs[0].meta) };

@@ -9,36 +9,55 @@ import { BlockCache, Table, TableEntry } from "./sst/reader";
 import { heapify, siftDown } from "../util/heap";
 
 /**
- * Memtable entries serialized for a flush: per entry keyLen u32 | seq lo u32 | seq hi u32 | tag u32 | key | value,
- * written straight into chunks of about `limitBytes` (no buffer per entry). Returns the number of entries.
+ * Memtable entries serialized for a flush: per entry keyLen u32 | seq lo u32 | seq hi u32 | tag u32 | key | value
+ * (tag 0 = tombstone, else value length + 1), written straight into chunks of about `limitBytes` from wherever the
+ * bytes are (no buffer per entry).
  */
-export function serializeEntries(entries: Iterable<{ key: Buffer; seq: number; value: Buffer | null }>, out: Buffer[], limitBytes = 1 << 20): number {
-  let chunk: Buffer | null = null;
-  let pos = 0;
-  let count = 0;
-  for (const e of entries) {
-    const need = 16 + e.key.length + (e.value === null ? 0 : e.value.length);
-    if (chunk === null || pos + need > chunk.length) {
-      if (chunk !== null) out.push(chunk.subarray(0, pos));
-      chunk = Buffer.allocUnsafeSlow(Math.max(limitBytes, need));
-      pos = 0;
+export class ChunkWriter {
+  private chunk: Buffer | null = null;
+  private pos = 0;
+  /** Entries written. */
+  count = 0;
+
+  constructor(
+    private readonly out: Buffer[],
+    private readonly limitBytes = 1 << 20,
+  ) {}
+
+  /** One entry: the key is kb[ko, ko + kl), the value vb[vo, vo + vl) or null for a tombstone. */
+  add(kb: Uint8Array, ko: number, kl: number, seq: number, vb: Uint8Array | null, vo: number, vl: number): void {
+    const need = 16 + kl + (vb === null ? 0 : vl);
+    let chunk = this.chunk;
+    if (chunk === null || this.pos + need > chunk.length) {
+      if (chunk !== null) this.out.push(chunk.subarray(0, this.pos));
+      chunk = this.chunk = Buffer.allocUnsafeSlow(Math.max(this.limitBytes, need));
+      this.pos = 0;
     }
-    chunk.writeUInt32LE(e.key.length, pos);
-    chunk.writeUInt32LE(e.seq % 0x100000000, pos + 4);
-    chunk.writeUInt32LE(Math.floor(e.seq / 0x100000000), pos + 8);
-    chunk.writeUInt32LE(e.value === null ? 0 : e.value.length + 1, pos + 12);
-    chunk.set(e.key, pos + 16);
-    pos += 16 + e.key.length;
-    if (e.value !== null) {
-      chunk.set(e.value, pos);
-      pos += e.value.length;
+    let pos = this.pos;
+    chunk.writeUInt32LE(kl, pos);
+    chunk.writeUInt32LE(seq % 0x100000000, pos + 4);
+    chunk.writeUInt32LE(Math.floor(seq / 0x100000000), pos + 8);
+    chunk.writeUInt32LE(vb === null ? 0 : vl + 1, pos + 12);
+    pos += 16;
+    for (let i = 0; i < kl; i++) chunk[pos + i] = kb[ko + i];
+    pos += kl;
+    if (vb !== null) {
+      if (vl <= 32) for (let i = 0; i < vl; i++) chunk[pos + i] = vb[vo + i];
+      else chunk.set(vb.subarray(vo, vo + vl), pos);
+      pos += vl;
     }
-    count++;
+    this.pos = pos;
+    this.count++;
   }
-  // The chunks are cloned to the worker whole (backing store and all): a last chunk well short of full goes as an
-  // exact copy.
-  if (chunk !== null && pos > 0) out.push(pos < chunk.length / 2 ? Buffer.from(chunk.subarray(0, pos)) : chunk.subarray(0, pos));
-  return count;
+
+  /** Pushes the last chunk. The chunks are cloned to the worker whole (backing store and all): one well short of full goes as an exact copy. */
+  finish(): void {
+    const chunk = this.chunk;
+    const pos = this.pos;
+    if (chunk !== null && pos > 0) this.out.push(pos < chunk.length / 2 ? Buffer.from(chunk.subarray(0, pos)) : chunk.subarray(0, pos));
+    this.chunk = null;
+    this.pos = 0;
+  }
 }
 
 export function* deserializeEntries(chunks: Uint8Array[]): Generator<TableEntry> {

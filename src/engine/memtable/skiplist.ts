@@ -58,6 +58,11 @@ export interface MemNode {
   next: Array<MemNode | null>;
 }
 
+/** Where writeReadable() puts entries: key kb[ko, ko + kl), value vb[vo, vo + vl) or null for a tombstone. */
+export interface EntrySink {
+  add(kb: Uint8Array, ko: number, kl: number, seq: number, vb: Uint8Array | null, vo: number, vl: number): void;
+}
+
 export interface Entry {
   readonly key: Buffer;
   readonly seq: number;
@@ -489,12 +494,14 @@ export class SkipList {
   }
 
   /**
-   * The versions someone can read, in internal order: each key's newest, and an older one only where a snapshot
-   * (a sequence in `snapshots`) lies between it and the next newer version. An overwrite-heavy memtable thus flushes
-   * as a table of its live keys (RocksDB does this at flush; LevelDB leaves it to compaction, which keeps its own,
-   * coarser smallest-snapshot rule). Versions left out cost no view and no entry object.
+   * Writes the versions someone can read into `sink`, in internal order: each key's newest, and an older one only
+   * where a snapshot (a sequence in `snapshots`) lies between it and the next newer version. An overwrite-heavy
+   * memtable thus flushes as a table of its live keys (RocksDB does this at flush; LevelDB leaves it to compaction,
+   * which keeps its own, coarser smallest-snapshot rule). Bytes go from the slabs to the sink with no view or entry
+   * object per version. Yields after every `slice` keys, so a caller can spread a large memtable over loop turns; the
+   * memtable must not change meanwhile (a frozen one).
    */
-  *readableEntries(snapshots: readonly number[]): IterableIterator<Entry> {
+  *writeReadable(snapshots: readonly number[], sink: EntrySink, slice = 8192): Generator<void, void> {
     const snaps = [...new Set(snapshots)].sort((a, b) => a - b);
     /** True when some snapshot s has seq <= s < newer. */
     const readBy = (seq: number, newer: number): boolean => {
@@ -508,17 +515,29 @@ export class SkipList {
       return lo < snaps.length && snaps[lo] < newer;
     };
     this.settle();
+    const recs = this.recs;
+    const keySlabs = this.keys.list;
+    const valueSlabs = this.values.list;
+    const seqs = this.vSeq;
+    const ints = this.vInt;
+    let done = 0;
     for (let n = this.head.next[0]; n !== null; n = n.next[0]) {
-      const key = this.keyOf(n);
-      const v = this.recs[4 * n.no];
-      yield { key, seq: this.vSeq[4 * v], value: this.valueOf(v) };
-      if (snaps.length === 0) continue;
-      // Read through `this` at every step: a write while the walk is suspended may grow the version arrays.
-      for (let newer = this.vSeq[4 * v], o = this.vInt[8 * v + 2]; o !== NONE; o = this.vInt[8 * o + 2]) {
-        const seq = this.vSeq[4 * o];
-        if (readBy(seq, newer)) yield { key, seq, value: this.valueOf(o) };
+      const r = 4 * n.no;
+      const kb = keySlabs[recs[r + 1]];
+      const ko = recs[r + 2];
+      const kl = recs[r + 3];
+      let newer = Infinity;
+      for (let v = recs[r]; v !== NONE; v = ints[8 * v + 2]) {
+        const seq = seqs[4 * v];
+        if (newer === Infinity || (snaps.length > 0 && readBy(seq, newer))) {
+          const s = ints[8 * v + 3];
+          if (s === TOMBSTONE) sink.add(kb, ko, kl, seq, null, 0, 0);
+          else sink.add(kb, ko, kl, seq, valueSlabs[s], ints[8 * v + 4], ints[8 * v + 5]);
+        }
+        if (snaps.length === 0) break;
         newer = seq;
       }
+      if (++done % slice === 0) yield;
     }
   }
 
