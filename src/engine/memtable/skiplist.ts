@@ -5,14 +5,16 @@
 //
 // The point path touches few cache lines, and no object: it was bound by memory latency (a Map of latin1 strings,
 // then the node, the version and the value, each a miss; 18 % of a GET at pipeline 1 was the Map lookup alone).
-// - The index is open addressing over an Int32Array of [hash32, key number + 1] pairs (linear probing, at most half
+// - The index is open addressing over an Int32Array of [hash32, key record + 1] pairs (linear probing, at most half
 //   full), so a probe is one cache line.
-// - A key number's record, [newest version, key slab, key offset, key length], is four ints of one Int32Array; the
-//   key's bytes sit in a key slab, where the probe compares them.
-// - A version is 32 bytes of one ArrayBuffer: its sequence (f64) and [next older version, value slab, offset,
-//   length] (i32). Values up to SLAB_BIG bytes are copied into 1 MiB value slabs, appended to and never rewritten,
-//   so an overwrite allocates nothing the garbage collector must trace or move.
-// The skiplist's nodes (MemNode: the key's latin1 string, its number, its links) serve ordered reads only.
+// - Keys and versions are records in an arena of 1 MiB slabs (appended to, never rewritten), named by a ref (slab
+//   number and 8-byte-aligned offset in one int). A key record is [newest version ref i32, length i32, the key's
+//   bytes]; a version record is [sequence f64, next older version ref i32, value length i32 (-1: tombstone), the
+//   value's bytes]. So a lookup reads the slot, the key record (which it compares and which names the newest
+//   version) and the version record with its value: three cache misses where a Map and objects took about ten, and
+//   an overwrite allocates nothing the garbage collector must trace or move. Keys and values over INLINE_MAX bytes
+//   are kept apart (the record holds their index in `bigs`).
+// The skiplist's nodes (MemNode: the key's latin1 string, its record, its links) serve ordered reads only.
 //
 // A key seen for the first time is only indexed at once; it is linked into the ordered list lazily, by the first
 // ordered read after it (seek, reverse step, full walk), so a write-only stretch pays no ordered insert at all and
@@ -32,20 +34,24 @@ function byId(a: MemNode, b: MemNode): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 /**
- * Heap bytes charged per version on top of its value (its 32 bytes, with the version buffer's growth slack), and per
- * key on top of its bytes (its node, links, key view and latin1 id — a second copy of the key —, its record and
- * index slots). Measured with `node --expose-gc` over 300 000 keys of 17 bytes, values of 10, 109 and 1000 bytes,
- * one and three versions a key (see CHANGELOG).
+ * Heap bytes charged per version on top of its value (its record header and alignment, with slack), and per key on
+ * top of its bytes (its node, links and latin1 id — a second copy of the key —, its record and index slots).
+ * Measured with `node --expose-gc` over 300 000 keys of 17 bytes, values of 10, 109 and 1000 bytes, one and three
+ * versions a key (see CHANGELOG).
  */
-export const ENTRY_OVERHEAD = 48;
-export const KEY_OVERHEAD = 240;
+export const ENTRY_OVERHEAD = 24;
+export const KEY_OVERHEAD = 190;
 
-/** Slabs: values (and keys) up to SLAB_BIG bytes are copied into the current slab; bigger ones get one of their own. */
+/** Arena slabs: 1 MiB each; refs are slab << 17 | offset / 8, so at most 2^14 - 1 slabs (16 GiB) a memtable. */
 const SLAB = 1 << 20;
-const SLAB_BIG = 64 << 10;
+const OFF_BITS = 17;
+const OFF_MASK = (1 << OFF_BITS) - 1;
+const MAX_SLABS = (1 << 14) - 1;
+/** Keys and values longer than this live outside the arena, in `bigs`. */
+const INLINE_MAX = 64 << 10;
 /** No version: the end of a chain. No key: an index miss. */
 const NONE = -1;
-/** The slab number of a tombstone. */
+/** The value length of a tombstone. */
 const TOMBSTONE = -1;
 /** An index slot once used by a key that was removed (probes go past it). */
 const DELETED = -1;
@@ -53,7 +59,7 @@ const DELETED = -1;
 export interface MemNode {
   /** The key's bytes as a latin1 string (its order is the keys' byte order). */
   readonly id: string;
-  /** The key's number (its record), or -1 once removed. */
+  /** The key's record (an arena ref), or -1 once removed. */
   no: number;
   next: Array<MemNode | null>;
 }
@@ -69,38 +75,27 @@ export interface Entry {
   readonly value: Buffer | null;
 }
 
-/** Append-only byte slabs: small byte strings are copied into 1 MiB slabs, big ones get a slab of their own. */
-class Slabs {
-  readonly list: Buffer[] = [];
-  private cur: Buffer | null = null;
-  private curNo = -1;
-  private used = 0;
-  /** Where add() put its bytes. */
-  slab = 0;
-  off = 0;
+/** Append-only memory in 1 MiB slabs, each seen as bytes, int32s and float64s; records are 8-byte aligned. */
+class Arena {
+  readonly u8: Buffer[] = [];
+  readonly i32: Int32Array[] = [];
+  readonly f64: Float64Array[] = [];
+  private used = SLAB;
 
-  /** Copies `b` in (or keeps it, if big and `own`) and sets slab/off. */
-  add(b: Uint8Array, own: boolean): void {
-    const n = b.length;
-    if (n > SLAB_BIG) {
-      this.list.push(own && Buffer.isBuffer(b) ? b : Buffer.from(b));
-      this.slab = this.list.length - 1;
-      this.off = 0;
-      return;
-    }
-    let cur = this.cur;
-    if (cur === null || this.used + n > SLAB) {
-      cur = this.cur = Buffer.allocUnsafeSlow(SLAB);
-      this.list.push(cur);
-      this.curNo = this.list.length - 1;
+  /** A ref to `n` (≤ SLAB) fresh bytes. */
+  alloc(n: number): number {
+    const size = (n + 7) & ~7;
+    if (this.used + size > SLAB) {
+      if (this.u8.length >= MAX_SLABS) throw new RangeError(`memtable over ${MAX_SLABS} MiB: lower --memtable-size`);
+      const b = Buffer.allocUnsafeSlow(SLAB);
+      this.u8.push(b);
+      this.i32.push(new Int32Array(b.buffer, b.byteOffset, SLAB >> 2));
+      this.f64.push(new Float64Array(b.buffer, b.byteOffset, SLAB >> 3));
       this.used = 0;
     }
     const off = this.used;
-    if (n <= 32) for (let i = 0; i < n; i++) cur[off + i] = b[i];
-    else cur.set(b, off);
-    this.used = off + n;
-    this.slab = this.curNo;
-    this.off = off;
+    this.used = off + size;
+    return ((this.u8.length - 1) << OFF_BITS) | (off >> 3);
   }
 }
 
@@ -116,19 +111,13 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 
 export class SkipList {
   private readonly head: MemNode = { id: "", no: NONE, next: new Array(MAX_LEVEL).fill(null) };
-  /** The hash index: [hash32, key number + 1] pairs; 0 = never used, DELETED = used by a removed key. */
+  /** The hash index: [hash32, key record + 1] pairs; 0 = never used, DELETED = used by a removed key. */
   private slots = new Int32Array(2 * 1024);
   private slotsUsed = 0;
-  /** Key records, four ints per key number: newest version, key slab, key offset, key length. */
-  private recs = new Int32Array(4 * 1024);
-  private nodes: MemNode[] = [];
   private liveKeys = 0;
-  private readonly keys = new Slabs();
-  /** Versions, 32 bytes each: sequence (f64 at [v * 4]) and next, slab, offset, length (i32 at [v * 8 + 2 ..]). */
-  private vSeq = new Float64Array(4 * 1024);
-  private vInt = new Int32Array(this.vSeq.buffer);
-  private vCount = 0;
-  private readonly values = new Slabs();
+  private readonly arena = new Arena();
+  /** Keys and values over INLINE_MAX bytes. */
+  private readonly bigs: Buffer[] = [];
   /** Keys indexed but not yet linked into the ordered list. */
   private fresh: MemNode[] = [];
   private level = 1;
@@ -173,35 +162,44 @@ export class SkipList {
     return x.next[0];
   }
 
-  /** The key number of `key` (whose hash32 is `h`), or NONE. */
+  /** The key record of `key` (whose hash32 is `h`), or NONE. */
   private find(key: Uint8Array, h: number): number {
     const slots = this.slots;
     const mask = (slots.length >> 1) - 1;
-    const recs = this.recs;
     const n = key.length;
     const hs = h | 0; // as the Int32Array holds it
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const s = slots[2 * i + 1];
       if (s === 0) return NONE;
       if (s === DELETED || slots[2 * i] !== hs) continue;
-      const no = s - 1;
-      if (recs[4 * no + 3] !== n) continue;
-      const slab = this.keys.list[recs[4 * no + 1]];
-      const off = recs[4 * no + 2];
-      let k = 0;
-      while (k < n && slab[off + k] === key[k]) k++;
-      if (k === n) return no;
+      const k = s - 1;
+      const slab = k >>> OFF_BITS;
+      const w = (k & OFF_MASK) << 1;
+      const ints = this.arena.i32[slab];
+      if (ints[w + 1] !== n) continue;
+      let bytes: Uint8Array;
+      let at: number;
+      if (n <= INLINE_MAX) {
+        bytes = this.arena.u8[slab];
+        at = 4 * w + 8;
+      } else {
+        bytes = this.bigs[ints[w + 2]];
+        at = 0;
+      }
+      let j = 0;
+      while (j < n && bytes[at + j] === key[j]) j++;
+      if (j === n) return k;
     }
   }
 
-  /** Puts [h, no + 1] in the first free slot of h's probe sequence. */
-  private place(h: number, no: number): void {
+  /** Puts [h, k + 1] in the first free slot of h's probe sequence. */
+  private place(h: number, k: number): void {
     const slots = this.slots;
     const mask = (slots.length >> 1) - 1;
     let i = h & mask;
     while (slots[2 * i + 1] !== 0) i = (i + 1) & mask;
     slots[2 * i] = h;
-    slots[2 * i + 1] = no + 1;
+    slots[2 * i + 1] = k + 1;
   }
 
   /** Doubles the index (dropping DELETED slots) once it would pass half full. */
@@ -217,6 +215,24 @@ export class SkipList {
     }
   }
 
+  /** The newest version of key record `k`. */
+  private newestOf(k: number): number {
+    return this.arena.i32[k >>> OFF_BITS][(k & OFF_MASK) << 1];
+  }
+
+  private setNewest(k: number, v: number): void {
+    this.arena.i32[k >>> OFF_BITS][(k & OFF_MASK) << 1] = v;
+  }
+
+  /** The next older version of version `v`. */
+  private nextOf(v: number): number {
+    return this.arena.i32[v >>> OFF_BITS][((v & OFF_MASK) << 1) + 2];
+  }
+
+  private setNext(v: number, next: number): void {
+    this.arena.i32[v >>> OFF_BITS][((v & OFF_MASK) << 1) + 2] = next;
+  }
+
   /** Adds a version; `seq` must be higher than every earlier sequence of this key. */
   insert(key: Buffer, seq: number, value: Buffer | null): void {
     const v = this.newVersion(seq, value);
@@ -225,86 +241,100 @@ export class SkipList {
     const h = hash32(key);
     const found = this.find(key, h);
     if (found !== NONE) {
-      this.vInt[8 * v + 2] = this.recs[4 * found];
-      this.recs[4 * found] = v;
+      this.setNext(v, this.newestOf(found));
+      this.setNewest(found, v);
       return;
     }
-    this.vInt[8 * v + 2] = NONE;
+    this.setNext(v, NONE);
     this.bytes += KEY_OVERHEAD + 2 * key.length;
-    const no = this.nodes.length;
-    if (4 * no === this.recs.length) {
-      const recs = new Int32Array(this.recs.length * 2);
-      recs.set(this.recs);
-      this.recs = recs;
+    const n = key.length;
+    const k = this.arena.alloc(n <= INLINE_MAX ? 8 + n : 12);
+    const slab = k >>> OFF_BITS;
+    const w = (k & OFF_MASK) << 1;
+    const ints = this.arena.i32[slab];
+    ints[w] = v;
+    ints[w + 1] = n;
+    if (n <= INLINE_MAX) {
+      const bytes = this.arena.u8[slab];
+      const at = 4 * w + 8;
+      if (n <= 32) for (let i = 0; i < n; i++) bytes[at + i] = key[i];
+      else bytes.set(key, at);
+    } else {
+      ints[w + 2] = this.bigs.length;
+      this.bigs.push(Buffer.from(key));
     }
-    this.keys.add(key, false);
-    const r = 4 * no;
-    this.recs[r] = v;
-    this.recs[r + 1] = this.keys.slab;
-    this.recs[r + 2] = this.keys.off;
-    this.recs[r + 3] = key.length;
     if (2 * (this.slotsUsed + 1) > this.slots.length >> 1) this.growIndex();
-    this.place(h, no);
+    this.place(h, k);
     this.slotsUsed++;
     this.liveKeys++;
-    const node: MemNode = { id: key.toString("latin1"), no, next: new Array(this.randomLevel()).fill(null) };
-    this.nodes.push(node);
+    const node: MemNode = { id: key.toString("latin1"), no: k, next: new Array(this.randomLevel()).fill(null) };
     this.fresh.push(node);
   }
 
-  /** Stores a version's sequence and value; returns its number (its next link is the caller's to set). */
+  /** Stores a version's sequence and value; returns its ref (its next link is the caller's to set). */
   private newVersion(seq: number, value: Buffer | null): number {
-    if (4 * this.vCount === this.vSeq.length) {
-      const grown = new Float64Array(this.vSeq.length * 2);
-      grown.set(this.vSeq);
-      this.vSeq = grown;
-      this.vInt = new Int32Array(grown.buffer);
-    }
-    const v = this.vCount++;
-    this.vSeq[4 * v] = seq;
-    const r = 8 * v;
+    const n = value === null ? 0 : value.length;
+    const v = this.arena.alloc(value === null ? 16 : n <= INLINE_MAX ? 16 + n : 20);
+    const slab = v >>> OFF_BITS;
+    const d = v & OFF_MASK;
+    this.arena.f64[slab][d] = seq;
+    const ints = this.arena.i32[slab];
     if (value === null) {
-      this.vInt[r + 3] = TOMBSTONE;
+      ints[2 * d + 3] = TOMBSTONE;
       return v;
     }
-    // Big values are kept as given: the memtable owns the Buffers it is handed (the engine copies what callers pass).
-    this.values.add(value, true);
-    this.vInt[r + 3] = this.values.slab;
-    this.vInt[r + 4] = this.values.off;
-    this.vInt[r + 5] = value.length;
+    ints[2 * d + 3] = n;
+    if (n <= INLINE_MAX) {
+      const bytes = this.arena.u8[slab];
+      const at = 8 * d + 16;
+      if (n <= 32) for (let i = 0; i < n; i++) bytes[at + i] = value[i];
+      else bytes.set(value, at);
+    } else {
+      // Kept as given: the memtable owns the Buffers it is handed (the engine copies what callers pass in).
+      ints[2 * d + 4] = this.bigs.length;
+      this.bigs.push(value);
+    }
     return v;
   }
 
   /** The sequence number of version `v`. */
   seqOf(v: number): number {
-    return this.vSeq[4 * v];
+    return this.arena.f64[v >>> OFF_BITS][v & OFF_MASK];
   }
 
   /** The value of version `v` (a view of the memtable's bytes, which never change), or null for a tombstone. */
   valueOf(v: number): Buffer | null {
-    const r = 8 * v;
-    const s = this.vInt[r + 3];
-    if (s === TOMBSTONE) return null;
-    const off = this.vInt[r + 4];
-    return this.values.list[s].subarray(off, off + this.vInt[r + 5]);
+    const slab = v >>> OFF_BITS;
+    const d = v & OFF_MASK;
+    const ints = this.arena.i32[slab];
+    const n = ints[2 * d + 3];
+    if (n === TOMBSTONE) return null;
+    if (n > INLINE_MAX) return this.bigs[ints[2 * d + 4]];
+    const at = 8 * d + 16;
+    return this.arena.u8[slab].subarray(at, at + n);
   }
 
   /** The key of a node (a view of the memtable's bytes). */
   keyOf(node: MemNode): Buffer {
-    const r = 4 * node.no;
-    const off = this.recs[r + 2];
-    return this.keys.list[this.recs[r + 1]].subarray(off, off + this.recs[r + 3]);
+    const k = node.no;
+    const slab = k >>> OFF_BITS;
+    const w = (k & OFF_MASK) << 1;
+    const ints = this.arena.i32[slab];
+    const n = ints[w + 1];
+    if (n > INLINE_MAX) return this.bigs[ints[w + 2]];
+    const at = 4 * w + 8;
+    return this.arena.u8[slab].subarray(at, at + n);
   }
 
   /** The newest version of a node at or below `maxSeq`, or -1. */
   visible(node: MemNode, maxSeq: number): number {
-    return this.visibleFrom(this.recs[4 * node.no], maxSeq);
+    return this.visibleFrom(this.newestOf(node.no), maxSeq);
   }
 
   private visibleFrom(newest: number, maxSeq: number): number {
-    const seqs = this.vSeq;
-    const ints = this.vInt;
-    for (let v = newest; v !== NONE; v = ints[8 * v + 2]) if (seqs[4 * v] <= maxSeq) return v;
+    const f64 = this.arena.f64;
+    const i32 = this.arena.i32;
+    for (let v = newest; v !== NONE; v = i32[v >>> OFF_BITS][((v & OFF_MASK) << 1) + 2]) if (f64[v >>> OFF_BITS][v & OFF_MASK] <= maxSeq) return v;
     return NONE;
   }
 
@@ -423,36 +453,37 @@ export class SkipList {
   /** Removes the version (key, seq) if present (used to undo a batch whose WAL write failed). */
   remove(key: Buffer, seq: number): boolean {
     const h = hash32(key);
-    const no = this.find(key, h);
-    if (no === NONE) return false;
-    const ints = this.vInt;
+    const k = this.find(key, h);
+    if (k === NONE) return false;
     let prev = NONE;
-    for (let v = this.recs[4 * no]; v !== NONE; prev = v, v = ints[8 * v + 2]) {
-      if (this.vSeq[4 * v] !== seq) continue;
-      // The version's slab bytes stay (slabs are append-only); only its charge is given back.
+    for (let v = this.newestOf(k); v !== NONE; prev = v, v = this.nextOf(v)) {
+      if (this.seqOf(v) !== seq) continue;
+      // The version's arena bytes stay (the arena is append-only); only its charge is given back.
       this.versions--;
-      this.bytes -= (ints[8 * v + 3] === TOMBSTONE ? 0 : ints[8 * v + 5]) + ENTRY_OVERHEAD;
-      const next = ints[8 * v + 2];
-      if (prev !== NONE) ints[8 * prev + 2] = next;
-      else if (next !== NONE) this.recs[4 * no] = next;
-      else this.unlink(key, h, no);
+      const value = this.valueOf(v);
+      this.bytes -= (value === null ? 0 : value.length) + ENTRY_OVERHEAD;
+      const next = this.nextOf(v);
+      if (prev !== NONE) this.setNext(prev, next);
+      else if (next !== NONE) this.setNewest(k, next);
+      else this.unlink(key, h, k);
       return true;
     }
     return false;
   }
 
-  /** Takes a key out of the index and the ordered list (its record and bytes stay, unreferenced). */
-  private unlink(key: Buffer, h: number, no: number): void {
-    const node = this.nodes[no];
+  /** Takes a key out of the index and the ordered list (its record stays, unreferenced). */
+  private unlink(key: Buffer, h: number, k: number): void {
     this.settle();
-    this.findGE(node.id, true);
+    const id = key.toString("latin1");
+    const node = this.findGE(id, true);
+    if (node === null || node.no !== k) throw new Error("memtable: a key in the index is missing from the ordered list");
     for (let i = 0; i < node.next.length; i++) {
       if (this.update[i].next[i] === node) this.update[i].next[i] = node.next[i];
     }
     const slots = this.slots;
     const mask = (slots.length >> 1) - 1;
     let i = h & mask;
-    while (slots[2 * i + 1] !== no + 1) i = (i + 1) & mask;
+    while (slots[2 * i + 1] !== k + 1) i = (i + 1) & mask;
     slots[2 * i + 1] = DELETED;
     node.no = NONE;
     this.liveKeys--;
@@ -461,10 +492,10 @@ export class SkipList {
 
   /** The newest version of `key` with sequence ≤ maxSeq (a tombstone has value null), or undefined. `h`: its hash32. */
   get(key: Buffer, maxSeq: number, h: number = hash32(key)): Entry | undefined {
-    const no = this.find(key, h);
-    if (no === NONE) return undefined;
-    const v = this.visibleFrom(this.recs[4 * no], maxSeq);
-    return v !== NONE ? { key, seq: this.vSeq[4 * v], value: this.valueOf(v) } : undefined;
+    const k = this.find(key, h);
+    if (k === NONE) return undefined;
+    const v = this.visibleFrom(this.newestOf(k), maxSeq);
+    return v !== NONE ? { key, seq: this.seqOf(v), value: this.valueOf(v) } : undefined;
   }
 
   /** First node whose key is ≥ `key` (the very first node when key is null). */
@@ -515,27 +546,37 @@ export class SkipList {
       return lo < snaps.length && snaps[lo] < newer;
     };
     this.settle();
-    const recs = this.recs;
-    const keySlabs = this.keys.list;
-    const valueSlabs = this.values.list;
-    const seqs = this.vSeq;
-    const ints = this.vInt;
+    const { u8, i32, f64 } = this.arena;
     let done = 0;
     for (let n = this.head.next[0]; n !== null; n = n.next[0]) {
-      const r = 4 * n.no;
-      const kb = keySlabs[recs[r + 1]];
-      const ko = recs[r + 2];
-      const kl = recs[r + 3];
+      const k = n.no;
+      const kw = (k & OFF_MASK) << 1;
+      const kInts = i32[k >>> OFF_BITS];
+      const kl = kInts[kw + 1];
+      let kb: Uint8Array;
+      let ko: number;
+      if (kl <= INLINE_MAX) {
+        kb = u8[k >>> OFF_BITS];
+        ko = 4 * kw + 8;
+      } else {
+        kb = this.bigs[kInts[kw + 2]];
+        ko = 0;
+      }
       let newer = Infinity;
-      for (let v = recs[r]; v !== NONE; v = ints[8 * v + 2]) {
-        const seq = seqs[4 * v];
+      for (let v = kInts[kw]; v !== NONE; ) {
+        const slab = v >>> OFF_BITS;
+        const d = v & OFF_MASK;
+        const ints = i32[slab];
+        const seq = f64[slab][d];
         if (newer === Infinity || (snaps.length > 0 && readBy(seq, newer))) {
-          const s = ints[8 * v + 3];
-          if (s === TOMBSTONE) sink.add(kb, ko, kl, seq, null, 0, 0);
-          else sink.add(kb, ko, kl, seq, valueSlabs[s], ints[8 * v + 4], ints[8 * v + 5]);
+          const vl = ints[2 * d + 3];
+          if (vl === TOMBSTONE) sink.add(kb, ko, kl, seq, null, 0, 0);
+          else if (vl > INLINE_MAX) sink.add(kb, ko, kl, seq, this.bigs[ints[2 * d + 4]], 0, vl);
+          else sink.add(kb, ko, kl, seq, u8[slab], 8 * d + 16, vl);
         }
         if (snaps.length === 0) break;
         newer = seq;
+        v = ints[2 * d + 2];
       }
       if (++done % slice === 0) yield;
     }
@@ -546,8 +587,7 @@ export class SkipList {
     this.settle();
     for (let n = this.head.next[0]; n !== null; n = n.next[0]) {
       const key = this.keyOf(n);
-      // The version arrays are read through `this` at every step: a write while the walk is suspended may grow them.
-      for (let v = this.recs[4 * n.no]; v !== NONE; v = this.vInt[8 * v + 2]) yield { key, seq: this.vSeq[4 * v], value: this.valueOf(v) };
+      for (let v = this.newestOf(n.no); v !== NONE; v = this.nextOf(v)) yield { key, seq: this.seqOf(v), value: this.valueOf(v) };
     }
   }
 }
