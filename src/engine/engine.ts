@@ -1193,6 +1193,10 @@ export class Engine implements EngineApi {
     return s;
   }
 
+  prefetch(hashes: Int32Array, n: number): void {
+    if (this.mem.size > 0) this.mem.prefetch(hashes, Math.min(n, 1024));
+  }
+
   get(key: Buffer, snapshot?: Snapshot): Buffer | undefined {
     const seq = this.visibleSeq(snapshot);
     // One hash of the key serves the memtables' indexes and the tables' Bloom filters.

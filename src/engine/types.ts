@@ -65,6 +65,11 @@ export interface EngineApi {
   /** Newest visible value, or undefined. Synchronous: memtables and mapped tables only. */
   get(key: Buffer, snapshot?: Snapshot): Buffer | undefined;
   /**
+   * A hint that point reads of keys with these hash32s (the first `n`, at most 1024) follow: the memtable reads what
+   * their lookups will need, all keys stage by stage, so the cache misses overlap. Changes nothing.
+   */
+  prefetch(hashes: Int32Array, n: number): void;
+  /**
    * Applies a batch atomically: appended to the WAL's pending group and inserted in the memtable, visible to reads at
    * once. Returns the batch's last sequence number; durability follows (see whenDurable). Throws EngineError
    * (e.g. code TSKV_ERR_NOSPACE, TSKV_ERR_READONLY) when writes are refused; nothing is applied then.

@@ -3,6 +3,7 @@
 // the cross-type key operations (DEL, RENAME, SCAN, …). Type families (strings here, series in src/model/series/)
 // build their values on top.
 import type { BatchOp, EngineApi, Snapshot } from "../engine/types";
+import { hash32 } from "../engine/sst/bloom";
 import { globMatch } from "./glob";
 import { META_RANGE, metaKey, Prefix, TypeTag, TypeTagValue, userKeyOfMeta } from "./keys";
 import { decodeMeta, encodeMeta, Meta } from "./meta";
@@ -100,6 +101,10 @@ export interface ScanOptions {
   type?: string;
 }
 
+/** Scratch of Keyspace.prefetch: META keys are hashed here (keys longer than it are not hinted). */
+const prefetchKey = Buffer.allocUnsafe(1024);
+const prefetchHashes = new Int32Array(256);
+
 export class Keyspace {
   private live = 0;
   private readonly expires = new Map<string, number>();
@@ -156,6 +161,27 @@ export class Keyspace {
     if (!meta) return undefined;
     if (meta.expireAt !== 0 && meta.expireAt <= this.now()) return undefined;
     return meta;
+  }
+
+  /**
+   * A hint before a batch of commands runs: each command's first argument after the name is taken for a key (true
+   * of nearly every command; where it is not, the hint is a wasted read) and its META entry's lookup is prefetched.
+   */
+  prefetch(batch: Buffer[][], n: number): void {
+    const hashes = prefetchHashes;
+    const scratch = prefetchKey;
+    let m = 0;
+    for (let i = 0; i < n && m < hashes.length; i++) {
+      const args = batch[i];
+      if (args.length < 2) continue;
+      const key = args[1];
+      const len = key.length;
+      if (len >= scratch.length) continue;
+      scratch[0] = Prefix.META;
+      for (let j = 0; j < len; j++) scratch[1 + j] = key[j];
+      hashes[m++] = hash32(scratch, 0, 1 + len);
+    }
+    if (m > 1) this.engine.prefetch(hashes, m);
   }
 
   /** Number of live keys (expired keys are removed first, so the figure is exact). */

@@ -22,7 +22,14 @@ export interface ConnectionHost {
   wake(conn: Connection): void;
   /** Sends what the connection may send now; returns its output not yet written to the kernel (bytes). */
   pushOutput(conn: Connection): number;
+  /** A hint before the first `n` commands of `batch` run: their keys will be looked up (see Keyspace.prefetch). */
+  prefetch(batch: Buffer[][], n: number): void;
 }
+
+/** Commands decoded ahead and run as one batch (their key lookups prefetched together). */
+const BATCH = 64;
+
+const NO_ARGS: Buffer[] = [];
 
 /** Unsent output below which a streaming reply goes on (see CommandContext.drain). */
 export const STREAM_LOW_WATER = 256 * 1024;
@@ -59,6 +66,12 @@ export class Connection implements CommandContext {
   private released = 0;
   private waitingFor: bigint | undefined;
   private drainWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  /** Commands decoded ahead: batch[next .. count) are still to run. */
+  private readonly batch: Buffer[][] = [];
+  private next = 0;
+  private count = 0;
+  /** A protocol error met while decoding ahead: replied once the commands before it have run. */
+  private batchError: string | null = null;
 
   constructor(
     readonly id: number,
@@ -94,32 +107,38 @@ export class Connection implements CommandContext {
   /**
    * Runs complete commands from the decoder, at most `budget` of them. Returns the number left unrun because
    * of the budget (a positive number means: call again next turn), or -1 when the connection must close.
+   *
+   * Commands are decoded up to BATCH at a time and the host is told their keys before any runs, so that the cache
+   * misses of their lookups overlap (a lookup is a few dependent reads of a large memtable, each a miss). Decoded
+   * arguments are views of the read buffer: if a command holds the connection (returns a promise), the commands
+   * decoded after it are copied, and run first when it is released.
    */
   runCommands(budget: number): number {
     let ran = 0;
     while (!this.blocked && !this.closeAfterReply) {
-      if (ran >= budget) {
-        if (this.decoder.idle) return 0;
-        // The rest waits for the next turn: the read buffer it points into may be reused before then.
-        this.decoder.detach();
-        return 1;
+      if (this.next === this.count) {
+        if (this.batchError !== null) {
+          this.reply.error(`ERR ${this.batchError}`);
+          this.batchError = null;
+          this.closeAfterReply = true;
+          return 0;
+        }
+        if (ran >= budget) {
+          if (this.decoder.idle) return 0;
+          // The rest waits for the next turn: the read buffer it points into may be reused before then.
+          this.decoder.detach();
+          return 1;
+        }
+        if (!this.decodeBatch(Math.min(BATCH, budget - ran))) return 0;
       }
-      let args: Buffer[] | null;
-      try {
-        args = this.decoder.next();
-      } catch (e) {
-        if (!(e instanceof ProtocolError)) throw e;
-        this.reply.error(`ERR ${e.message}`);
-        this.closeAfterReply = true;
-        return 0;
-      }
-      if (args === null) return 0;
+      const args = this.batch[this.next];
+      this.batch[this.next++] = NO_ARGS;
       ran++;
-      this.lastInteraction = Date.now();
       const pending = this.host.execute(this, args);
       if (pending) {
         this.blocked = true;
         this.decoder.detach();
+        for (let i = this.next; i < this.count; i++) this.batch[i] = this.batch[i].map((a) => Buffer.from(a));
         pending.then(
           () => this.unblock(),
           () => this.unblock(),
@@ -127,6 +146,35 @@ export class Connection implements CommandContext {
       }
     }
     return 0;
+  }
+
+  /** Decodes up to `max` complete commands into the batch and hints their keys. False when there was none. */
+  private decodeBatch(max: number): boolean {
+    let n = 0;
+    while (n < max) {
+      let args: Buffer[] | null;
+      try {
+        args = this.decoder.next();
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e;
+        this.batchError = e.message;
+        break;
+      }
+      if (args === null) break;
+      this.batch[n++] = args;
+    }
+    this.next = 0;
+    this.count = n;
+    if (n === 0) {
+      if (this.batchError === null) return false;
+      this.reply.error(`ERR ${this.batchError}`);
+      this.batchError = null;
+      this.closeAfterReply = true;
+      return false;
+    }
+    this.lastInteraction = Date.now();
+    if (n > 1) this.host.prefetch(this.batch, n);
+    return true;
   }
 
   private unblock(): void {

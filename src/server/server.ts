@@ -319,6 +319,13 @@ export class TskvServer implements ServerContext, ConnectionHost {
     this.flush(conn);
   }
 
+  prefetch(batch: Buffer[][], n: number): void {
+    this.keyspaceRef ??= this.extensions.get("keyspace") as Keyspace | undefined;
+    this.keyspaceRef?.prefetch(batch, n);
+  }
+
+  private keyspaceRef: Keyspace | undefined;
+
   execute(conn: Connection, args: Buffer[]): void | Promise<void> {
     this.stats.totalCommands++;
     const r = conn.reply;

@@ -109,6 +109,8 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
+const prefetchRefs = new Int32Array(1024);
+
 export class SkipList {
   private readonly head: MemNode = { id: "", no: NONE, next: new Array(MAX_LEVEL).fill(null) };
   /** The hash index: [hash32, key record + 1] pairs; 0 = never used, DELETED = used by a removed key. */
@@ -295,6 +297,31 @@ export class SkipList {
       this.bigs.push(value);
     }
     return v;
+  }
+
+  private touched = 0;
+
+  /**
+   * Reads, for each of the first `n` hashes, the index slot it maps to, the key record that slot names and that key's
+   * newest version, stage by stage: the cache misses of different keys then overlap instead of being paid one after
+   * another by the lookups that follow. A hint only: a slot of another key or an empty one costs a wasted read.
+   */
+  prefetch(hashes: Int32Array, n: number): void {
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
+    const refs = prefetchRefs;
+    for (let i = 0; i < n; i++) refs[i] = slots[2 * (hashes[i] & mask) + 1] - 1;
+    const { i32, f64 } = this.arena;
+    for (let i = 0; i < n; i++) {
+      const k = refs[i];
+      refs[i] = k >= 0 ? i32[k >>> OFF_BITS][(k & OFF_MASK) << 1] : NONE;
+    }
+    let acc = 0;
+    for (let i = 0; i < n; i++) {
+      const v = refs[i];
+      if (v >= 0) acc += f64[v >>> OFF_BITS][v & OFF_MASK];
+    }
+    this.touched = acc;
   }
 
   /** The sequence number of version `v`. */
