@@ -103,7 +103,7 @@ export interface ScanOptions {
 
 /** Scratch of Keyspace.prefetch: META keys are hashed here (keys longer than it are not hinted). */
 const prefetchKey = Buffer.allocUnsafe(1024);
-const prefetchHashes = new Int32Array(256);
+const prefetchHashes = new Int32Array(1024);
 
 export class Keyspace {
   private live = 0;

@@ -41,6 +41,8 @@ export class Connection implements CommandContext {
   /** Set by the server once per connection. */
   server!: CommandContext["server"];
 
+  /** Data arrived this turn: the server runs it at the turn's end. */
+  queuedForTurn = false;
   /** Close once the queued output is written (QUIT, protocol errors). */
   closeAfterReply = false;
   closed = false;
@@ -148,8 +150,18 @@ export class Connection implements CommandContext {
     return 0;
   }
 
-  /** Decodes up to `max` complete commands into the batch and hints their keys. False when there was none. */
-  private decodeBatch(max: number): boolean {
+  /**
+   * Decodes the next batch ahead of running it, without hinting its keys (the server hints every client's batch of
+   * the turn at once), and appends its commands to `out`. Does nothing while commands decoded earlier wait.
+   */
+  prepare(budget: number, out: Buffer[][]): void {
+    if (this.blocked || this.closeAfterReply || this.next < this.count) return;
+    if (!this.decodeBatch(Math.min(BATCH, budget), false)) return;
+    for (let i = 0; i < this.count; i++) out.push(this.batch[i]);
+  }
+
+  /** Decodes up to `max` complete commands into the batch (and hints their keys). False when there was none. */
+  private decodeBatch(max: number, hint = true): boolean {
     let n = 0;
     while (n < max) {
       let args: Buffer[] | null;
@@ -173,7 +185,7 @@ export class Connection implements CommandContext {
       return false;
     }
     this.lastInteraction = Date.now();
-    if (n > 1) this.host.prefetch(this.batch, n);
+    if (hint && n > 1) this.host.prefetch(this.batch, n);
     return true;
   }
 

@@ -1,7 +1,9 @@
 // A connection decodes up to 64 pipelined commands ahead of running them (so their key lookups can be prefetched
 // together). What a client must not notice: replies in order, commands before a protocol error all answered, and
 // commands decoded behind one that holds the connection still run with their own arguments after it, although the
-// read buffer they were decoded from is reused for other clients meanwhile.
+// read buffer they were decoded from is reused for other clients meanwhile. The commands that arrive in one loop turn
+// run at its end, every client's keys hinted at once; a client that hangs up right after sending still has its
+// commands run.
 import * as net from "node:net";
 import { enc } from "../helpers/raw-conn";
 import { backends, startTestServer, TestServer } from "../helpers/server";
@@ -44,6 +46,26 @@ describe.each(backends)("pipelined batches (%s)", (io) => {
     expect(got).toBe(want.join("") + error);
     // Nothing after the error ran.
     expect(await t.client().exists("pb:err:after")).toBe(0);
+  });
+
+  it("applies what a client sent just before hanging up", async () => {
+    // The commands of a turn run at its end; the close that follows must not drop them.
+    for (let round = 0; round < 20; round++) {
+      const sock = net.connect(t.port, "127.0.0.1");
+      sock.on("error", () => undefined);
+      await new Promise<void>((r) => sock.once("connect", () => r()));
+      // Written and closed while this process's loop (the server's too) is held, so the commands and the end of the
+      // stream are both waiting when the server next reads.
+      sock.write(enc(["SET", `pb:bye:${round}`, `v${round}`]) + enc(["INCR", "pb:bye:count"]));
+      sock.destroy();
+      const until = Date.now() + 20;
+      while (Date.now() < until);
+    }
+    const c = t.client();
+    const until = Date.now() + 5000;
+    while (Number(await c.get("pb:bye:count")) < 20 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(await c.get("pb:bye:count")).toBe("20");
+    for (let round = 0; round < 20; round++) expect(await c.get(`pb:bye:${round}`)).toBe(`v${round}`);
   });
 
   it("runs the commands decoded behind one that holds the connection, with their own arguments", async () => {
