@@ -545,15 +545,19 @@ export class Engine implements EngineApi {
     const first = this.lastSeq + 1;
     const payload = encodeBatch(first, ops);
     if (this.state === "nospace") {
-      // Probe with this batch alone: it either lands (and writes resume) or is refused with nothing applied.
+      // Probe with this batch alone: it either lands or is refused with nothing applied. Group commit (where a
+      // failed append can only drop the clients whose replies were already written) comes back once a flush or
+      // compaction has finished since the failure: a write that fits on a nearly full disk says little about the next.
       try {
         this.segment.append([payload]);
       } catch (e) {
         this.counters.failedWrites++;
         throw this.writeError(e);
       }
-      this.state = "open";
-      this.log.info("WAL writes resumed: disk space is back");
+      if (this.counters.flushes + this.counters.compactions > this.jobsAtNoSpace) {
+        this.state = "open";
+        this.log.info("WAL writes resumed: disk space is back");
+      }
       this.insert(first, ops);
       this.writtenSeq = this.lastSeq;
       this.afterWrite(payload.length, 1);
@@ -584,6 +588,7 @@ export class Engine implements EngineApi {
     const code = errnoOf(e);
     if (code === "ENOSPC" || code === "EDQUOT") {
       this.state = "nospace";
+      this.jobsAtNoSpace = this.counters.flushes + this.counters.compactions;
       return new TskvError("TSKV_ERR_NOSPACE", `disk full writing ${path.basename(this.segment.file)}`);
     }
     this.state = "failed";
@@ -591,6 +596,9 @@ export class Engine implements EngineApi {
     this.log.error("WAL write failed; engine is read-only until restart", { error: (e as Error).message });
     return this.failure;
   }
+
+  /** Flushes + compactions finished when the WAL last ran out of space (see apply's probing). */
+  private jobsAtNoSpace = 0;
 
   commit(): void {
     if (this.pending.length > 0) this.writeGroup();
