@@ -1209,11 +1209,13 @@ export class Engine implements EngineApi {
     const seq = this.visibleSeq(snapshot);
     // One hash of the key serves the memtables' indexes and the tables' Bloom filters.
     const hash = hash32(key);
-    const e = this.mem.size > 0 ? this.mem.get(key, seq, hash) : undefined;
-    if (e) return e.value !== null ? e.value : undefined;
+    if (this.mem.size > 0) {
+      const v = this.mem.valueAt(key, seq, hash);
+      if (v !== undefined) return v !== null ? v : undefined;
+    }
     for (let i = this.frozen.length - 1; i >= 0; i--) {
-      const f = this.frozen[i].mem.get(key, seq, hash);
-      if (f) return f.value !== null ? f.value : undefined;
+      const v = this.frozen[i].mem.valueAt(key, seq, hash);
+      if (v !== undefined) return v !== null ? v : undefined;
     }
     // The tables a point read consults, newest data first: overlapping L0 tables newest first, then at most one
     // table per deeper level (written out rather than as a generator: this is the hot path of a GET).

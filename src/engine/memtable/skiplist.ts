@@ -511,6 +511,17 @@ export class SkipList {
     this.bytes -= KEY_OVERHEAD + 2 * key.length;
   }
 
+  /**
+   * The value of the newest version of `key` with sequence ≤ maxSeq: null for a tombstone, undefined when this
+   * memtable has none (get() without the entry object; `h` is the key's hash32).
+   */
+  valueAt(key: Buffer, maxSeq: number, h: number): Buffer | null | undefined {
+    const k = this.find(key, h);
+    if (k === NONE) return undefined;
+    const v = this.visibleFrom(this.newestOf(k), maxSeq);
+    return v !== NONE ? this.valueOf(v) : undefined;
+  }
+
   /** The newest version of `key` with sequence ≤ maxSeq (a tombstone has value null), or undefined. `h`: its hash32. */
   get(key: Buffer, maxSeq: number, h: number = hash32(key)): Entry | undefined {
     const k = this.find(key, h);

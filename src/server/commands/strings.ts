@@ -125,6 +125,12 @@ function parseSetOptions(ctx: CommandContext, args: Buffer[], from: number, cmd:
 const set: CommandSpec["handler"] = (ctx, args) => {
   const key = args[1];
   const value = args[2];
+  if (args.length === 3) {
+    // Plain SET: no options to parse.
+    store(ctx, key, value, 0, keyspace(ctx).lookup(key));
+    ctx.reply.simple("OK");
+    return;
+  }
   const { nx, xx, get, exp } = parseSetOptions(ctx, args, 3, "set");
   const ks = keyspace(ctx);
   const old = ks.lookup(key);
