@@ -14,6 +14,12 @@ function size(v: string): number {
   return n;
 }
 
+function memtableSize(v: string): number {
+  const n = size(v);
+  if (n > 4 * 1024 * 1024 * 1024) throw new InvalidArgumentError(`'${v}' is more than the largest memtable (4gb)`);
+  return n;
+}
+
 function port(v: string): number {
   const n = parseNonNegativeInt(v);
   if (n === undefined || n > 65535) throw new InvalidArgumentError(`'${v}' is not a port number (0-65535)`);
@@ -60,7 +66,7 @@ function buildProgram(): Command {
     .option("--metrics-port <n>", "serve Prometheus /metrics on this port", port)
     .option("--requirepass <password>", "require AUTH with this password")
     .option("--maxclients <n>", "maximum connected clients", positive, d.maxclients)
-    .option("--memtable-size <size>", "memtable size (heap bytes) before a flush (e.g. 128mb)", size, d.memtableSize)
+    .option("--memtable-size <size>", "memtable size (heap bytes) before a flush (e.g. 128mb, at most 4gb)", memtableSize, d.memtableSize)
     .option("--bloom-bits <n>", "Bloom filter bits per key in new tables (0 = none)", nonNegative, d.bloomBits)
     .option("--block-cache-size <size>", "bytes of table blocks cached in memory", size, d.blockCacheSize)
     .option("--compaction-rate <size>", "background compaction write limit per second (0 = unlimited)", (v: string) => {

@@ -241,6 +241,9 @@ function errnoOf(e: unknown): string | undefined {
   return (e as { code?: string } | null)?.code;
 }
 
+/** The largest memtableSize open() takes: the active memtable may reach twice it, and its arena holds 16 GiB. */
+const MAX_MEMTABLE_SIZE = 4 * 1024 * 1024 * 1024;
+
 export class Engine implements EngineApi {
   private lastSeq = 0;
   private writtenSeq = 0;
@@ -337,6 +340,10 @@ export class Engine implements EngineApi {
   // ---- open / recovery ---------------------------------------------------------------------------------------
 
   static async open(dir: string, options: OpenOptions = {}): Promise<Engine> {
+    if (options.memtableSize !== undefined && !(options.memtableSize > 0 && options.memtableSize <= MAX_MEMTABLE_SIZE)) {
+      // A memtable's arena holds at most 16 GiB (see memtable/skiplist.ts); the active one may reach twice this size.
+      throw new RangeError(`memtableSize must be between 1 byte and 4 GiB (got ${options.memtableSize})`);
+    }
     const fs = options.fs ?? nodeFs;
     const log = options.logger ?? QUIET;
     fs.mkdirSync(dir);

@@ -74,6 +74,7 @@ function sizeParam(name: string, key: keyof ServerConfig & ("memtableSize" | "cl
     set: (c, v) => {
       const n = parseSize(v);
       if (n === undefined || n <= 0) return `argument must be a memory value`;
+      if (key === "memtableSize" && n > 4 * 1024 * 1024 * 1024) return `argument must be at most 4gb`;
       c[key] = n;
       return undefined;
     },

@@ -375,3 +375,13 @@ describe("crashes during flush, compaction and manifest install", () => {
     }
   });
 });
+
+describe("options", () => {
+  it("refuses a memtable over 4 GiB before touching the directory", async () => {
+    const dir = path.join(tmp(), "data");
+    await expect(open(dir, { memtableSize: 5 * 1024 * 1024 * 1024 })).rejects.toThrow(/memtableSize must be between 1 byte and 4 GiB/);
+    expect(fs.existsSync(dir)).toBe(false);
+    const e = await open(dir, { memtableSize: 4 * 1024 * 1024 * 1024 });
+    await e.close();
+  });
+});

@@ -16,6 +16,7 @@ cli("tskv-server CLI", () => {
     [["--port", "99999"], /not a port number/],
     [["--wal-sync", "sometimes"], /Allowed choices are always, everysec, no/],
     [["--memtable-size", "lots"], /is not a size/],
+    [["--memtable-size", "5gb"], /more than the largest memtable \(4gb\)/],
   ])("a bad flag %j prints one line and exits 2", (args, message) => {
     const r = spawnSync(process.execPath, [SERVER, ...args], { encoding: "utf8" });
     expect(r.status).toBe(2);

@@ -78,6 +78,7 @@ describe.each(backends)("server core on %s", (io) => {
     expect(await c.call("CONFIG", "SET", "maxclients", "500")).toBe("OK");
     expect(await c.call("CONFIG", "GET", "MAXCLIENTS")).toEqual(["maxclients", "500"]);
     await expect(c.call("CONFIG", "SET", "maxclients", "zero")).rejects.toThrow(/CONFIG SET failed \(possibly related to argument 'maxclients'\)/);
+    await expect(c.call("CONFIG", "SET", "memtable-size", "5gb")).rejects.toThrow(/CONFIG SET failed \(possibly related to argument 'memtable-size'\) - argument must be at most 4gb/);
     await expect(c.call("CONFIG", "SET", "nosuch", "1")).rejects.toThrow("ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'");
     await c.call("CONFIG", "SET", "maxclients", "10000");
   });
