@@ -41,10 +41,8 @@ async function tskvWith(dir: string, name: string, opts: Parameters<typeof open>
     put: (k, v) => {
       e.apply([{ type: "put", key: k, value: v }]);
     },
-    putMany: async (pairs) => {
-      for (const [k, v] of pairs) e.apply([{ type: "put", key: k, value: v }]);
-      await e.whenDurable(e.lastSequence);
-    },
+    // One atomic batch through the public write(), as classic-level's batch() and lmdb's transaction.
+    putMany: (pairs) => e.write(pairs.map(([key, value]) => ({ type: "put" as const, key, value }))),
     get: (k) => e.get(k),
     scan: (from, limit) => {
       let n = 0;
