@@ -139,8 +139,7 @@ export class Connection implements CommandContext {
       const pending = this.host.execute(this, args);
       if (pending) {
         this.blocked = true;
-        this.decoder.detach();
-        for (let i = this.next; i < this.count; i++) this.batch[i] = this.batch[i].map((a) => Buffer.from(a));
+        this.keepPending();
         pending.then(
           () => this.unblock(),
           () => this.unblock(),
@@ -148,6 +147,15 @@ export class Connection implements CommandContext {
       }
     }
     return 0;
+  }
+
+  /**
+   * Makes what was read but not run outlive this turn's read buffer: the commands decoded ahead are copied, and the
+   * decoder keeps its own copy of the bytes it has not decoded yet.
+   */
+  keepPending(): void {
+    this.decoder.detach();
+    for (let i = this.next; i < this.count; i++) this.batch[i] = this.batch[i].map((a) => Buffer.from(a));
   }
 
   /**

@@ -224,6 +224,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
 
   private runConnection(conn: Connection): void {
     if (conn.pausedForOutput || conn.pausedForStall) {
+      conn.keepPending(); // commands decoded ahead this turn wait for the pause to end
       this.dirty.add(conn);
       return;
     }
