@@ -6,6 +6,7 @@ import { FileSystem, writeFully } from "./io";
 import { TableBuilder, TableMeta, TableOptions } from "./sst/builder";
 import { tableName } from "./sst/format";
 import { BlockCache, Table, TableEntry } from "./sst/reader";
+import { copyBytes } from "../util/bytes";
 import { heapify, siftDown } from "../util/heap";
 
 /**
@@ -39,11 +40,10 @@ export class ChunkWriter {
     chunk.writeUInt32LE(Math.floor(seq / 0x100000000), pos + 8);
     chunk.writeUInt32LE(vb === null ? 0 : vl + 1, pos + 12);
     pos += 16;
-    for (let i = 0; i < kl; i++) chunk[pos + i] = kb[ko + i];
+    copyBytes(chunk, pos, kb, ko, kl);
     pos += kl;
     if (vb !== null) {
-      if (vl <= 32) for (let i = 0; i < vl; i++) chunk[pos + i] = vb[vo + i];
-      else chunk.set(vb.subarray(vo, vo + vl), pos);
+      copyBytes(chunk, pos, vb, vo, vl);
       pos += vl;
     }
     this.pos = pos;

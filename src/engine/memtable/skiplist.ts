@@ -24,6 +24,7 @@
 //
 // Keys are compared as latin1 strings (one byte per char, so string order is byte order): V8 compares flat
 // one-byte strings natively, which measured faster than Buffer#compare or a JS byte loop.
+import { copyBytes } from "../../util/bytes";
 import { hash32 } from "../sst/bloom";
 
 const MAX_LEVEL = 20;
@@ -622,11 +623,4 @@ export class SkipList {
       for (let v = this.newestOf(n.no); v !== NONE; v = this.nextOf(v)) yield { key, seq: this.seqOf(v), value: this.valueOf(v) };
     }
   }
-}
-
-/** Copies `src` into `dst` at `at`: a JS loop for short strings (cheaper than the call behind set()). */
-function copyBytes(dst: Uint8Array, at: number, src: Uint8Array): void {
-  const n = src.length;
-  if (n <= 32) for (let i = 0; i < n; i++) dst[at + i] = src[i];
-  else dst.set(src, at);
 }
