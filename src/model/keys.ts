@@ -2,6 +2,7 @@
 // one metadata entry under META; a series' points live in chunk entries under CHUNK keyed by the series' id, so
 // deleting or recreating a key is one small write and its old chunks become unreachable at once (compaction
 // reclaims them). The labels index lives under LABEL.
+import { copyBytes } from "../util/bytes";
 
 /** Engine key prefixes. One byte each; never reuse a retired value. */
 export const Prefix = {
@@ -33,11 +34,17 @@ let lastMetaKey: Buffer = Buffer.alloc(0);
 export function metaKey(userKey: Buffer): Buffer {
   if (userKey === lastUserKey) return lastMetaKey;
   const k = Buffer.allocUnsafe(userKey.length + 1);
-  k[0] = Prefix.META;
-  userKey.copy(k, 1);
+  writeMetaKey(k, 0, userKey);
   lastUserKey = userKey;
   lastMetaKey = k;
   return k;
+}
+
+/** Writes the META engine key of `userKey` into `dst` at `at` (room for 1 + its length); returns where it ends. */
+export function writeMetaKey(dst: Buffer, at: number, userKey: Buffer): number {
+  dst[at] = Prefix.META;
+  copyBytes(dst, at + 1, userKey);
+  return at + 1 + userKey.length;
 }
 
 export function userKeyOfMeta(engineKey: Buffer): Buffer {

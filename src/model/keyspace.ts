@@ -5,7 +5,7 @@
 import type { BatchOp, EngineApi, Snapshot } from "../engine/types";
 import { hash32 } from "../engine/sst/bloom";
 import { globMatch } from "./glob";
-import { META_RANGE, metaKey, Prefix, TypeTag, TypeTagValue, userKeyOfMeta } from "./keys";
+import { META_RANGE, metaKey, Prefix, TypeTag, TypeTagValue, userKeyOfMeta, writeMetaKey } from "./keys";
 import { decodeMeta, encodeMeta, Meta } from "./meta";
 
 /** Hooks a type family registers to clean up or move its own entries when a key of its type goes or moves. */
@@ -175,11 +175,8 @@ export class Keyspace {
       const args = batch[i];
       if (args.length < 2) continue;
       const key = args[1];
-      const len = key.length;
-      if (len >= scratch.length) continue;
-      scratch[0] = Prefix.META;
-      for (let j = 0; j < len; j++) scratch[1 + j] = key[j];
-      hashes[m++] = hash32(scratch, 0, 1 + len);
+      if (key.length >= scratch.length) continue;
+      hashes[m++] = hash32(scratch, 0, writeMetaKey(scratch, 0, key));
     }
     if (m > 1) this.engine.prefetch(hashes, m);
   }
