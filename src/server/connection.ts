@@ -120,9 +120,7 @@ export class Connection implements CommandContext {
     while (!this.blocked && !this.closeAfterReply) {
       if (this.next === this.count) {
         if (this.batchError !== null) {
-          this.reply.error(`ERR ${this.batchError}`);
-          this.batchError = null;
-          this.closeAfterReply = true;
+          this.replyBatchError();
           return 0;
         }
         if (ran >= budget) {
@@ -186,15 +184,19 @@ export class Connection implements CommandContext {
     this.next = 0;
     this.count = n;
     if (n === 0) {
-      if (this.batchError === null) return false;
-      this.reply.error(`ERR ${this.batchError}`);
-      this.batchError = null;
-      this.closeAfterReply = true;
+      if (this.batchError !== null) this.replyBatchError();
       return false;
     }
     this.lastInteraction = Date.now();
     if (hint && n > 1) this.host.prefetch(this.batch, n);
     return true;
+  }
+
+  /** Answers the protocol error met while decoding ahead (every command before it has run) and closes after it. */
+  private replyBatchError(): void {
+    this.reply.error(`ERR ${this.batchError}`);
+    this.batchError = null;
+    this.closeAfterReply = true;
   }
 
   private unblock(): void {
