@@ -32,6 +32,7 @@ one() {
   taskset -c 0 node "$dist/cli/tskv-server.js" --port $PORT --dir "$WORK/data" --log-level warn >/dev/null 2>&1 &
   SERVER=$!
   for _ in $(seq 150); do redis-cli -p $PORT ping >/dev/null 2>&1 && break; sleep 0.1; done
+  kill -0 $SERVER 2>/dev/null || { echo "$dist: the server did not start on port $PORT"; exit 1; }
   if [ "$TEST" = get ]; then
     taskset -c 1 redis-benchmark -p $PORT -t set -d 100 -r "$KEYS" -n 300000 -c 50 -P 16 -q >/dev/null 2>&1
   fi
