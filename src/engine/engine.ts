@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { corruption, TskvError } from "./errors";
 import { FileSystem, nodeFs } from "./io";
-import { ChunkWriter, Job, JobResult, runJob } from "./jobs";
+import { Job, JobResult, runJob } from "./jobs";
 import { applyEdit, emptyState, FileMeta, ManifestState, ManifestWriter, manifestName, NUM_LEVELS, parseManifestName, readManifest, VersionEdit } from "./manifest";
 import { SkipList } from "./memtable/skiplist";
 import type { TableOptions } from "./sst/builder";
@@ -417,13 +417,9 @@ export class Engine implements EngineApi {
         // post-recovery flush finished would replay more at every start. The table is named only by the manifest
         // written below; a crash before that leaves an orphan (removed at the next open) and the segments intact.
         if (!isLast && mem.approximateBytes >= memtableSize) {
-          const chunks: Buffer[] = [];
           // No snapshot exists during recovery: each key's newest version is all anyone can read.
-          const w = new ChunkWriter(chunks);
-          for (const _ of mem.writeReadable([], w));
-          w.finish();
           const number = mstate.nextFile++;
-          const result = await runJob({ kind: "flush", dir, number, chunks, table: lsm.table }, fs);
+          const result = await runJob({ kind: "flush", dir, number, mem: mem.image(), snapshots: [], table: lsm.table }, fs);
           const meta: FileMeta = { number, level: 0, ...pickMeta(result.outputs[0].meta) };
           applyEdit(mstate, { added: [meta], deleted: [], logNumber: numbers[i + 1], nextFile: mstate.nextFile, lastSequence: lastSeq });
           mem = new SkipList();
@@ -899,15 +895,11 @@ export class Engine implements EngineApi {
   private async flushOne(): Promise<void> {
     const f = this.frozen[0];
     const number = this.mstate.nextFile++;
-    const chunks: Buffer[] = [];
-    // Order and serialize in slices so a large memtable never holds the loop for long.
-    for (const _ of f.mem.orderInSteps()) await new Promise((r) => setImmediate(r));
-    // Only versions someone can read are written (see SkipList.writeReadable). Snapshots taken from now on are at
-    // or above the frozen memtable's last sequence, so they read the newest.
-    const w = new ChunkWriter(chunks);
-    for (const _ of f.mem.writeReadable([...this.snapshots.values()], w)) await new Promise((r) => setImmediate(r));
-    w.finish();
-    const result = await this.background.run({ kind: "flush", dir: this.dir, number, chunks, table: this.lsm.table });
+    // The worker orders and writes the memtable from its image (shared memory): the loop neither sorts nor copies it.
+    // Only versions someone can read are written (see RecordReader.writeReadable). Snapshots taken from now on are
+    // at or above the frozen memtable's last sequence, so they read the newest.
+    const job: Job = { kind: "flush", dir: this.dir, number, mem: f.mem.image(), snapshots: [...this.snapshots.values()], table: this.lsm.table };
+    const result = await this.background.run(job);
     if (this.shuttingDown) return; // the WAL still holds everything; the table is an orphan removed at next open
     const meta: FileMeta = { number, level: 0, ...pickMeta(result.outputs[0].meta) };
     const logNumber = this.frozen.length > 1 ? this.frozen[1].firstSegment : this.memFirstSegment;

@@ -3,89 +3,20 @@
 // loop; either way it yields regularly and never holds the loop for long.
 import * as path from "node:path";
 import { FileSystem, writeFully } from "./io";
+import { MemImage, RecordReader } from "./memtable/arena";
 import { TableBuilder, TableMeta, TableOptions } from "./sst/builder";
 import { tableName } from "./sst/format";
 import { BlockCache, Table, TableEntry } from "./sst/reader";
-import { copyBytes } from "../util/bytes";
 import { heapify, siftDown } from "../util/heap";
-
-/**
- * Memtable entries serialized for a flush: per entry keyLen u32 | seq lo u32 | seq hi u32 | tag u32 | key | value
- * (tag 0 = tombstone, else value length + 1), written straight into chunks of about `limitBytes` from wherever the
- * bytes are (no buffer per entry).
- */
-export class ChunkWriter {
-  private chunk: Buffer | null = null;
-  private pos = 0;
-  /** Entries written. */
-  count = 0;
-
-  constructor(
-    private readonly out: Buffer[],
-    private readonly limitBytes = 1 << 20,
-  ) {}
-
-  /** One entry: the key is kb[ko, ko + kl), the value vb[vo, vo + vl) or null for a tombstone. */
-  add(kb: Uint8Array, ko: number, kl: number, seq: number, vb: Uint8Array | null, vo: number, vl: number): void {
-    const need = 16 + kl + (vb === null ? 0 : vl);
-    let chunk = this.chunk;
-    if (chunk === null || this.pos + need > chunk.length) {
-      if (chunk !== null) this.out.push(chunk.subarray(0, this.pos));
-      chunk = this.chunk = Buffer.allocUnsafeSlow(Math.max(this.limitBytes, need));
-      this.pos = 0;
-    }
-    let pos = this.pos;
-    chunk.writeUInt32LE(kl, pos);
-    chunk.writeUInt32LE(seq % 0x100000000, pos + 4);
-    chunk.writeUInt32LE(Math.floor(seq / 0x100000000), pos + 8);
-    chunk.writeUInt32LE(vb === null ? 0 : vl + 1, pos + 12);
-    pos += 16;
-    copyBytes(chunk, pos, kb, ko, kl);
-    pos += kl;
-    if (vb !== null) {
-      copyBytes(chunk, pos, vb, vo, vl);
-      pos += vl;
-    }
-    this.pos = pos;
-    this.count++;
-  }
-
-  /** Pushes the last chunk. The chunks are cloned to the worker whole (backing store and all): one well short of full goes as an exact copy. */
-  finish(): void {
-    const chunk = this.chunk;
-    const pos = this.pos;
-    if (chunk !== null && pos > 0) this.out.push(pos < chunk.length / 2 ? Buffer.from(chunk.subarray(0, pos)) : chunk.subarray(0, pos));
-    this.chunk = null;
-    this.pos = 0;
-  }
-}
-
-export function* deserializeEntries(chunks: Uint8Array[]): Generator<TableEntry> {
-  for (const c of chunks) {
-    const b = Buffer.from(c.buffer, c.byteOffset, c.byteLength);
-    let pos = 0;
-    while (pos < b.length) {
-      const kl = b.readUInt32LE(pos);
-      const seq = b.readUInt32LE(pos + 4) + b.readUInt32LE(pos + 8) * 0x100000000;
-      const tag = b.readUInt32LE(pos + 12);
-      pos += 16;
-      const key = b.subarray(pos, pos + kl);
-      pos += kl;
-      let value: Buffer | null = null;
-      if (tag > 0) {
-        value = b.subarray(pos, pos + tag - 1);
-        pos += tag - 1;
-      }
-      yield { key, seq, value };
-    }
-  }
-}
 
 export interface FlushJob {
   kind: "flush";
   dir: string;
   number: number;
-  chunks: Uint8Array[];
+  /** The frozen memtable (its slabs are shared memory: posting the job copies no key or value). */
+  mem: MemImage;
+  /** Sequences of live snapshots: versions they read are kept (see RecordReader.writeReadable). */
+  snapshots: number[];
   table: TableOptions;
 }
 
@@ -204,12 +135,21 @@ async function runFlush(job: FlushJob, fs: FileSystem): Promise<JobResult> {
   const out = new TableFile(fs, job.dir, job.number, job.table);
   let n = 0;
   let bytesRead = 0;
+  const view = (b: Uint8Array, o: number, l: number): Buffer => Buffer.from(b.buffer, b.byteOffset + o, l);
   try {
-    for (const e of deserializeEntries(job.chunks)) {
-      out.builder.add(e.key, e.seq, e.value);
-      bytesRead += e.key.length + (e.value ? e.value.length : 0);
-      if (++n % 4096 === 0) await yieldLoop();
-    }
+    // The keys are ordered here, not on the loop: a radix sort of the record refs.
+    const records = RecordReader.of(job.mem);
+    const refs = job.mem.keys;
+    records.sortKeyRefs(refs);
+    await yieldLoop();
+    const sink = {
+      add(kb: Uint8Array, ko: number, kl: number, seq: number, vb: Uint8Array | null, vo: number, vl: number): void {
+        out.builder.add(view(kb, ko, kl), seq, vb === null ? null : view(vb, vo, vl));
+        bytesRead += kl + vl;
+        n++;
+      },
+    };
+    for (const _ of records.writeReadable(refs, job.snapshots, sink, 4096)) await yieldLoop();
     const meta = out.finish();
     fs.syncDir(job.dir);
     return { outputs: [{ number: job.number, meta }], bytesRead, bytesWritten: meta.size, entriesIn: n, entriesOut: n, micros: (performance.now() - started) * 1000 };

@@ -1,7 +1,7 @@
-// The memtable's ordering: keys linked one by one or in bulk (sort, merge, relink), and a bulk ordering run in steps
-// with writes, removals and ordered reads between them, always against a sorted model.
+// The memtable's ordering: keys linked one by one or in bulk (sort, merge, relink) with writes, removals and ordered
+// reads between them, and the flush's own ordering of the records (a radix sort of key refs), against sorted models.
 import fc from "fast-check";
-import { SkipList } from "../../src/engine/memtable/skiplist";
+import { EntrySink, SkipList } from "../../src/engine/memtable/skiplist";
 import { hash32 } from "../../src/engine/sst/bloom";
 
 const id = (i: number): Buffer => Buffer.from(`key:${String(i).padStart(6, "0")}`, "latin1");
@@ -22,14 +22,26 @@ function checkSeeks(m: SkipList, model: string[], probes: number[]): void {
   }
 }
 
-type Op = { t: "insert"; k: number } | { t: "remove"; k: number } | { t: "step"; n: number } | { t: "read"; probes: number[] };
+/** What a flush of the memtable would write, as "key@seq:value hex" lines. */
+function flushed(m: SkipList, snapshots: number[] = []): string[] {
+  const image = m.image();
+  const records = m.records();
+  records.sortKeyRefs(image.keys);
+  const out: string[] = [];
+  const hex = (b: Uint8Array, o: number, l: number): string => Buffer.from(b.buffer, b.byteOffset + o, l).toString("hex");
+  const sink: EntrySink = { add: (kb, ko, kl, seq, vb, vo, vl) => out.push(`${hex(kb, ko, kl)}@${seq}:${vb === null ? "-" : hex(vb, vo, vl)}`) };
+  for (const _ of records.writeReadable(image.keys, snapshots, sink, 7));
+  return out;
+}
+
+type Op = { t: "insert"; k: number } | { t: "remove"; k: number } | { t: "flush" } | { t: "read"; probes: number[] };
 
 describe("memtable ordering", () => {
-  it("keeps every key in order through bulk orderings interrupted by writes, removals and reads", () => {
+  it("keeps every key in order through bulk orderings, writes, removals and reads; a flush writes them in order", () => {
     const op: fc.Arbitrary<Op> = fc.oneof(
       { weight: 6, arbitrary: fc.record({ t: fc.constant("insert" as const), k: fc.integer({ min: 0, max: 5000 }) }) },
       { weight: 1, arbitrary: fc.record({ t: fc.constant("remove" as const), k: fc.integer({ min: 0, max: 5000 }) }) },
-      { weight: 1, arbitrary: fc.record({ t: fc.constant("step" as const), n: fc.integer({ min: 1, max: 4 }) }) },
+      { weight: 1, arbitrary: fc.record({ t: fc.constant("flush" as const) }) },
       { weight: 1, arbitrary: fc.record({ t: fc.constant("read" as const), probes: fc.array(fc.integer({ min: 0, max: 5001 }), { maxLength: 5 }) }) },
     );
     // Long runs of inserts between orderings, so the bulk path (over a thousand pending keys) is taken often.
@@ -39,7 +51,6 @@ describe("memtable ordering", () => {
         const m = new SkipList();
         const model = new Set<string>();
         let seq = 0;
-        let steps: Generator<void, void> | null = null;
         let x = seed;
         const rand = (n: number): number => {
           x = (Math.imul(x ^ (x >>> 15), 2246822507) + 0x9e3779b9) | 0;
@@ -57,17 +68,16 @@ describe("memtable ordering", () => {
             const k = id(o.k);
             const e = m.get(k, Number.MAX_SAFE_INTEGER);
             if (e && m.remove(k, e.seq) && m.get(k, Number.MAX_SAFE_INTEGER) === undefined) model.delete(k.toString("latin1"));
-          } else if (o.t === "step") {
-            steps ??= m.orderInSteps();
-            for (let i = 0; i < o.n && steps !== null; i++) if (steps.next().done) steps = null;
-            if (steps === null) continue;
+          } else if (o.t === "flush") {
+            // Newest versions only, keys in order, removed keys left out; nothing linked on the way.
+            const keys = flushed(m).map((line) => Buffer.from(line.slice(0, line.indexOf("@")), "hex").toString("latin1"));
+            expect(keys).toEqual([...model].sort());
           } else {
             const sorted = [...model].sort();
             expect(walk(m)).toEqual(sorted);
             checkSeeks(m, sorted, o.probes);
           }
         }
-        if (steps) while (!steps.next().done);
         const sorted = [...model].sort();
         expect(walk(m)).toEqual(sorted);
         checkSeeks(m, sorted, [0, 1, 2500, 4999, 5000, 5001]);
@@ -77,25 +87,43 @@ describe("memtable ordering", () => {
     );
   });
 
-  it("orders a large write-only memtable in bounded steps", () => {
+  it("a flush orders any keys bytewise: shared prefixes, prefixes of each other, zero bytes, keys over 64 KiB", () => {
+    const byte = fc.oneof(fc.constantFrom(0, 1, 0x61, 0x62, 0xff), fc.integer({ min: 0, max: 255 }));
+    const key = fc.oneof(
+      { weight: 8, arbitrary: fc.uint8Array({ maxLength: 12 }).map((b) => Buffer.from(b)) },
+      { weight: 4, arbitrary: fc.array(byte, { maxLength: 9 }).map((b) => Buffer.concat([Buffer.from("user:1000:"), Buffer.from(b)])) },
+      { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 65_530, max: 65_545 }), byte).map(([n, b]) => Buffer.alloc(n, b)) },
+    );
+    fc.assert(
+      fc.property(fc.array(key, { maxLength: 300 }), (keys) => {
+        const m = new SkipList();
+        let seq = 0;
+        for (const k of keys) m.insert(k, ++seq, Buffer.from([seq & 255]));
+        const want = [...new Set(keys.map((k) => k.toString("hex")))].sort((a, b) => Buffer.compare(Buffer.from(a, "hex"), Buffer.from(b, "hex")));
+        const got = flushed(m).map((line) => line.slice(0, line.indexOf("@")));
+        expect(got).toEqual(want);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("a flush sorts 200 000 keys written out of order and keeps the versions snapshots read", () => {
     const m = new SkipList();
-    const n = 100_000;
-    for (let i = 0; i < n; i++) m.insert(id((i * 7919) % n), i + 1, null);
-    let steps = 0;
-    let longest = 0;
-    const g = m.orderInSteps();
-    for (;;) {
-      const t = performance.now();
-      const done = g.next().done;
-      longest = Math.max(longest, performance.now() - t);
-      if (done) break;
-      steps++;
+    const n = 200_000;
+    // Numeric keys with a long shared prefix, written out of order, each twice: seq i + 1 then n + i + 1.
+    for (let r = 0; r < 2; r++) for (let i = 0; i < n; i++) m.insert(id((i * 7919) % n), r * n + i + 1, Buffer.from([r]));
+    const lines = flushed(m, [n + 10]);
+    // The snapshot at n + 10 reads the second version of the first 10 keys rewritten, the first of all others: those
+    // n - 10 older versions are written beside every key's newest.
+    expect(lines.length).toBe(2 * n - 10);
+    let outOfOrder = 0;
+    let prev = "";
+    for (const line of lines) {
+      const k = line.slice(0, line.indexOf("@"));
+      if (k < prev) outOfOrder++;
+      prev = k;
     }
-    // 100 000 keys in runs of 16 384 plus merge passes: many steps, none of them the whole sort.
-    expect(steps).toBeGreaterThan(10);
-    const keys = walk(m);
-    expect(keys.length).toBe(n);
-    for (let i = 1; i < n; i++) expect(keys[i - 1] < keys[i]).toBe(true);
+    expect(outOfOrder).toBe(0);
   });
 });
 

@@ -7,55 +7,46 @@
 // then the node, the version and the value, each a miss; 18 % of a GET at pipeline 1 was the Map lookup alone).
 // - The index is open addressing over an Int32Array of [hash32, key record + 1] pairs (linear probing, at most half
 //   full), so a probe is one cache line.
-// - Keys and versions are records in an arena of 1 MiB slabs (appended to, never rewritten), named by a ref (slab
-//   number and 8-byte-aligned offset in one int). A key record is [newest version ref i32, length i32, the key's
-//   bytes]; a version record is [sequence f64, next older version ref i32, value length i32 (-1: tombstone), the
-//   value's bytes]. So a lookup reads the slot, the key record (which it compares and which names the newest
-//   version) and the version record with its value, three cache lines, and an overwrite allocates nothing the
-//   garbage collector must trace or move. Keys and values over INLINE_MAX bytes are kept apart (the record holds
-//   their index in `bigs`).
+// - Keys and versions are records in an arena of shared 1 MiB slabs (see arena.ts). So a lookup reads the slot, the
+//   key record (which it compares and which names the newest version) and the version record with its value, three
+//   cache lines, and an overwrite allocates nothing the garbage collector must trace or move.
 // - prefetch() reads those three lines for a whole batch of keys stage by stage before the batch's lookups run, so
 //   the misses of different keys overlap (the server calls it for the commands of a loop turn).
 // The skiplist's nodes (MemNode: the key's latin1 string, its record, its links) serve ordered reads only.
 //
-// A key seen for the first time is only indexed at once; it is linked into the ordered list lazily, by the first
-// ordered read after it (seek, reverse step, full walk), so a write-only stretch pays no ordered insert at all and
-// point reads never do. Pending keys are sorted first, so linking them walks the list mostly forward.
+// A key seen for the first time is only indexed (and its record's ref listed) at once; its node is made and linked
+// into the ordered list lazily, by the first ordered read after it (seek, reverse step, full walk), so a write-only
+// stretch makes no object per key and pays no ordered insert, and point reads never do. A flush does not use the
+// nodes: the worker sorts the image's key refs itself. Pending keys are sorted first, so linking them walks the list
+// mostly forward.
 //
 // Keys are compared as latin1 strings (one byte per char, so string order is byte order): V8 compares flat
 // one-byte strings natively, which measured faster than Buffer#compare or a JS byte loop.
 import { copyBytes } from "../../util/bytes";
 import { hash32 } from "../sst/bloom";
+import { Arena, INLINE_MAX, MemImage, NONE, OFF_BITS, OFF_MASK, RecordReader, TOMBSTONE } from "./arena";
+
+export type { EntrySink, MemImage } from "./arena";
 
 const MAX_LEVEL = 20;
 /** Pending keys from which a bulk ordering (sort, merge, relink) replaces one search per key. */
 const BULK_MIN = 1024;
-/** Keys sorted per step of a stepwise ordering (about 5 ms of work). */
+/** Keys sorted per run of a bulk ordering. */
 const STEP = 16384;
 
 function byId(a: MemNode, b: MemNode): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 /**
- * Heap bytes charged per version on top of its value (its record header and alignment, with slack), and per key on
- * top of its bytes (its node, links and latin1 id — a second copy of the key —, its record and index slots).
- * Measured with `node --expose-gc` over 300 000 keys of 17 bytes, values of 10, 109 and 1000 bytes, one and three
- * versions a key: 18–21 bytes a version, 182–187 a key.
+ * Bytes charged per version on top of its value (its record header and alignment); per key on top of its bytes (its
+ * record header, index slots and listed ref); and per key linked into the ordered list on top of its bytes again (its
+ * node, links and latin1 id, a second copy of the key), charged when an ordered read first links it. Measured with
+ * `node --expose-gc` (heap, external and the arena's slabs) over 300 000 keys of 17 bytes, values of 10, 109 and 1000
+ * bytes, one and three versions a key: 21–22 bytes a version, 46–53 a key, 132 a node.
  */
 export const ENTRY_OVERHEAD = 24;
-export const KEY_OVERHEAD = 190;
-
-/** Arena slabs: 1 MiB each; refs are slab << 17 | offset / 8, so at most 2^14 - 1 slabs (16 GiB) a memtable. */
-const SLAB = 1 << 20;
-const OFF_BITS = 17;
-const OFF_MASK = (1 << OFF_BITS) - 1;
-const MAX_SLABS = (1 << 14) - 1;
-/** Keys and values longer than this live outside the arena, in `bigs`. */
-const INLINE_MAX = 64 << 10;
-/** No version: the end of a chain. No key: an index miss. */
-const NONE = -1;
-/** The value length of a tombstone. */
-const TOMBSTONE = -1;
+export const KEY_OVERHEAD = 60;
+export const NODE_OVERHEAD = 140;
 /** An index slot once used by a key that was removed (probes go past it). */
 const DELETED = -1;
 
@@ -67,39 +58,10 @@ export interface MemNode {
   next: Array<MemNode | null>;
 }
 
-/** Where writeReadable() puts entries: key kb[ko, ko + kl), value vb[vo, vo + vl) or null for a tombstone. */
-export interface EntrySink {
-  add(kb: Uint8Array, ko: number, kl: number, seq: number, vb: Uint8Array | null, vo: number, vl: number): void;
-}
-
 export interface Entry {
   readonly key: Buffer;
   readonly seq: number;
   readonly value: Buffer | null;
-}
-
-/** Append-only memory in 1 MiB slabs, each seen as bytes, int32s and float64s; records are 8-byte aligned. */
-class Arena {
-  readonly u8: Buffer[] = [];
-  readonly i32: Int32Array[] = [];
-  readonly f64: Float64Array[] = [];
-  private used = SLAB;
-
-  /** A ref to `n` (≤ SLAB) fresh bytes. */
-  alloc(n: number): number {
-    const size = (n + 7) & ~7;
-    if (this.used + size > SLAB) {
-      if (this.u8.length >= MAX_SLABS) throw new RangeError(`memtable over ${MAX_SLABS} MiB: lower --memtable-size`);
-      const b = Buffer.allocUnsafeSlow(SLAB);
-      this.u8.push(b);
-      this.i32.push(new Int32Array(b.buffer, b.byteOffset, SLAB >> 2));
-      this.f64.push(new Float64Array(b.buffer, b.byteOffset, SLAB >> 3));
-      this.used = 0;
-    }
-    const off = this.used;
-    this.used = off + size;
-    return ((this.u8.length - 1) << OFF_BITS) | (off >> 3);
-  }
 }
 
 /** Bytewise order of two byte strings. */
@@ -123,14 +85,17 @@ export class SkipList {
   private readonly arena = new Arena();
   /** Keys and values over INLINE_MAX bytes. */
   private readonly bigs: Buffer[] = [];
-  /** Keys indexed but not yet linked into the ordered list. */
+  /** Every key record made, in order of arrival (a removed key's record has newest version NONE). */
+  private keyRefs = new Int32Array(1024);
+  private keysMade = 0;
+  /** keyRefs[0, nodesMade) have nodes; the rest are indexed but not yet in the ordered list. */
+  private nodesMade = 0;
+  /** Nodes made but not yet linked into the ordered list. */
   private fresh: MemNode[] = [];
   private level = 1;
   private versions = 0;
   private bytes = 0;
   private readonly update: MemNode[] = new Array(MAX_LEVEL).fill(this.head);
-  /** A stepwise bulk ordering under way (orderInSteps), or null. */
-  private ordering: Generator<void, void> | null = null;
 
   /** Number of versions held. */
   get size(): number {
@@ -251,7 +216,7 @@ export class SkipList {
       return;
     }
     this.setNext(v, NONE);
-    this.bytes += KEY_OVERHEAD + 2 * key.length;
+    this.bytes += KEY_OVERHEAD + key.length;
     const n = key.length;
     const k = this.arena.alloc(n <= INLINE_MAX ? 8 + n : 12);
     const slab = k >>> OFF_BITS;
@@ -268,8 +233,12 @@ export class SkipList {
     this.place(h, k);
     this.slotsUsed++;
     this.liveKeys++;
-    const node: MemNode = { id: key.toString("latin1"), no: k, next: new Array(this.randomLevel()).fill(null) };
-    this.fresh.push(node);
+    if (this.keysMade === this.keyRefs.length) {
+      const grown = new Int32Array(this.keyRefs.length * 2);
+      grown.set(this.keyRefs);
+      this.keyRefs = grown;
+    }
+    this.keyRefs[this.keysMade++] = k;
   }
 
   /** Stores a version's sequence and value; returns its ref (its next link is the caller's to set). */
@@ -361,19 +330,15 @@ export class SkipList {
   }
 
   /**
-   * Links every pending key into the ordered list. A few keys are linked one search each; many (a write-only
-   * stretch) are sorted and merged with the list, which is then relinked in one pass (see orderInSteps()).
+   * Links every pending key into the ordered list, making the nodes of keys that have none yet (a write-only memtable
+   * has no node at all: a flush orders its keys from the records, in the worker). A few keys are linked one search
+   * each; many (a write-only stretch) are sorted and merged with the list, which is then relinked in one pass.
    */
   private settle(): void {
-    if (this.ordering) {
-      // A stepwise ordering is under way: finish it now.
-      const g = this.ordering;
-      while (!g.next().done);
-    }
+    this.makeNodes();
     if (this.fresh.length === 0) return;
     if (this.bulkWorthIt()) {
-      const g = this.bulkOrder();
-      while (!g.next().done);
+      this.bulkOrder();
       return;
     }
     const pending = this.fresh;
@@ -394,34 +359,29 @@ export class SkipList {
     }
   }
 
+  private makeNodes(): void {
+    const { u8, i32 } = this.arena;
+    for (let i = this.nodesMade; i < this.keysMade; i++) {
+      const k = this.keyRefs[i];
+      const slab = k >>> OFF_BITS;
+      const w = (k & OFF_MASK) << 1;
+      const ints = i32[slab];
+      if (ints[w] === NONE) continue; // removed
+      const n = ints[w + 1];
+      const id = n <= INLINE_MAX ? u8[slab].toString("latin1", 4 * w + 8, 4 * w + 8 + n) : this.bigs[ints[w + 2]].toString("latin1");
+      this.fresh.push({ id, no: k, next: new Array(this.randomLevel()).fill(null) });
+      this.bytes += NODE_OVERHEAD + n;
+    }
+    this.nodesMade = this.keysMade;
+  }
+
   private bulkWorthIt(): boolean {
     const n = this.fresh.length;
     return n >= BULK_MIN && n * 8 >= this.liveKeys - n;
   }
 
-  /**
-   * Orders the pending keys in steps of bounded work, yielding between them, so a large frozen memtable is ordered
-   * for its flush without holding the event loop (a 760 000-key memtable took 2 s in one sort). Any ordered read
-   * meanwhile finishes the work at once, so readers never see a half-linked list.
-   */
-  *orderInSteps(): Generator<void, void> {
-    if (!this.ordering) {
-      if (this.fresh.length === 0) return;
-      if (!this.bulkWorthIt()) {
-        this.settle();
-        return;
-      }
-      this.ordering = this.bulkOrder();
-    }
-    const g = this.ordering;
-    while (this.ordering === g) {
-      if (g.next().done) return;
-      yield;
-    }
-  }
-
   /** Sorts the pending keys in runs, merges them with the linked list, relinks every level in one pass. */
-  private *bulkOrder(): Generator<void, void> {
+  private bulkOrder(): void {
     const pending = this.fresh;
     this.fresh = [];
     let runs: MemNode[][] = [];
@@ -432,7 +392,6 @@ export class SkipList {
       const run = pending.slice(i, i + STEP).filter((n) => n.no !== NONE); // removed before linking
       run.sort(byId);
       runs.push(run);
-      yield;
     }
     while (runs.length > 1) {
       const merged: MemNode[][] = [];
@@ -443,10 +402,7 @@ export class SkipList {
         let i = 0;
         let j = 0;
         let o = 0;
-        while (i < a.length && j < b.length) {
-          out[o++] = a[i].id < b[j].id ? a[i++] : b[j++];
-          if ((o & (STEP - 1)) === 0) yield;
-        }
+        while (i < a.length && j < b.length) out[o++] = a[i].id < b[j].id ? a[i++] : b[j++];
         while (i < a.length) out[o++] = a[i++];
         while (j < b.length) out[o++] = b[j++];
         merged.push(out);
@@ -469,7 +425,6 @@ export class SkipList {
     }
     for (let i = 0; i < MAX_LEVEL; i++) update[i].next[i] = null;
     if (top > this.level) this.level = top;
-    this.ordering = null;
   }
 
   /** Removes the version (key, seq) if present (used to undo a batch whose WAL write failed). */
@@ -508,8 +463,9 @@ export class SkipList {
     while (slots[2 * i + 1] !== k + 1) i = (i + 1) & mask;
     slots[2 * i + 1] = DELETED;
     node.no = NONE;
+    this.setNewest(k, NONE);
     this.liveKeys--;
-    this.bytes -= KEY_OVERHEAD + 2 * key.length;
+    this.bytes -= KEY_OVERHEAD + NODE_OVERHEAD + 2 * key.length;
   }
 
   /**
@@ -558,61 +514,18 @@ export class SkipList {
   }
 
   /**
-   * Writes the versions someone can read into `sink`, in internal order: each key's newest, and an older one only
-   * where a snapshot (a sequence in `snapshots`) lies between it and the next newer version. An overwrite-heavy
-   * memtable thus flushes as a table of its live keys (RocksDB does this at flush; LevelDB leaves it to compaction,
-   * which keeps its own, coarser smallest-snapshot rule). Bytes go from the slabs to the sink with no view or entry
-   * object per version. Yields after every `slice` keys, so a caller can spread a large memtable over loop turns; the
-   * memtable must not change meanwhile (a frozen one).
+   * The memtable as a flush reads it: its slabs (shared, not copied), big keys and values, and key record refs. Only
+   * for a frozen memtable: the image reads the same memory, which must not change while a flush uses it.
    */
-  *writeReadable(snapshots: readonly number[], sink: EntrySink, slice = 8192): Generator<void, void> {
-    const snaps = [...new Set(snapshots)].sort((a, b) => a - b);
-    /** True when some snapshot s has seq <= s < newer. */
-    const readBy = (seq: number, newer: number): boolean => {
-      let lo = 0;
-      let hi = snaps.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (snaps[mid] < seq) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo < snaps.length && snaps[lo] < newer;
-    };
-    this.settle();
-    const { u8, i32, f64 } = this.arena;
-    let done = 0;
-    for (let n = this.head.next[0]; n !== null; n = n.next[0]) {
-      const k = n.no;
-      const kw = (k & OFF_MASK) << 1;
-      const kInts = i32[k >>> OFF_BITS];
-      const kl = kInts[kw + 1];
-      let kb: Uint8Array;
-      let ko: number;
-      if (kl <= INLINE_MAX) {
-        kb = u8[k >>> OFF_BITS];
-        ko = 4 * kw + 8;
-      } else {
-        kb = this.bigs[kInts[kw + 2]];
-        ko = 0;
-      }
-      let newer = Infinity;
-      for (let v = kInts[kw]; v !== NONE; ) {
-        const slab = v >>> OFF_BITS;
-        const d = v & OFF_MASK;
-        const ints = i32[slab];
-        const seq = f64[slab][d];
-        if (newer === Infinity || (snaps.length > 0 && readBy(seq, newer))) {
-          const vl = ints[2 * d + 3];
-          if (vl === TOMBSTONE) sink.add(kb, ko, kl, seq, null, 0, 0);
-          else if (vl > INLINE_MAX) sink.add(kb, ko, kl, seq, this.bigs[ints[2 * d + 4]], 0, vl);
-          else sink.add(kb, ko, kl, seq, u8[slab], 8 * d + 16, vl);
-        }
-        if (snaps.length === 0) break;
-        newer = seq;
-        v = ints[2 * d + 2];
-      }
-      if (++done % slice === 0) yield;
-    }
+  image(): MemImage {
+    // A big key or value handed in may be a view of a larger buffer; posting it would copy all of that buffer.
+    const bigs = this.bigs.map((b) => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : Buffer.from(b)));
+    return { slabs: this.arena.u8.slice(), bigs, keys: this.keyRefs.slice(0, this.keysMade) };
+  }
+
+  /** Reads this memtable's records (as a flush of its image() would). */
+  records(): RecordReader {
+    return new RecordReader(this.arena, this.bigs);
   }
 
   /** Every version in internal order: keys ascending, versions newest first. */
