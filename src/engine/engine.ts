@@ -1355,6 +1355,10 @@ export class Engine implements EngineApi {
     this.manifest.close();
     await this.background.stop();
     for (const h of this.handles.values()) h.table.close();
+    // A closed engine holds no data: a caller that keeps the object (in scope until its function returns) does not
+    // keep the memtables, their ordered-read nodes included, for the garbage collector to trace.
+    this.mem = new SkipList();
+    this.frozen.length = 0;
     releaseLock(this.fs, this.dir);
   }
 }
