@@ -17,10 +17,10 @@
 // A key seen for the first time is only indexed (and its record's ref listed) at once; its node is made and linked
 // into the ordered list lazily, by the first ordered read after it (seek, reverse step, full walk), so a write-only
 // stretch makes no object per key and pays no ordered insert, and point reads never do. A flush does not use the
-// nodes: the worker sorts the image's key refs itself. Pending keys are sorted first, so linking them walks the list
-// mostly forward.
+// nodes: the worker sorts the image's key refs itself. Pending keys are sorted first (by the same radix sort of their
+// records), so linking them walks the list mostly forward.
 //
-// Keys are compared as latin1 strings (one byte per char, so string order is byte order): V8 compares flat
+// In the list, keys are compared as latin1 strings (one byte per char, so string order is byte order): V8 compares flat
 // one-byte strings natively, which measured faster than Buffer#compare or a JS byte loop.
 import { copyBytes } from "../../util/bytes";
 import { hash32 } from "../sst/bloom";
@@ -29,14 +29,8 @@ import { Arena, INLINE_MAX, MemImage, NONE, OFF_BITS, OFF_MASK, RecordReader, TO
 export type { EntrySink, MemImage } from "./arena";
 
 const MAX_LEVEL = 20;
-/** Pending keys from which a bulk ordering (sort, merge, relink) replaces one search per key. */
+/** Pending keys from which a merge with the list and a relink replace one search per key. */
 const BULK_MIN = 1024;
-/** Keys sorted per run of a bulk ordering. */
-const STEP = 16384;
-
-function byId(a: MemNode, b: MemNode): number {
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}
 /**
  * Bytes charged per version on top of its value (its record header and alignment); per key on top of its bytes (its
  * record header, index slots and listed ref); and per key linked into the ordered list on top of its bytes again (its
@@ -90,8 +84,6 @@ export class SkipList {
   private keysMade = 0;
   /** keyRefs[0, nodesMade) have nodes; the rest are indexed but not yet in the ordered list. */
   private nodesMade = 0;
-  /** Nodes made but not yet linked into the ordered list. */
-  private fresh: MemNode[] = [];
   private level = 1;
   private versions = 0;
   private bytes = 0;
@@ -331,21 +323,22 @@ export class SkipList {
 
   /**
    * Links every pending key into the ordered list, making the nodes of keys that have none yet (a write-only memtable
-   * has no node at all: a flush orders its keys from the records, in the worker). A few keys are linked one search
-   * each; many (a write-only stretch) are sorted and merged with the list, which is then relinked in one pass.
+   * has no node at all). The pending keys are sorted from their records (the radix sort a flush uses) and their nodes
+   * made in key order, so a walk of the list visits memory mostly in allocation order. A few keys are then linked
+   * one search each; many (a write-only stretch) are merged with the list, which is relinked in one pass.
    */
   private settle(): void {
-    this.makeNodes();
-    if (this.fresh.length === 0) return;
-    if (this.bulkWorthIt()) {
-      this.bulkOrder();
+    const n = this.keysMade - this.nodesMade;
+    if (n === 0) return;
+    const refs = this.keyRefs.slice(this.nodesMade, this.keysMade);
+    this.nodesMade = this.keysMade;
+    this.records().sortKeyRefs(refs);
+    const pending = this.makeNodes(refs);
+    if (pending.length >= BULK_MIN && pending.length * 8 >= this.liveKeys - pending.length) {
+      this.mergeSorted(pending);
       return;
     }
-    const pending = this.fresh;
-    this.fresh = [];
-    pending.sort(byId);
     for (const node of pending) {
-      if (node.no === NONE) continue; // removed before it was linked
       this.findGE(node.id, true);
       const lvl = node.next.length;
       if (lvl > this.level) {
@@ -359,58 +352,38 @@ export class SkipList {
     }
   }
 
-  private makeNodes(): void {
+  /** Nodes for the key records `refs`, in that order (removed keys left out). */
+  private makeNodes(refs: Int32Array): MemNode[] {
     const { u8, i32 } = this.arena;
-    for (let i = this.nodesMade; i < this.keysMade; i++) {
-      const k = this.keyRefs[i];
+    const nodes: MemNode[] = [];
+    for (let i = 0; i < refs.length; i++) {
+      const k = refs[i];
       const slab = k >>> OFF_BITS;
       const w = (k & OFF_MASK) << 1;
       const ints = i32[slab];
       if (ints[w] === NONE) continue; // removed
       const n = ints[w + 1];
       const id = n <= INLINE_MAX ? u8[slab].toString("latin1", 4 * w + 8, 4 * w + 8 + n) : this.bigs[ints[w + 2]].toString("latin1");
-      this.fresh.push({ id, no: k, next: new Array(this.randomLevel()).fill(null) });
+      nodes.push({ id, no: k, next: new Array(this.randomLevel()).fill(null) });
       this.bytes += NODE_OVERHEAD + n;
     }
-    this.nodesMade = this.keysMade;
+    return nodes;
   }
 
-  private bulkWorthIt(): boolean {
-    const n = this.fresh.length;
-    return n >= BULK_MIN && n * 8 >= this.liveKeys - n;
-  }
-
-  /** Sorts the pending keys in runs, merges them with the linked list, relinks every level in one pass. */
-  private bulkOrder(): void {
-    const pending = this.fresh;
-    this.fresh = [];
-    let runs: MemNode[][] = [];
+  /** Merges sorted new nodes with the linked list and relinks every level in one pass. */
+  private mergeSorted(run: MemNode[]): void {
     const linked: MemNode[] = [];
     for (let n = this.head.next[0]; n !== null; n = n.next[0]) linked.push(n);
-    if (linked.length > 0) runs.push(linked);
-    for (let i = 0; i < pending.length; i += STEP) {
-      const run = pending.slice(i, i + STEP).filter((n) => n.no !== NONE); // removed before linking
-      run.sort(byId);
-      runs.push(run);
+    let all = run;
+    if (linked.length > 0) {
+      all = new Array(linked.length + run.length);
+      let i = 0;
+      let j = 0;
+      let o = 0;
+      while (i < linked.length && j < run.length) all[o++] = linked[i].id < run[j].id ? linked[i++] : run[j++];
+      while (i < linked.length) all[o++] = linked[i++];
+      while (j < run.length) all[o++] = run[j++];
     }
-    while (runs.length > 1) {
-      const merged: MemNode[][] = [];
-      for (let r = 0; r + 1 < runs.length; r += 2) {
-        const a = runs[r];
-        const b = runs[r + 1];
-        const out: MemNode[] = new Array(a.length + b.length);
-        let i = 0;
-        let j = 0;
-        let o = 0;
-        while (i < a.length && j < b.length) out[o++] = a[i].id < b[j].id ? a[i++] : b[j++];
-        while (i < a.length) out[o++] = a[i++];
-        while (j < b.length) out[o++] = b[j++];
-        merged.push(out);
-      }
-      if (runs.length % 2 === 1) merged.push(runs[runs.length - 1]);
-      runs = merged;
-    }
-    const all = runs.length > 0 ? runs[0] : [];
     const update = this.update;
     for (let i = 0; i < MAX_LEVEL; i++) update[i] = this.head;
     let top = 1;
