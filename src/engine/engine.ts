@@ -18,6 +18,7 @@ import { corruption, TskvError } from "./errors";
 import { FileSystem, nodeFs } from "./io";
 import { Job, JobResult, runJob } from "./jobs";
 import { applyEdit, emptyState, FileMeta, ManifestState, ManifestWriter, manifestName, NUM_LEVELS, parseManifestName, readManifest, VersionEdit } from "./manifest";
+import { INLINE_MAX } from "./memtable/arena";
 import { SkipList } from "./memtable/skiplist";
 import type { TableOptions } from "./sst/builder";
 import { parseTableName, tableName } from "./sst/format";
@@ -252,7 +253,8 @@ export class Engine implements EngineApi {
   private failure: TskvError | undefined;
 
   private pending: Buffer[] = [];
-  private pendingKeys: Array<[Buffer, number]> = [];
+  /** The pending group's versions as memtable key record and sequence pairs (to take them back if its write fails). */
+  private pendingVersions: number[] = [];
   private pendingFirst = 0;
   private groupScheduled = false;
 
@@ -387,7 +389,8 @@ export class Engine implements EngineApi {
           if (!batch) throw corruption(file, 0, "malformed write batch inside a record with a valid checksum");
           batch.ops.forEach((op, k) => {
             // Writes already in tables (a crash between manifest edit and segment deletion) are not replayed twice.
-            if (batch.firstSeq + k > mstate.lastSequence) mem.insert(Buffer.from(op.key), batch.firstSeq + k, op.type === "put" ? Buffer.from(op.value) : null);
+            // Views of the segment's bytes: the memtable copies them, except a value it would keep (isBig).
+            if (batch.firstSeq + k > mstate.lastSequence) mem.insert(op.key, batch.firstSeq + k, op.type === "put" ? (isBig(op) ? Buffer.from(op.value) : op.value) : null);
           });
           lastSeq = Math.max(lastSeq, batch.firstSeq + batch.ops.length - 1);
           replayedBatches++;
@@ -568,8 +571,7 @@ export class Engine implements EngineApi {
     }
     if (this.pending.length === 0) this.pendingFirst = first;
     this.pending.push(payload);
-    this.insert(first, ops);
-    ops.forEach((op, k) => this.pendingKeys.push([op.key, first + k]));
+    this.insert(first, ops, this.pendingVersions);
     if (!this.groupScheduled) {
       this.groupScheduled = true;
       setImmediate(() => this.writeGroup());
@@ -577,10 +579,12 @@ export class Engine implements EngineApi {
     return BigInt(this.lastSeq);
   }
 
-  private insert(first: number, ops: BatchOp[]): void {
+  /** Inserts a batch's versions; with `undo`, lists each as key record and sequence there. */
+  private insert(first: number, ops: BatchOp[], undo?: number[]): void {
     for (let k = 0; k < ops.length; k++) {
       const op = ops[k];
-      this.mem.insert(op.key, first + k, op.type === "put" ? op.value : null);
+      const rec = this.mem.insert(op.key, first + k, op.type === "put" ? op.value : null);
+      if (undo) undo.push(rec, first + k);
       this.counters.userBytesWritten += op.key.length + (op.type === "put" ? op.value.length : 0);
     }
     this.lastSeq = first + ops.length - 1;
@@ -612,11 +616,10 @@ export class Engine implements EngineApi {
     this.groupScheduled = false;
     if (this.pending.length === 0 || this.state === "closed") return;
     const payloads = this.pending;
-    const keys = this.pendingKeys;
+    const undo = this.pendingVersions;
     const first = this.pendingFirst;
     const last = this.lastSeq;
     this.pending = [];
-    this.pendingKeys = [];
     let bytes = 0;
     for (const p of payloads) bytes += p.length;
     try {
@@ -625,13 +628,15 @@ export class Engine implements EngineApi {
     } catch (e) {
       this.counters.failedWrites++;
       // Nothing of this group reached the log: take it back out of the memtable and fail its waiters.
-      for (const [key, seq] of keys) this.mem.remove(key, seq);
+      for (let i = 0; i < undo.length; i += 2) this.mem.removeAt(undo[i], undo[i + 1]);
+      undo.length = 0;
       const err = this.writeError(e);
       this.rejectWaiters(first, last, err);
       this.lost.push({ from: first, to: last, err });
       if (this.lost.length > 64) this.lost.shift();
       return;
     }
+    undo.length = 0;
     this.writtenSeq = last;
     this.afterWrite(bytes, payloads.length);
   }
@@ -816,8 +821,8 @@ export class Engine implements EngineApi {
    * TSKV_ERR_STALL.
    */
   write(ops: BatchOp[]): Promise<void> {
-    const own = ops.map(ownOp);
     if (this.roomQueue.length > 0 || this.atHardLimit()) {
+      const own = ops.map(ownOp);
       const bytes = own.reduce((n, op) => n + op.key.length + (op.type === "put" ? op.value.length : 0), 0);
       if (this.roomQueued > 0 && this.roomQueued + bytes > this.memtableSize) {
         return Promise.reject(new TskvError("TSKV_ERR_STALL", "write stall: flushes are behind and a memtable's worth of writes is already waiting; retry shortly"));
@@ -826,7 +831,9 @@ export class Engine implements EngineApi {
       return new Promise((resolve, reject) => this.roomQueue.push({ ops: own, bytes, resolve, reject }));
     }
     try {
-      return this.whenDurable(this.apply(own));
+      // apply() copies keys and values into the WAL payload and the memtable at once, except values over INLINE_MAX,
+      // which the memtable keeps as given: only those are copied here, so the caller may reuse its buffers.
+      return this.whenDurable(this.apply(ops.some(isBig) ? ops.map((op) => (isBig(op) ? ownOp(op) : op)) : ops));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -1443,6 +1450,10 @@ function* mergeVisible(sources: Array<Iterator<TableEntry>>, reverse: boolean): 
     }
     yield best as TableEntry;
   }
+}
+
+function isBig(op: BatchOp): boolean {
+  return op.type === "put" && op.value.length > INLINE_MAX;
 }
 
 function ownOp(op: BatchOp): BatchOp {

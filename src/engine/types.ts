@@ -72,7 +72,9 @@ export interface EngineApi {
   /**
    * Applies a batch atomically: appended to the WAL's pending group and inserted in the memtable, visible to reads at
    * once. Returns the batch's last sequence number; durability follows (see whenDurable). Throws EngineError
-   * (e.g. code TSKV_ERR_NOSPACE, TSKV_ERR_READONLY) when writes are refused; nothing is applied then.
+   * (e.g. code TSKV_ERR_NOSPACE, TSKV_ERR_READONLY) when writes are refused; nothing is applied then. Keys and
+   * values are copied during the call, except values over 64 KiB, which the memtable keeps as given: the caller must
+   * not change those afterwards (write() copies them for its caller).
    */
   apply(ops: BatchOp[]): bigint;
   /** Resolves when everything up to `seq` is as durable as the sync policy promises (always: fdatasync'd). */

@@ -195,8 +195,12 @@ export class SkipList {
     this.arena.i32[v >>> OFF_BITS][((v & OFF_MASK) << 1) + 2] = next;
   }
 
-  /** Adds a version; `seq` must be higher than every earlier sequence of this key. */
-  insert(key: Buffer, seq: number, value: Buffer | null): void {
+  /**
+   * Adds a version; `seq` must be higher than every earlier sequence of this key. Keys and values up to INLINE_MAX
+   * bytes are copied; a longer value is kept as given (the caller hands it over). Returns the key's record, by which
+   * removeAt() can take the version back out.
+   */
+  insert(key: Buffer, seq: number, value: Buffer | null): number {
     const v = this.newVersion(seq, value);
     this.versions++;
     this.bytes += (value ? value.length : 0) + ENTRY_OVERHEAD;
@@ -205,7 +209,7 @@ export class SkipList {
     if (found !== NONE) {
       this.setNext(v, this.newestOf(found));
       this.setNewest(found, v);
-      return;
+      return found;
     }
     this.setNext(v, NONE);
     this.bytes += KEY_OVERHEAD + key.length;
@@ -231,6 +235,7 @@ export class SkipList {
       this.keyRefs = grown;
     }
     this.keyRefs[this.keysMade++] = k;
+    return k;
   }
 
   /** Stores a version's sequence and value; returns its ref (its next link is the caller's to set). */
@@ -299,7 +304,11 @@ export class SkipList {
 
   /** The key of a node (a view of the memtable's bytes). */
   keyOf(node: MemNode): Buffer {
-    const k = node.no;
+    return this.keyAt(node.no);
+  }
+
+  /** The key of key record `k` (a view of the memtable's bytes). */
+  private keyAt(k: number): Buffer {
     const slab = k >>> OFF_BITS;
     const w = (k & OFF_MASK) << 1;
     const ints = this.arena.i32[slab];
@@ -402,9 +411,12 @@ export class SkipList {
 
   /** Removes the version (key, seq) if present (used to undo a batch whose WAL write failed). */
   remove(key: Buffer, seq: number): boolean {
-    const h = hash32(key);
-    const k = this.find(key, h);
-    if (k === NONE) return false;
+    const k = this.find(key, hash32(key));
+    return k !== NONE && this.removeAt(k, seq);
+  }
+
+  /** Removes the version `seq` of key record `k` (as insert() returned it) if present. */
+  removeAt(k: number, seq: number): boolean {
     let prev = NONE;
     for (let v = this.newestOf(k); v !== NONE; prev = v, v = this.nextOf(v)) {
       if (this.seqOf(v) !== seq) continue;
@@ -415,24 +427,24 @@ export class SkipList {
       const next = this.nextOf(v);
       if (prev !== NONE) this.setNext(prev, next);
       else if (next !== NONE) this.setNewest(k, next);
-      else this.unlink(key, h, k);
+      else this.unlink(k);
       return true;
     }
     return false;
   }
 
-  /** Takes a key out of the index and the ordered list (its record stays, unreferenced). */
-  private unlink(key: Buffer, h: number, k: number): void {
+  /** Takes a key out of the index and the ordered list (its record stays, unreferenced, its newest version NONE). */
+  private unlink(k: number): void {
     this.settle();
-    const id = key.toString("latin1");
-    const node = this.findGE(id, true);
+    const key = this.keyAt(k);
+    const node = this.findGE(key.toString("latin1"), true);
     if (node === null || node.no !== k) throw new Error("memtable: a key in the index is missing from the ordered list");
     for (let i = 0; i < node.next.length; i++) {
       if (this.update[i].next[i] === node) this.update[i].next[i] = node.next[i];
     }
     const slots = this.slots;
     const mask = (slots.length >> 1) - 1;
-    let i = h & mask;
+    let i = hash32(key) & mask;
     while (slots[2 * i + 1] !== k + 1) i = (i + 1) & mask;
     slots[2 * i + 1] = DELETED;
     node.no = NONE;
