@@ -30,6 +30,7 @@ import { OpKind, parseSegmentName, PayloadKind, SEGMENT_MAGIC, segmentName, WAL_
 import { readSegment } from "./wal/reader";
 import { WalSegmentWriter } from "./wal/writer";
 import { readVarint, varintSize, writeVarint } from "./varint";
+import { copyBytes } from "../util/bytes";
 
 const QUIET: EngineLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -199,11 +200,11 @@ export function encodeBatch(firstSeq: number, ops: BatchOp[]): Buffer {
   for (const op of ops) {
     b[pos++] = op.type === "put" ? OpKind.PUT : OpKind.DEL;
     pos = writeVarint(b, pos, op.key.length);
-    op.key.copy(b, pos);
+    copyBytes(b, pos, op.key);
     pos += op.key.length;
     if (op.type === "put") {
       pos = writeVarint(b, pos, op.value.length);
-      op.value.copy(b, pos);
+      copyBytes(b, pos, op.value);
       pos += op.value.length;
     }
   }

@@ -1,6 +1,7 @@
 // The META value every user key has (docs/format.md, "Engine keyspace"):
 //   type tag u8 | expire-at i64 LE (ms since the epoch, 0 = no expiry) | the type's payload
 // For a string the payload is the value's bytes; for a series it is the series header (src/model/series/).
+import { copyBytes } from "../util/bytes";
 import { TypeTag, TypeTagValue } from "./keys";
 
 export const META_HEADER = 9;
@@ -19,7 +20,7 @@ export function encodeMeta(type: TypeTagValue, expireAt: number, payload: Buffer
   // i64 LE without a BigInt: expire-at is a non-negative ms time, far below 2^53.
   b.writeUInt32LE(expireAt % 0x100000000, 1);
   b.writeInt32LE(Math.floor(expireAt / 0x100000000), 5);
-  payload.copy(b, META_HEADER);
+  copyBytes(b, META_HEADER, payload);
   return b;
 }
 
