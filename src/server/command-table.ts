@@ -32,11 +32,25 @@ export class CommandTable {
     return this.byName.get(name.toLowerCase());
   }
 
+  /** The name bytes of the last command found, exactly as sent, and its spec (pipelines repeat one command). */
+  private lastName = Buffer.alloc(32);
+  private lastNameLength = -1;
+  private lastCmd: CommandSpec | undefined;
+
   /** Finds the spec for a request and checks its arity, as processCommand() does. */
   resolve(args: Buffer[]): Resolution {
-    const typed = args[0].toString("latin1");
-    const cmd = this.byName.get(typed.toLowerCase());
+    const name = args[0];
+    let cmd = this.sameAsLast(name) ? this.lastCmd : undefined;
     if (!cmd) {
+      cmd = this.byName.get(name.toString("latin1").toLowerCase());
+      if (cmd && name.length <= this.lastName.length) {
+        name.copy(this.lastName);
+        this.lastNameLength = name.length;
+        this.lastCmd = cmd;
+      }
+    }
+    if (!cmd) {
+      const typed = name.toString("latin1");
       let rest = "";
       for (let i = 1; i < args.length && rest.length < 128; i++) {
         rest += `'${args[i].toString("latin1").slice(0, 128 - rest.length)}' `;
@@ -58,6 +72,14 @@ export class CommandTable {
       return { error: `ERR wrong number of arguments for '${spec.name}' command`, rejected: spec };
     }
     return { spec };
+  }
+
+  private sameAsLast(name: Buffer): boolean {
+    const n = name.length;
+    if (n !== this.lastNameLength) return false;
+    const last = this.lastName;
+    for (let i = 0; i < n; i++) if (name[i] !== last[i]) return false;
+    return true;
   }
 
   /** One COMMAND / COMMAND INFO entry in Redis 7's layout. */

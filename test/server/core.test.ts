@@ -22,6 +22,11 @@ describe.each(backends)("server core on %s", (io) => {
     expect(await t.raw("FOO\r\n")).toBe("-ERR unknown command 'FOO', with args beginning with: \r\n");
   });
 
+  it("resolves names in any case, one after another in a pipeline, and still rejects a near miss", async () => {
+    const reply = await t.raw("*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nping\r\n*1\r\n$4\r\npInG\r\n*1\r\n$4\r\nPINH\r\n*1\r\n$4\r\nPING\r\n");
+    expect(reply).toBe("+PONG\r\n+PONG\r\n+PONG\r\n-ERR unknown command 'PINH', with args beginning with: \r\n+PONG\r\n");
+  });
+
   it("checks arity and subcommands as Redis 7 does", async () => {
     expect(await t.raw("*1\r\n$3\r\nGET\r\n")).toBe("-ERR wrong number of arguments for 'get' command\r\n");
     expect(await t.raw("*2\r\n$6\r\nCLIENT\r\n$4\r\nNOPE\r\n")).toBe("-ERR unknown subcommand 'NOPE'. Try CLIENT HELP.\r\n");
