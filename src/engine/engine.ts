@@ -186,17 +186,28 @@ type State = "open" | "nospace" | "failed" | "closed";
 
 /** Encodes a batch as a WAL payload: kind | first seq u64 LE | count u32 LE | ops. */
 export function encodeBatch(firstSeq: number, ops: BatchOp[]): Buffer {
+  const b = Buffer.allocUnsafe(batchSize(ops));
+  encodeBatchInto(b, 0, firstSeq, ops);
+  return b;
+}
+
+/** Bytes of a batch payload. */
+export function batchSize(ops: BatchOp[]): number {
   let size = 1 + 8 + 4;
   for (const op of ops) {
     size += 1 + varintSize(op.key.length) + op.key.length;
     if (op.type === "put") size += varintSize(op.value.length) + op.value.length;
   }
-  const b = Buffer.allocUnsafe(size);
-  b[0] = PayloadKind.BATCH;
-  b.writeUInt32LE(firstSeq % 0x100000000, 1);
-  b.writeUInt32LE(Math.floor(firstSeq / 0x100000000), 5);
-  b.writeUInt32LE(ops.length, 9);
-  let pos = 13;
+  return size;
+}
+
+/** Writes a batch payload (batchSize(ops) bytes) into `b` at `at`. */
+export function encodeBatchInto(b: Buffer, at: number, firstSeq: number, ops: BatchOp[]): void {
+  b[at] = PayloadKind.BATCH;
+  b.writeUInt32LE(firstSeq % 0x100000000, at + 1);
+  b.writeUInt32LE(Math.floor(firstSeq / 0x100000000), at + 5);
+  b.writeUInt32LE(ops.length, at + 9);
+  let pos = at + 13;
   for (const op of ops) {
     b[pos++] = op.type === "put" ? OpKind.PUT : OpKind.DEL;
     pos = writeVarint(b, pos, op.key.length);
@@ -208,7 +219,6 @@ export function encodeBatch(firstSeq: number, ops: BatchOp[]): Buffer {
       pos += op.value.length;
     }
   }
-  return b;
 }
 
 /** Decodes a batch payload; undefined when malformed. Keys and values are views of `b`. */
@@ -253,9 +263,11 @@ export class Engine implements EngineApi {
   private state: State = "open";
   private failure: TskvError | undefined;
 
-  private pending: Buffer[] = [];
+  /** Batches staged in the WAL segment's group (written at the turn's end by writeGroup). */
+  private pending = 0;
   /** The pending group's versions as memtable key record and sequence pairs (to take them back if its write fails). */
   private pendingVersions: number[] = [];
+  private pendingBytes = 0;
   private pendingFirst = 0;
   private groupScheduled = false;
 
@@ -550,13 +562,18 @@ export class Engine implements EngineApi {
       throw new TskvError("TSKV_ERR_STALL", "write stall: flushes and compactions are behind and the memtable is at its hard limit; retry shortly");
     }
     const first = this.lastSeq + 1;
-    const payload = encodeBatch(first, ops);
+    // The batch is encoded straight into the segment's next group, framed as it goes.
+    const size = batchSize(ops);
+    const group = this.segment.group;
+    const at = group.reserve(size);
+    encodeBatchInto(group.buffer, at, first, ops);
+    group.commit(size);
     if (this.state === "nospace") {
       // Probe with this batch alone: it either lands or is refused with nothing applied. Group commit (where a
       // failed append can only drop the clients whose replies were already written) comes back once a flush or
       // compaction has finished since the failure: a write that fits on a nearly full disk says little about the next.
       try {
-        this.segment.append([payload]);
+        this.segment.writeGroup();
       } catch (e) {
         this.counters.failedWrites++;
         throw this.writeError(e);
@@ -567,11 +584,12 @@ export class Engine implements EngineApi {
       }
       this.insert(first, ops);
       this.writtenSeq = this.lastSeq;
-      this.afterWrite(payload.length, 1);
+      this.afterWrite(size, 1);
       return BigInt(this.lastSeq);
     }
-    if (this.pending.length === 0) this.pendingFirst = first;
-    this.pending.push(payload);
+    if (this.pending === 0) this.pendingFirst = first;
+    this.pending++;
+    this.pendingBytes += size;
     this.insert(first, ops, this.pendingVersions);
     if (!this.groupScheduled) {
       this.groupScheduled = true;
@@ -609,23 +627,26 @@ export class Engine implements EngineApi {
   private jobsAtNoSpace = 0;
 
   commit(): void {
-    if (this.pending.length > 0) this.writeGroup();
+    if (this.pending > 0) this.writeGroup();
   }
 
   /** Writes every batch queued this turn with one write. */
   private writeGroup(): void {
     this.groupScheduled = false;
-    if (this.pending.length === 0 || this.state === "closed") return;
-    const payloads = this.pending;
+    if (this.pending === 0 || this.state === "closed") return;
+    const batches = this.pending;
+    const bytes = this.pendingBytes;
     const undo = this.pendingVersions;
     const first = this.pendingFirst;
     const last = this.lastSeq;
-    this.pending = [];
-    let bytes = 0;
-    for (const p of payloads) bytes += p.length;
+    this.pending = 0;
+    this.pendingBytes = 0;
     try {
-      if (this.state === "failed") throw this.failure;
-      this.segment.append(payloads);
+      if (this.state === "failed") {
+        this.segment.group.reset(this.segment.size);
+        throw this.failure;
+      }
+      this.segment.writeGroup();
     } catch (e) {
       this.counters.failedWrites++;
       // Nothing of this group reached the log: take it back out of the memtable and fail its waiters.
@@ -639,7 +660,7 @@ export class Engine implements EngineApi {
     }
     undo.length = 0;
     this.writtenSeq = last;
-    this.afterWrite(bytes, payloads.length);
+    this.afterWrite(bytes, batches);
   }
 
   private afterWrite(bytes: number, records: number): void {
@@ -669,7 +690,7 @@ export class Engine implements EngineApi {
    * the frozen list and a flush is scheduled. Called only when every write in the memtable is in the WAL.
    */
   private freeze(): void {
-    if (this.syncing || this.pending.length > 0 || this.state !== "open") return; // retried after the running sync
+    if (this.syncing || this.pending > 0 || this.state !== "open") return; // retried after the running sync
     if (this.mem.size === 0) return;
     try {
       this.segment.syncNow();
@@ -880,7 +901,7 @@ export class Engine implements EngineApi {
         this.flushing = undefined;
         if (this.flushBlocked) this.log.info("flush succeeded: disk space is back, writes resume");
         this.flushBlocked = false;
-        if (!this.syncing && this.pending.length === 0) this.maybeFreeze();
+        if (!this.syncing && this.pending === 0) this.maybeFreeze();
         this.updateStall();
         this.scheduleFlush();
         this.maybeCompact();
@@ -1334,7 +1355,7 @@ export class Engine implements EngineApi {
   private async doClose(): Promise<void> {
     if (this.everysecTimer) clearInterval(this.everysecTimer);
     this.drainRoomQueue(true);
-    if (this.groupScheduled || this.pending.length > 0) this.writeGroup();
+    if (this.groupScheduled || this.pending > 0) this.writeGroup();
     while (this.syncing) await new Promise((r) => setTimeout(r, 1));
     if (this.state !== "failed") {
       try {

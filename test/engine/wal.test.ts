@@ -5,7 +5,9 @@ import { isCorruption, TskvError } from "../../src/engine/errors";
 import { nodeFs, FileSystem } from "../../src/engine/io";
 import { BLOCK_SIZE, HEADER_SIZE } from "../../src/engine/wal/format";
 import { readSegment } from "../../src/engine/wal/reader";
-import { frameRecords, WalSegmentWriter } from "../../src/engine/wal/writer";
+import { frameRecords, RecordFramer, WalSegmentWriter } from "../../src/engine/wal/writer";
+import { crc32c, maskCrc } from "../../src/util/crc32c";
+import fc from "fast-check";
 import { tmpDir } from "../helpers/server";
 
 const b = (s: string): Buffer => Buffer.from(s);
@@ -47,6 +49,67 @@ describe("WAL framing", () => {
     expect(read.damage).toBeUndefined();
     expect(read.records).toEqual(payloads);
     expect(read.goodEnd).toBe(bytes.length);
+  });
+
+  it("payloads written in place into a group frame to the same bytes as LevelDB's writer, group after group", () => {
+    // LevelDB's log::Writer, written out plainly: the reference for every byte.
+    const reference = (payloads: Buffer[]): Buffer => {
+      const out: Buffer[] = [];
+      let at = 0;
+      for (const p of payloads) {
+        let start = 0;
+        let first = true;
+        do {
+          const room = BLOCK_SIZE - (at % BLOCK_SIZE);
+          if (room < HEADER_SIZE) {
+            out.push(Buffer.alloc(room));
+            at += room;
+            continue;
+          }
+          const n = Math.min(p.length - start, room - HEADER_SIZE);
+          const end = start + n === p.length;
+          const h = Buffer.alloc(HEADER_SIZE);
+          h.writeUInt16LE(n, 4);
+          h[6] = first && end ? 1 : first ? 2 : end ? 4 : 3;
+          const body = Buffer.concat([h.subarray(6), p.subarray(start, start + n)]);
+          h.writeUInt32LE(maskCrc(crc32c(body)), 0);
+          out.push(h, p.subarray(start, start + n));
+          at += HEADER_SIZE + n;
+          start += n;
+          first = false;
+        } while (start < p.length);
+      }
+      return Buffer.concat(out);
+    };
+    const size = fc.oneof(fc.integer({ min: 0, max: 200 }), fc.integer({ min: BLOCK_SIZE - 2 * HEADER_SIZE, max: BLOCK_SIZE + HEADER_SIZE }), fc.integer({ min: 0, max: 3 * BLOCK_SIZE }));
+    fc.assert(
+      fc.property(fc.array(fc.array(size, { minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 4 }), (groups) => {
+        const payloads: Buffer[] = [];
+        const written: Buffer[] = [];
+        let offset = 0;
+        const framer = new RecordFramer(0, 16);
+        for (const g of groups) {
+          for (const n of g) {
+            const p = Buffer.alloc(n, payloads.length + 1);
+            if (n > 0) p[n - 1] = 0xee;
+            payloads.push(p);
+            const at = framer.reserve(n);
+            p.copy(framer.buffer, at);
+            framer.commit(n);
+          }
+          const bytes = Buffer.from(framer.bytes());
+          written.push(bytes);
+          offset += bytes.length;
+          framer.reset(offset);
+        }
+        const all = Buffer.concat(written);
+        expect(all.equals(reference(payloads))).toBe(true);
+        const read = readSegment(all).records;
+        expect(read.length).toBe(payloads.length);
+        expect(read.every((r, i) => r.equals(payloads[i]))).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it("pads a block tail shorter than a header with zeros", () => {

@@ -6,58 +6,129 @@ import { crc32c, maskCrc } from "../../util/crc32c";
 import type { FileSystem } from "../io";
 import { BLOCK_SIZE, HEADER_SIZE, PayloadKind, RecordType, SEGMENT_MAGIC, WAL_FORMAT_VERSION, segmentName } from "./format";
 
-const ZEROES = Buffer.alloc(HEADER_SIZE);
+/** Group buffers at most this large are kept for the next group; a larger one (a huge value) is let go. */
+const KEEP_BYTES = 1 << 20;
+
+/**
+ * Frames payloads into physical records as they are added, for one write at `offset` of a segment. A payload is
+ * written by its producer straight into the buffer (reserve(), then commit() frames it): a payload that fits in the
+ * current block's room is framed in place, one crossing block boundaries has its later pieces moved up to make room
+ * for their headers (each byte moves once). So the group is built without a Buffer or a copy per payload.
+ */
+export class RecordFramer {
+  private buf: Buffer;
+  private used = 0;
+  /** Payloads committed since the last take(). */
+  records = 0;
+
+  constructor(
+    /** Segment offset of the buffer's first byte. */
+    private offset: number,
+    initial = 64 << 10,
+  ) {
+    this.buf = Buffer.allocUnsafe(initial);
+  }
+
+  /** Bytes framed so far. */
+  get size(): number {
+    return this.used;
+  }
+
+  /** The buffer a reserved payload is written into (valid until the next reserve()). */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  /** Makes room for a payload of `len` bytes; returns where in `buffer` it goes. Commit it with commit(len). */
+  reserve(len: number): number {
+    const room = BLOCK_SIZE - ((this.offset + this.used) % BLOCK_SIZE);
+    // Padding, then at most one piece per block the payload touches, each with its header.
+    this.ensure((room < HEADER_SIZE ? room : 0) + HEADER_SIZE * (2 + Math.ceil(len / (BLOCK_SIZE - HEADER_SIZE))) + len);
+    if (room < HEADER_SIZE) {
+      // A block's tail too short for a header is zero-filled; the record starts in the next block.
+      this.buf.fill(0, this.used, this.used + room);
+      this.used += room;
+    }
+    return this.used + HEADER_SIZE;
+  }
+
+  /** Frames the `len` bytes written at the reserved place as one logical record (one or more physical ones). */
+  commit(len: number): void {
+    const buf = this.buf;
+    const start = this.used;
+    const room = BLOCK_SIZE - ((this.offset + start) % BLOCK_SIZE);
+    const first = Math.min(len, room - HEADER_SIZE);
+    if (first === len) {
+      this.header(start, len, RecordType.FULL);
+      this.used = start + HEADER_SIZE + len;
+      this.records++;
+      return;
+    }
+    // Later pieces fill whole blocks from their start (header, then up to a block's worth of data): move each up by
+    // the headers before it, last piece first, so nothing is overwritten before it has moved.
+    const rest = len - first;
+    const per = BLOCK_SIZE - HEADER_SIZE;
+    const pieces = Math.ceil(rest / per);
+    const src0 = start + HEADER_SIZE + first;
+    for (let k = pieces; k >= 1; k--) {
+      const from = src0 + (k - 1) * per;
+      const n = Math.min(per, rest - (k - 1) * per);
+      buf.copyWithin(from + k * HEADER_SIZE, from, from + n);
+    }
+    this.header(start, first, RecordType.FIRST);
+    let pos = start + HEADER_SIZE + first;
+    for (let k = 1; k <= pieces; k++) {
+      const n = Math.min(per, rest - (k - 1) * per);
+      this.header(pos, n, k === pieces ? RecordType.LAST : RecordType.MIDDLE);
+      pos += HEADER_SIZE + n;
+    }
+    this.used = pos;
+    this.records++;
+  }
+
+  /** Adds a payload that already exists as bytes. */
+  add(payload: Uint8Array): void {
+    const at = this.reserve(payload.length);
+    this.buf.set(payload, at);
+    this.commit(payload.length);
+  }
+
+  /** The framed bytes (a view of the buffer: valid until the next reserve() or reset()). */
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.used);
+  }
+
+  /** Starts over at segment offset `offset` (after the bytes were written, or to drop them). */
+  reset(offset: number): void {
+    this.offset = offset;
+    this.used = 0;
+    this.records = 0;
+    if (this.buf.length > KEEP_BYTES) this.buf = Buffer.allocUnsafe(64 << 10);
+  }
+
+  private header(pos: number, n: number, type: number): void {
+    const buf = this.buf;
+    buf.writeUInt16LE(n, pos + 4);
+    buf[pos + 6] = type;
+    // The CRC covers the type byte and the data, which lie next to each other.
+    buf.writeUInt32LE(maskCrc(crc32c(buf.subarray(pos + 6, pos + HEADER_SIZE + n))), pos);
+  }
+
+  private ensure(n: number): void {
+    if (this.used + n <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.used + n));
+    this.buf.copy(grown, 0, 0, this.used);
+    this.buf = grown;
+  }
+}
 
 /** Frames payloads into physical records starting at `offset` of a segment; returns the bytes. */
 export function frameRecords(payloads: Buffer[], offset: number): Buffer {
   let size = 0;
-  let sim = offset;
-  for (const p of payloads) {
-    let left = p.length;
-    let first = true;
-    while (first || left > 0) {
-      const room = BLOCK_SIZE - (sim % BLOCK_SIZE);
-      if (room < HEADER_SIZE) {
-        size += room;
-        sim += room;
-        continue;
-      }
-      const n = Math.min(left, room - HEADER_SIZE);
-      size += HEADER_SIZE + n;
-      sim += HEADER_SIZE + n;
-      left -= n;
-      first = false;
-    }
-  }
-  const out = Buffer.allocUnsafe(size);
-  let pos = 0;
-  let at = offset;
-  for (const p of payloads) {
-    let start = 0;
-    let first = true;
-    while (first || start < p.length) {
-      const room = BLOCK_SIZE - (at % BLOCK_SIZE);
-      if (room < HEADER_SIZE) {
-        ZEROES.copy(out, pos, 0, room);
-        pos += room;
-        at += room;
-        continue;
-      }
-      const n = Math.min(p.length - start, room - HEADER_SIZE);
-      const end = start + n === p.length;
-      const type = first && end ? RecordType.FULL : first ? RecordType.FIRST : end ? RecordType.LAST : RecordType.MIDDLE;
-      out.writeUInt16LE(n, pos + 4);
-      out[pos + 6] = type;
-      p.copy(out, pos + HEADER_SIZE, start, start + n);
-      // The CRC covers the type byte and the data, which lie next to each other in `out`.
-      out.writeUInt32LE(maskCrc(crc32c(out.subarray(pos + 6, pos + HEADER_SIZE + n))), pos);
-      pos += HEADER_SIZE + n;
-      at += HEADER_SIZE + n;
-      start += n;
-      first = false;
-    }
-  }
-  return out;
+  for (const p of payloads) size += p.length;
+  const f = new RecordFramer(offset, size + HEADER_SIZE * (payloads.length + 2 + Math.ceil(size / (BLOCK_SIZE - HEADER_SIZE))) + BLOCK_SIZE);
+  for (const p of payloads) f.add(p);
+  return f.bytes();
 }
 
 export function segmentHeaderPayload(segment: number): Buffer {
@@ -104,9 +175,30 @@ export class WalSegmentWriter {
     return this.offset;
   }
 
+  /**
+   * The records of the next group, framed as they are added (see RecordFramer): reserve() and commit() a payload in
+   * group.buffer, then writeGroup().
+   */
+  get group(): RecordFramer {
+    return (this.staged ??= new RecordFramer(this.offset));
+  }
+
+  private staged: RecordFramer | undefined;
+
   /** Writes the payloads as one group. Throws (after truncating back) when the write fails or is short. */
   append(payloads: Buffer[]): void {
-    const bytes = frameRecords(payloads, this.offset);
+    const g = this.group;
+    for (const p of payloads) g.add(p);
+    this.writeGroup();
+  }
+
+  /**
+   * Writes the staged group with one write, then starts an empty one. Throws (after truncating back, with the
+   * group dropped) when the write fails or is short.
+   */
+  writeGroup(): void {
+    const g = this.group;
+    const bytes = g.bytes();
     let done = 0;
     try {
       while (done < bytes.length) {
@@ -115,6 +207,7 @@ export class WalSegmentWriter {
         done += n;
       }
     } catch (e) {
+      g.reset(this.offset);
       if (done > 0) {
         try {
           this.fs.ftruncateSync(this.fd, this.offset);
@@ -129,6 +222,7 @@ export class WalSegmentWriter {
       throw e;
     }
     this.offset += bytes.length;
+    g.reset(this.offset);
   }
 
   /** Synchronous fsync, for rotation and close. */
