@@ -8,6 +8,8 @@ const load: (dir: string) => unknown = require("node-gyp-build");
 export interface NativeAddon {
   /** CRC32C of `data`, extending `init` (a finished CRC of earlier bytes; 0 when absent). */
   crc32c(data: Uint8Array, init?: number): number;
+  /** out[i] = CRC32C of data[ranges[2i], ranges[2i] + ranges[2i + 1]) for i < count (ranges checked first). */
+  crc32cMany(data: Uint8Array, ranges: Int32Array, count: number, out: Uint32Array): void;
   /** True when the SSE4.2 instruction path was chosen at load time. */
   crc32cIsHardware(): boolean;
   /**

@@ -62,6 +62,33 @@ describe("crc32c", () => {
     expect(() => native.crc32c(new Uint16Array(4) as unknown as Uint8Array)).toThrow(/Uint8Array/);
   });
 
+  it("crc32cMany computes each range's CRC in one call, and refuses ranges outside the data before computing any", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 3000 }), fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 40 }), (bytes, picks) => {
+        const data = Buffer.from(bytes);
+        const ranges = new Int32Array(2 * picks.length);
+        picks.forEach(([a, b], i) => {
+          const start = data.length === 0 ? 0 : a % (data.length + 1);
+          ranges[2 * i] = start;
+          ranges[2 * i + 1] = b % (data.length - start + 1);
+        });
+        const out = new Uint32Array(picks.length);
+        native.crc32cMany(data, ranges, picks.length, out);
+        picks.forEach((_, i) => expect(out[i]).toBe(crc32cReference(data.subarray(ranges[2 * i], ranges[2 * i] + ranges[2 * i + 1]))));
+      }),
+      { numRuns: 200 },
+    );
+    const data = Buffer.from("0123456789");
+    const out = new Uint32Array(4).fill(7);
+    for (const bad of [[0, 11], [10, 1], [-1, 2], [3, -1], [2147483647, 2147483647]]) {
+      expect(() => native.crc32cMany(data, Int32Array.of(0, 5, ...bad), 2, out)).toThrow(/range lies outside data/);
+    }
+    expect(out[0]).toBe(7); // nothing computed when any range is bad
+    expect(() => native.crc32cMany(data, Int32Array.of(0, 5), 2, out)).toThrow(/count exceeds/);
+    expect(() => native.crc32cMany(data, Int32Array.of(0, 5, 0, 5), 2, new Uint32Array(1))).toThrow(/count exceeds/);
+    expect(() => native.crc32cMany(data, new Uint32Array(2) as unknown as Int32Array, 1, out)).toThrow(/ranges an Int32Array/);
+  });
+
   it("masks and unmasks as LevelDB does", () => {
     const crc = crc32c(Buffer.from("foo"));
     expect(maskCrc(crc)).not.toBe(crc);

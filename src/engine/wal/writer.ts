@@ -2,7 +2,8 @@
 // write; if that write fails or is short, the file is truncated back to the last good offset before anything else
 // may be appended, so a failed write never leaves a half record in front of later ones.
 import * as path from "node:path";
-import { crc32c, maskCrc } from "../../util/crc32c";
+import { maskCrc } from "../../util/crc32c";
+import { native } from "../../native";
 import type { FileSystem } from "../io";
 import { BLOCK_SIZE, HEADER_SIZE, PayloadKind, RecordType, SEGMENT_MAGIC, WAL_FORMAT_VERSION, segmentName } from "./format";
 
@@ -18,6 +19,10 @@ const KEEP_BYTES = 1 << 20;
 export class RecordFramer {
   private buf: Buffer;
   private used = 0;
+  /** [start, length] of what each physical record's CRC covers (type byte and data), not yet computed. */
+  private ranges = new Int32Array(512);
+  private crcs = new Uint32Array(256);
+  private unsummed = 0;
   /** Payloads committed since the last take(). */
   records = 0;
 
@@ -95,7 +100,21 @@ export class RecordFramer {
 
   /** The framed bytes (a view of the buffer: valid until the next reserve() or reset()). */
   bytes(): Buffer {
+    this.sum();
     return this.buf.subarray(0, this.used);
+  }
+
+  /** Computes the CRCs of the records framed since the last call, all in one native call, and stores them. */
+  private sum(): void {
+    const n = this.unsummed;
+    if (n === 0) return;
+    if (this.crcs.length < n) this.crcs = new Uint32Array(this.ranges.length >> 1);
+    native.crc32cMany(this.buf, this.ranges, n, this.crcs);
+    const buf = this.buf;
+    const ranges = this.ranges;
+    const crcs = this.crcs;
+    for (let i = 0; i < n; i++) buf.writeUInt32LE(maskCrc(crcs[i]), ranges[2 * i] - 6);
+    this.unsummed = 0;
   }
 
   /** Starts over at segment offset `offset` (after the bytes were written, or to drop them). */
@@ -103,6 +122,7 @@ export class RecordFramer {
     this.offset = offset;
     this.used = 0;
     this.records = 0;
+    this.unsummed = 0;
     if (this.buf.length > KEEP_BYTES) this.buf = Buffer.allocUnsafe(64 << 10);
   }
 
@@ -110,8 +130,16 @@ export class RecordFramer {
     const buf = this.buf;
     buf.writeUInt16LE(n, pos + 4);
     buf[pos + 6] = type;
-    // The CRC covers the type byte and the data, which lie next to each other.
-    buf.writeUInt32LE(maskCrc(crc32c(buf.subarray(pos + 6, pos + HEADER_SIZE + n))), pos);
+    // The CRC covers the type byte and the data, which lie next to each other; it is computed with the group's.
+    const i = this.unsummed;
+    if (2 * i + 2 > this.ranges.length) {
+      const grown = new Int32Array(this.ranges.length * 2);
+      grown.set(this.ranges);
+      this.ranges = grown;
+    }
+    this.ranges[2 * i] = pos + 6;
+    this.ranges[2 * i + 1] = 1 + n;
+    this.unsummed = i + 1;
   }
 
   private ensure(n: number): void {
