@@ -166,6 +166,12 @@ export class Connection implements CommandContext {
     for (let i = 0; i < this.count; i++) out.push(this.batch[i]);
   }
 
+  /** Hints the keys of the batch decoded by prepare() and not yet run. */
+  hintBatch(): void {
+    const n = this.count - this.next;
+    if (n > 1 && this.next === 0) this.host.prefetch(this.batch, n);
+  }
+
   /** Decodes up to `max` complete commands into the batch (and hints their keys). False when there was none. */
   private decodeBatch(max: number, hint = true): boolean {
     let n = 0;

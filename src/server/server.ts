@@ -30,6 +30,9 @@ export interface StartOptions {
   engine?: EngineApi;
 }
 
+/** Commands of one turn whose keys are hinted together (more would leave the first ones' lines out of cache). */
+const TURN_HINT_MAX = 128;
+
 export class TskvServer implements ServerContext, ConnectionHost {
   readonly stats: ServerStats = {
     totalConnections: 0,
@@ -182,12 +185,17 @@ export class TskvServer implements ServerContext, ConnectionHost {
     for (const conn of queue) {
       if (!conn.closed && !conn.pausedForOutput && !conn.pausedForStall) conn.prepare(PIPELINE_BUDGET, all);
     }
-    if (all.length > 1) this.prefetch(all, all.length);
+    // Hinted all at once while that stays small enough to be in cache when the lookups come; a turn of long
+    // pipelines is hinted one client's batch at a time instead, just before it runs.
+    const together = all.length <= TURN_HINT_MAX;
+    if (together && all.length > 1) this.prefetch(all, all.length);
     all.length = 0;
     for (let i = 0; i < queue.length; i++) {
       const conn = queue[i];
       conn.queuedForTurn = false;
-      if (!conn.closed) this.runConnection(conn);
+      if (conn.closed) continue;
+      if (!together) conn.hintBatch();
+      this.runConnection(conn);
     }
     queue.length = 0;
   }
