@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     .option("--quick", "short runs, fewer shapes (finishes in under 2 minutes)", false)
     .option("--suite <names>", `comma-separated suites: ${Object.keys(SUITES).join(", ")}`, Object.keys(SUITES).join(","))
     .option("--repeats <n>", "repeats per case (default 3, quick 1)")
+    .option("--only <commands>", "server suite: only these workloads, by command (e.g. SET,GET)")
     .option("--out <dir>", "where JSON and SVG go", path.join(ROOT, "bench", "results"))
     .showHelpAfterError(false);
   program.exitOverride();
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
   } catch {
     process.exit(2);
   }
-  const opts = program.opts<{ quick: boolean; suite: string; repeats?: string; out: string }>();
+  const opts = program.opts<{ quick: boolean; suite: string; repeats?: string; only?: string; out: string }>();
   const names = opts.suite.split(",").map((s) => s.trim()).filter(Boolean);
   for (const n of names) {
     if (!SUITES[n]) {
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
   const ctx: SuiteContext = {
     quick: opts.quick,
     repeats,
+    only: opts.only?.split(",").map((s) => s.trim()).filter(Boolean),
     progress: (label) => {
       step++;
       const secs = ((Date.now() - started) / 1000).toFixed(0);

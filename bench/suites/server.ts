@@ -8,6 +8,8 @@ import { freePort, pinning, ROOT, run, spawnPinned, stop, tmpDir, waitForPort, w
 export interface SuiteContext {
   quick: boolean;
   repeats: number;
+  /** Server workloads to run, by command name (e.g. SET, GET); all when absent. */
+  only?: string[];
   progress(label: string): void;
   skip(reason: string): void;
 }
@@ -129,7 +131,8 @@ export async function serverSuite(ctx: SuiteContext): Promise<CaseResult[]> {
     { sys: tskvSystem("epoll", "always"), sync: "always" },
   ];
   if (hasRedis) systems.push({ sys: redisSystem("everysec"), sync: "everysec" }, { sys: redisSystem("always"), sync: "always" });
-  const all = workloads(ctx.quick);
+  const only = ctx.only?.map((n) => n.toUpperCase());
+  const all = workloads(ctx.quick).filter((w) => !only || only.includes(w.name));
   for (const { sys, sync } of systems) {
     const mine = all.filter((w) => (w.sync ?? "everysec") === sync);
     if (mine.length === 0) continue;
