@@ -1,6 +1,7 @@
 // RESP2/RESP3 reply encoder. Replies accumulate in slabs; take() hands the server the chunks of one loop turn for a
 // single writev. Payloads of BIG_PAYLOAD bytes or more are referenced, not copied.
 import type { Protocol, ReplyWriter } from "./reply";
+import { copyBytes } from "../util/bytes";
 
 const SLAB = 16 * 1024;
 const BIG_PAYLOAD = 4 * 1024;
@@ -98,6 +99,19 @@ export class RespWriter implements ReplyWriter {
   }
 
   simple(s: string): void {
+    if (s === "OK") {
+      // The reply of nearly every write: five bytes, no string made.
+      this.ensure(5);
+      const b = this.slab;
+      const p = this.used;
+      b[p] = 0x2b; // +
+      b[p + 1] = 0x4f; // O
+      b[p + 2] = 0x4b; // K
+      b[p + 3] = 0x0d;
+      b[p + 4] = 0x0a;
+      this.used = p + 5;
+      return;
+    }
     this.ascii(`+${s}\r\n`);
   }
 
@@ -146,7 +160,8 @@ export class RespWriter implements ReplyWriter {
       p = writeUint(s, p, b.length);
       s[p++] = 0x0d;
       s[p++] = 0x0a;
-      p += b.copy(s, p);
+      copyBytes(s, p, b);
+      p += b.length;
       s[p++] = 0x0d;
       s[p++] = 0x0a;
       this.used = p;
