@@ -116,6 +116,33 @@ describe.each(modes)("SSTable, %s", (_mode, nodeFs) => {
     );
   });
 
+  it("copies what it is given: one key buffer and one value buffer reused for every entry still make a correct table", () => {
+    const dir = tmp();
+    const entries = sample(1000, 7).map((e, i) => ({ ...e, value: i % 7 === 0 ? null : Buffer.alloc(1 + (i % 50), i & 255) }));
+    const parts: Buffer[] = [];
+    const b = new TableBuilder({ blockSize: 256 }, (x) => parts.push(Buffer.from(x)));
+    const key = Buffer.alloc(64);
+    const value = Buffer.alloc(64);
+    for (const e of entries) {
+      e.key.copy(key);
+      if (e.value) e.value.copy(value);
+      b.add(key.subarray(0, e.key.length), e.seq, e.value ? value.subarray(0, e.value.length) : null);
+      key.fill(0xff); // what a caller reusing its buffer would do next
+      value.fill(0xff);
+    }
+    const meta = b.finish();
+    expect(meta.largest).toEqual(entries[entries.length - 1].key);
+    const file = path.join(dir, tableName(9));
+    fs.writeFileSync(file, Buffer.concat(parts));
+    const t = Table.open(nodeFs, file, 9, new BlockCache(0), counters());
+    try {
+      expect([...t.entries()]).toEqual(entries);
+    } finally {
+      t.close();
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
   it("returns values of every size as owned copies that later reads do not disturb", () => {
     // The native reader copies values up to 64 KiB through a shared scratch buffer and longer ones directly.
     const dir = tmp();

@@ -5,16 +5,21 @@
 // Entries are in internal order: user key ascending (bytewise), then sequence descending. An entry at a restart
 // point shares nothing with the one before it, so a search can binary-search the restarts and scan at most
 // `restartInterval` entries.
-import { readVarint, varintSize, writeVarint } from "../varint";
+import { copyBytes } from "../../util/bytes";
+import { readVarint, writeVarint } from "../varint";
 
+/**
+ * Builds one block at a time into a buffer it reuses: entries are written straight into it (no Buffer per entry),
+ * and the previous key is kept as a copy (callers may reuse their key buffers).
+ */
 export class BlockBuilder {
-  private chunks: Buffer[] = [];
+  private buf = Buffer.allocUnsafe(8192);
   private size = 0;
   private restarts: number[] = [0];
   private sinceRestart = 0;
-  private last: Buffer = Buffer.alloc(0);
+  private last = Buffer.allocUnsafe(64);
+  private lastLen = 0;
   private count = 0;
-  private scratch = Buffer.allocUnsafe(64);
 
   constructor(private readonly restartInterval = 16) {}
 
@@ -31,45 +36,68 @@ export class BlockBuilder {
     return this.count === 0;
   }
 
-  add(key: Buffer, seq: number, value: Buffer | null): void {
+  add(key: Uint8Array, seq: number, value: Uint8Array | null): void {
     let shared = 0;
     if (this.sinceRestart >= this.restartInterval) {
       this.restarts.push(this.size);
       this.sinceRestart = 0;
     } else {
-      const n = Math.min(key.length, this.last.length);
-      while (shared < n && key[shared] === this.last[shared]) shared++;
+      const last = this.last;
+      const n = Math.min(key.length, this.lastLen);
+      while (shared < n && key[shared] === last[shared]) shared++;
     }
     const unshared = key.length - shared;
-    const tag = value === null ? 0 : value.length + 1;
-    const head = varintSize(shared) + varintSize(unshared) + varintSize(seq) + varintSize(tag);
-    if (this.scratch.length < head) this.scratch = Buffer.allocUnsafe(head * 2);
-    let p = writeVarint(this.scratch, 0, shared);
-    p = writeVarint(this.scratch, p, unshared);
-    p = writeVarint(this.scratch, p, seq);
-    p = writeVarint(this.scratch, p, tag);
-    this.chunks.push(Buffer.from(this.scratch.subarray(0, p)), key.subarray(shared));
-    if (value !== null && value.length > 0) this.chunks.push(value);
-    this.size += p + unshared + (value === null ? 0 : value.length);
-    this.last = key;
+    const vlen = value === null ? 0 : value.length;
+    // Four varints of at most 10 bytes each, the key's unshared bytes, the value.
+    this.ensure(40 + unshared + vlen);
+    const b = this.buf;
+    let p = writeVarint(b, this.size, shared);
+    p = writeVarint(b, p, unshared);
+    p = writeVarint(b, p, seq);
+    p = writeVarint(b, p, value === null ? 0 : vlen + 1);
+    copyBytes(b, p, key, shared, unshared);
+    p += unshared;
+    if (vlen > 0) {
+      copyBytes(b, p, value as Uint8Array);
+      p += vlen;
+    }
+    this.size = p;
+    if (this.last.length < key.length) this.last = Buffer.allocUnsafe(key.length * 2);
+    copyBytes(this.last, 0, key);
+    this.lastLen = key.length;
     this.sinceRestart++;
     this.count++;
   }
 
+  /** The finished block (its own copy). */
   finish(): Buffer {
-    const tail = Buffer.allocUnsafe(this.restarts.length * 4 + 4);
-    this.restarts.forEach((r, i) => tail.writeUInt32LE(r, i * 4));
-    tail.writeUInt32LE(this.restarts.length, this.restarts.length * 4);
-    return Buffer.concat([...this.chunks, tail], this.size + tail.length);
+    return Buffer.from(this.finishView());
+  }
+
+  /** The finished block as a view of the builder's buffer: valid until the next add() or reset(). */
+  finishView(): Buffer {
+    const n = this.restarts.length;
+    this.ensure(n * 4 + 4);
+    const b = this.buf;
+    let p = this.size;
+    for (let i = 0; i < n; i++, p += 4) b.writeUInt32LE(this.restarts[i], p);
+    b.writeUInt32LE(n, p);
+    return b.subarray(0, p + 4);
   }
 
   reset(): void {
-    this.chunks = [];
     this.size = 0;
     this.restarts = [0];
     this.sinceRestart = 0;
-    this.last = Buffer.alloc(0);
+    this.lastLen = 0;
     this.count = 0;
+  }
+
+  private ensure(n: number): void {
+    if (this.size + n <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.size + n));
+    this.buf.copy(grown, 0, 0, this.size);
+    this.buf = grown;
   }
 }
 

@@ -6,6 +6,7 @@ import { BlockBuilder } from "./block";
 import { buildFilter, hash32 } from "./bloom";
 import { BLOCK_TRAILER, BlockHandle, COMPRESSION_NONE, encodeFooter } from "./format";
 import { writeVarint } from "../varint";
+import { copyBytes } from "../../util/bytes";
 
 export interface TableOptions {
   /** Target data block size in bytes (default 4096). */
@@ -62,13 +63,16 @@ export class TableBuilder {
   private offset = 0;
   private hashes = new Uint32Array(1024);
   private nkeys = 0;
-  private lastKey: Buffer | null = null;
+  /** The last key added (a copy: callers may reuse their buffers), lastKeyLen bytes of it; -1 before the first. */
+  private lastKey = Buffer.allocUnsafe(64);
+  private lastKeyLen = -1;
   private lastSeq = 0;
   private blocks = 0;
   private rawKey = 0;
   private rawValue = 0;
   private readonly meta: TableMeta = { size: 0, entries: 0, deletions: 0, smallest: Buffer.alloc(0), largest: Buffer.alloc(0), minSeq: Infinity, maxSeq: 0 };
 
+  /** `write` receives the table's bytes in order; a Buffer it is given is valid only during the call (copy to keep). */
   constructor(
     private readonly options: TableOptions,
     private readonly write: (b: Buffer) => void,
@@ -89,7 +93,7 @@ export class TableBuilder {
 
   add(key: Buffer, seq: number, value: Buffer | null): void {
     const m = this.meta;
-    const newKey = this.lastKey === null || !key.equals(this.lastKey);
+    const newKey = !this.sameAsLast(key);
     if (m.entries === 0) m.smallest = Buffer.from(key);
     if (newKey) {
       if (this.nkeys === this.hashes.length) {
@@ -113,9 +117,21 @@ export class TableBuilder {
     this.rawKey += key.length;
     this.rawValue += value === null ? 0 : value.length;
     // Keep our own copy only when the key changes: the caller may reuse its buffer.
-    if (newKey) this.lastKey = Buffer.from(key);
+    if (newKey) {
+      if (this.lastKey.length < key.length) this.lastKey = Buffer.allocUnsafe(key.length * 2);
+      copyBytes(this.lastKey, 0, key);
+      this.lastKeyLen = key.length;
+    }
     this.lastSeq = seq;
     if (this.data.estimatedSize >= this.blockSize) this.flushBlock();
+  }
+
+  private sameAsLast(key: Uint8Array): boolean {
+    const n = key.length;
+    if (n !== this.lastKeyLen) return false;
+    const last = this.lastKey;
+    for (let i = 0; i < n; i++) if (key[i] !== last[i]) return false;
+    return true;
   }
 
   private writeBlock(contents: Buffer): BlockHandle {
@@ -131,19 +147,19 @@ export class TableBuilder {
 
   private flushBlock(): void {
     if (this.data.empty) return;
-    const h = this.writeBlock(this.data.finish());
+    const h = this.writeBlock(this.data.finishView()); // written (copied out) before the builder is reused
     this.data.reset();
     this.blocks++;
     const v = Buffer.allocUnsafe(20);
     const end = writeVarint(v, writeVarint(v, 0, h.offset), h.size);
-    this.index.add(this.lastKey as Buffer, this.lastSeq, v.subarray(0, end));
+    this.index.add(this.lastKey.subarray(0, this.lastKeyLen), this.lastSeq, v.subarray(0, end));
   }
 
   finish(): TableMeta {
     this.flushBlock();
     const m = this.meta;
     if (m.entries === 0) throw new Error("an SSTable needs at least one entry");
-    m.largest = this.lastKey as Buffer;
+    m.largest = Buffer.from(this.lastKey.subarray(0, this.lastKeyLen));
     const filter = this.writeBlock(this.bits > 0 ? buildFilter(this.hashes, this.nkeys, this.bits) : Buffer.alloc(0));
     const props = new BlockBuilder(1);
     const put = (name: string, v: string | Buffer | number | undefined): void => {
