@@ -4,6 +4,7 @@
 import * as path from "node:path";
 import { FileSystem, writeFully } from "./io";
 import { MemImage, RecordReader } from "./memtable/arena";
+import { copyBytes } from "../util/bytes";
 import { TableBuilder, TableMeta, TableOptions } from "./sst/builder";
 import { tableName } from "./sst/format";
 import { BlockCache, Table, TableEntry } from "./sst/reader";
@@ -159,9 +160,12 @@ async function runFlush(job: FlushJob, fs: FileSystem): Promise<JobResult> {
   }
 }
 
-/** One run's tables read back to back (their key ranges are disjoint and in order). */
+/**
+ * One run's tables read back to back (their key ranges are disjoint and in order). Entries are not copied: a key is
+ * valid until its source takes its next step (see Table.scan).
+ */
 function* concat(tables: Table[]): Generator<TableEntry> {
-  for (const t of tables) yield* t.entries();
+  for (const t of tables) yield* t.scan();
 }
 
 /**
@@ -224,6 +228,7 @@ async function runCompaction(job: CompactJob, fs: FileSystem): Promise<JobResult
   const hidden = (key: Buffer): boolean => job.deeper.some(([lo, hi]) => Buffer.compare(key, lo) >= 0 && Buffer.compare(key, hi) <= 0);
   try {
     let curKey: Buffer | null = null;
+    let keyCopy = Buffer.allocUnsafe(256);
     let lastSeqForKey = Number.MAX_SAFE_INTEGER;
     const rateStart = performance.now();
     for (const e of merge(runs.map(concat))) {
@@ -236,7 +241,10 @@ async function runCompaction(job: CompactJob, fs: FileSystem): Promise<JobResult
       }
       const newKey = c > 0;
       if (newKey) {
-        curKey = e.key;
+        // The entry's key is a view its source reuses: keep a copy.
+        if (keyCopy.length < e.key.length) keyCopy = Buffer.allocUnsafe(e.key.length * 2);
+        copyBytes(keyCopy, 0, e.key);
+        curKey = keyCopy.subarray(0, e.key.length);
         lastSeqForKey = Number.MAX_SAFE_INTEGER;
       }
       let drop = false;

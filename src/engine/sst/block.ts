@@ -177,7 +177,7 @@ export class BlockIter {
       this.keyBuf.copy(nb, 0, 0, shared);
       this.keyBuf = nb;
     }
-    d.copy(this.keyBuf, shared, q, q + unshared);
+    copyBytes(this.keyBuf, shared, d, q, unshared);
     q += unshared;
     this.keyLen = klen;
     this.seq = c[0];

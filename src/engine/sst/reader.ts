@@ -275,6 +275,24 @@ export class Table {
   }
 
   /**
+   * Every entry in internal order, for a reader that is done with each before it asks for the next (a compaction's
+   * merge): nothing is copied. The key is a view of the cursor's key buffer, valid until the next step (copy it to
+   * keep it); the value is a view of the block's verified copy, which it keeps alive.
+   */
+  *scan(): Generator<TableEntry> {
+    const index = new BlockIter(this.indexBlock);
+    for (index.first(); index.valid; index.next()) {
+      const hb = this.handleOf(index);
+      const it = new BlockIter(this.readBlock(hb));
+      try {
+        for (it.first(); it.valid; it.next()) yield { key: it.key, seq: it.seq, value: it.value };
+      } catch (e) {
+        throw this.blockError(e, hb.offset);
+      }
+    }
+  }
+
+  /**
    * Entries in reverse internal order (key descending; one key's versions oldest first), starting at the last
    * entry whose key is ≤ `upTo` (all when undefined).
    */
