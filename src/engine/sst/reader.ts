@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { corruption, TskvError } from "../errors";
 import type { FileSystem } from "../io";
 import { native } from "../../native";
+import { copyBytes } from "../../util/bytes";
 import { crc32c, unmaskCrc } from "../../util/crc32c";
 import { readVarint } from "../varint";
 import { BlockFormatError, BlockIter, compareInternal } from "./block";
@@ -227,7 +228,7 @@ export class Table {
         // Copied into the shared scratch: take it out through Node's pooled allocator (no ArrayBuffer of its own).
         const n = -r - 1;
         const value = Buffer.allocUnsafe(n);
-        valueScratch.copy(value, 0, 0, n);
+        copyBytes(value, 0, valueScratch, 0, n);
         return { key, seq: 0, value };
       }
       return { key, seq: 0, value: r };
