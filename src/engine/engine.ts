@@ -302,6 +302,8 @@ export class Engine implements EngineApi {
   private flushing: Promise<void> | undefined;
   private compacting: Promise<void> | undefined;
   private manualCompaction = false;
+  /** The running background compaction's control word (see CompactJob.control): 1 lifts its rate limit. */
+  private compactionControl: Int32Array | undefined;
   private readonly compactPointer: Array<Buffer | undefined> = new Array(NUM_LEVELS).fill(undefined);
   /** While writes are stopped: replies to writes above this sequence wait (see durableSequence). */
   private stallBarrier = Infinity;
@@ -812,6 +814,8 @@ export class Engine implements EngineApi {
     if (behind && this.stallBarrier === Infinity) {
       this.stallBarrier = this.lastSeq;
       this.stallStarted = performance.now();
+      // Writes wait for background work: the running compaction's rate limit no longer protects anyone.
+      if (this.compactionControl) Atomics.store(this.compactionControl, 0, 1);
       this.counters.stalls++;
       this.log.warn("write stall: flushes or compactions are behind", { frozen: this.frozen.length, l0: this.current.levels[0].length });
     } else if (!behind && this.stallBarrier !== Infinity) {
@@ -1125,6 +1129,7 @@ export class Engine implements EngineApi {
         deeper,
         targetFileSize: this.lsm.targetFileSize,
         rateLimit: full ? 0 : this.lsm.compactionRate,
+        control: full ? undefined : (this.compactionControl = this.newCompactionControl()),
         table: this.lsm.table,
       });
       if (this.state === "closed" || this.shuttingDown) return;
@@ -1172,6 +1177,13 @@ export class Engine implements EngineApi {
     }
   }
 
+  /** A control word for a background compaction: unlimited from the start while writes are stalled. */
+  private newCompactionControl(): Int32Array {
+    const c = new Int32Array(new SharedArrayBuffer(4));
+    if (this.stalled) c[0] = 1;
+    return c;
+  }
+
   private smallestSnapshot(): number {
     let s = this.lastSeq;
     for (const seq of this.snapshots.values()) if (seq < s) s = seq;
@@ -1194,8 +1206,11 @@ export class Engine implements EngineApi {
 
   /** Full compaction: flushes, then merges every table into one sorted run at the deepest used level. */
   async compactAll(): Promise<void> {
+    // A background compaction still running is what this waits for first: let it run at full speed.
+    if (this.compactionControl) Atomics.store(this.compactionControl, 0, 1);
     await this.flush();
     this.manualCompaction = true;
+    if (this.compactionControl) Atomics.store(this.compactionControl, 0, 1);
     try {
       while (this.compacting) await this.compacting;
       if (this.backgroundError) throw this.backgroundError;

@@ -38,6 +38,11 @@ export interface CompactJob {
   targetFileSize: number;
   /** Bytes per second of output; 0 = unlimited. */
   rateLimit: number;
+  /**
+   * Shared with the engine (a SharedArrayBuffer, so it reaches the worker as the same memory): element 0 set to 1
+   * lifts the rate limit of the running job (a manual compaction is waiting for it).
+   */
+  control?: Int32Array;
   table: TableOptions;
 }
 
@@ -262,14 +267,18 @@ async function runCompaction(job: CompactJob, fs: FileSystem): Promise<JobResult
         entriesOut++;
       }
       if (entriesIn % 4096 === 0) {
-        if (job.rateLimit > 0) {
+        // Ahead of the rate: wait until the bytes written so far are due, in naps of at most 100 ms, each ending
+        // early when a manual compaction lifts the limit.
+        const limited = (): boolean => job.rateLimit > 0 && !(job.control && Atomics.load(job.control, 0) === 1);
+        let slept = false;
+        while (limited()) {
           const written = bytesWritten + (current ? current.builder.estimatedSize : 0);
           const due = (written / job.rateLimit) * 1000 - (performance.now() - rateStart);
-          if (due > 1) await sleep(Math.min(due, 100));
-          else await yieldLoop();
-        } else {
-          await yieldLoop();
+          if (due <= 1) break;
+          await sleep(Math.min(due, 100));
+          slept = true;
         }
+        if (!slept) await yieldLoop();
       }
     }
     finishCurrent();

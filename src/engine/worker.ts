@@ -1,5 +1,5 @@
-// The background worker thread: runs flush and compaction jobs (src/engine/jobs.ts) posted by the engine, one at a
-// time, and posts each result (or error) back. It touches only files the engine has handed it.
+// The background worker thread: runs flush and compaction jobs (src/engine/jobs.ts) posted by the engine, and posts
+// each result (or error) back. It touches only files the engine has handed it.
 import * as os from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { nodeFs } from "./io";
@@ -22,16 +22,15 @@ if (parentPort) {
       // not permitted (a negative value without CAP_SYS_NICE): run at the inherited priority
     }
   }
-  let chain: Promise<void> = Promise.resolve();
-  port.on("message", (req: Request) => {
-    chain = chain.then(async () => {
-      try {
-        const result = await runJob(req.job, nodeFs);
-        port.postMessage({ id: req.id, result });
-      } catch (e) {
-        const err = e as Error & { code?: string; file?: string; offset?: number; fsync?: boolean };
-        port.postMessage({ id: req.id, error: { message: err.message, code: err.code, file: err.file, offset: err.offset, fsync: err.fsync } });
-      }
-    });
+  // Jobs run side by side (the engine sends at most one flush and one compaction at a time): both yield often, so a
+  // flush goes on while a rate-limited compaction naps instead of queueing behind it for the whole compaction.
+  port.on("message", async (req: Request) => {
+    try {
+      const result = await runJob(req.job, nodeFs);
+      port.postMessage({ id: req.id, result });
+    } catch (e) {
+      const err = e as Error & { code?: string; file?: string; offset?: number; fsync?: boolean };
+      port.postMessage({ id: req.id, error: { message: err.message, code: err.code, file: err.file, offset: err.offset, fsync: err.fsync } });
+    }
   });
 }

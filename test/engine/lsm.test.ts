@@ -199,6 +199,27 @@ describe("LSM engine against a model", () => {
     await e.close();
   });
 
+  it("a full compaction lifts the rate limit of the background compaction it waits for", async () => {
+    // 16 KiB/s (the limiter looks every 4096 entries): a background merge of 30 000 keys would take about a minute.
+    const e = await open(tmp(), { walSync: "no", memtableSize: 1 << 20, targetFileSize: 4 << 20, levelBase: 64 * 1024, l0Trigger: 2, compactionRate: 16 * 1024 });
+    const value = Buffer.alloc(20, 0x61);
+    for (let r = 0; r < 3; r++) {
+      const ops = [];
+      for (let i = 0; i < 30_000; i++) ops.push({ type: "put" as const, key: b(`key:${String((i * 7919) % 30_000).padStart(6, "0")}`), value });
+      await e.write(ops);
+      await e.flush();
+    }
+    const deadline = Date.now() + 10_000;
+    while (!e.stats().compacting && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(e.stats().compacting).toBe(true);
+    const started = Date.now();
+    await e.compactAll();
+    expect(Date.now() - started).toBeLessThan(8_000);
+    expect(e.stats().levels.filter((l) => l.files > 0).length).toBe(1);
+    expect(e.get(b("key:000123"))).toEqual(value);
+    await e.close();
+  }, 60_000);
+
   it("drops shadowed versions and tombstones in a full compaction", async () => {
     const dir = tmp();
     const e = await open(dir, SMALL);
