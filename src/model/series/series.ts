@@ -375,31 +375,14 @@ export class SeriesStore {
    * a loop turn between them, so a keyspace of millions of strings does not hold the loop (TSKV.COMPACT runs this
    * while serving).
    */
-  private async seriesKeys(snapshot?: Snapshot): Promise<Array<[Buffer, Meta]>> {
-    const out: Array<[Buffer, Meta]> = [];
-    let after: Buffer | null = null;
-    for (;;) {
-      let n = 0;
-      let last: Buffer | null = null;
-      for (const [key, meta] of this.ks.keys(after, snapshot)) {
-        if (meta.type === TypeTag.SERIES) out.push([key, meta]);
-        last = key;
-        if (++n >= 4096) break;
-      }
-      if (n < 4096 || last === null) return out;
-      after = last;
-      await new Promise((r) => setImmediate(r));
-    }
-  }
-
   /**
-   * What TSKV.COMPACT does before compacting the engine: one walk of the keyspace at a snapshot, then every series
-   * folded (foldAll) and every dead series' chunks removed (sweepDeadChunks), both from that walk.
+   * What TSKV.COMPACT does before compacting the engine: the series at a snapshot (the keyspace keeps their names),
+   * then every series folded (foldAll) and every dead series' chunks removed (sweepDeadChunks), both from that list.
    */
   async prepareFullCompaction(): Promise<void> {
     const snapshot = this.engine.snapshot();
     try {
-      const series = await this.seriesKeys(snapshot);
+      const series = this.ks.seriesKeys(snapshot);
       await this.foldAll(series.map(([k]) => k));
       await this.sweepDeadChunks(series, snapshot);
     } finally {
@@ -414,7 +397,7 @@ export class SeriesStore {
 
   /**
    * Finds chunks whose series no longer exists (left by a crash before the reaper finished) and queues them, from
-   * `walked`, the series of a keyspace walk at snapshot `at` (prepareFullCompaction). One engine seek per series id
+   * `walked`, the series at snapshot `at` (prepareFullCompaction). One engine seek per series id
    * present on disk. Returns the number of dead ids found.
    */
   private async sweepDeadChunks(walked: Array<[Buffer, Meta]>, at: Snapshot): Promise<number> {
@@ -659,7 +642,7 @@ export class SeriesStore {
    * Returns how many series changed.
    */
   async foldAll(keys?: Buffer[]): Promise<number> {
-    if (!keys) keys = (await this.seriesKeys()).map(([k]) => k);
+    if (!keys) keys = this.ks.seriesKeys().map(([k]) => k);
     const w = this.begin();
     let changed = 0;
     for (const key of keys) {
