@@ -380,6 +380,19 @@ export class Engine implements EngineApi {
         table: { blockSize: options.blockSize ?? 4096, bloomBitsPerKey: options.bloomBitsPerKey ?? 10, timeKey: options.timeKey },
       };
       const names = fs.readdirSync(dir);
+      // Tables no manifest names (a flush or compaction a crash or close() stopped) go before anything is written:
+      // on a full disk they can be what the new WAL segment and manifest need room for.
+      const named = new Set(mstate.levels.flat().map((m) => m.number));
+      for (const name of names) {
+        const t = parseTableName(name);
+        if (t === undefined || named.has(t)) continue;
+        try {
+          fs.unlinkSync(path.join(dir, name));
+          log.info("removed obsolete file", { file: name });
+        } catch {
+          // gone already
+        }
+      }
       const numbers = names
         .map(parseSegmentName)
         .filter((n): n is number => n !== undefined && n >= mstate.logNumber)

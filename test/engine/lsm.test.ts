@@ -7,6 +7,7 @@ import * as path from "node:path";
 import fc from "fast-check";
 import { Engine, open, OpenOptions } from "../../src/engine/engine";
 import { FaultFs, FaultOp } from "../helpers/fault-fs";
+import { FileSystem, nodeFs as realFs } from "../../src/engine/io";
 
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), "tskv-lsm-"));
 const b = (s: string): Buffer => Buffer.from(s);
@@ -287,6 +288,33 @@ describe("LSM engine against a model", () => {
     const again = await open(dir, SMALL);
     expect(dump(again).length).toBe(applied + 1);
     await again.close();
+  });
+
+  it("at open, removes tables no manifest names before it writes anything (a restart on a full disk needs their room)", async () => {
+    const dir = tmp();
+    const e = await open(dir, { walSync: "no" });
+    await e.put(b("k"), b("v"));
+    await e.flush();
+    await e.close();
+    // What a compaction stopped by close() or a crash leaves: a table file the manifest does not name.
+    fs.writeFileSync(path.join(dir, "000900.sst"), Buffer.alloc(64 * 1024));
+    const order: string[] = [];
+    const fsLog = {
+      ...realFs,
+      unlinkSync: (p: string) => {
+        order.push(`unlink ${path.basename(p)}`);
+        realFs.unlinkSync(p);
+      },
+      openSync: (p: string, flags: string) => {
+        if (flags !== "r") order.push(`open ${path.basename(p)} ${flags}`);
+        return realFs.openSync(p, flags);
+      },
+    } as FileSystem;
+    const e2 = await open(dir, { walSync: "no", fs: fsLog });
+    expect(order[0]).toBe("unlink 000900.sst");
+    expect(fs.existsSync(path.join(dir, "000900.sst"))).toBe(false);
+    expect(e2.get(b("k"))).toEqual(b("v"));
+    await e2.close();
   });
 
   it("removes files no version references at open", async () => {

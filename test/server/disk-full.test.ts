@@ -36,11 +36,12 @@ maybe("a real full disk (tmpfs)", () => {
     const dir = path.join(mnt, "data");
     // A filler we delete later to give space back.
     fs.writeFileSync(path.join(mnt, "filler"), Buffer.alloc(1024 * 1024));
-    // A 352 KiB memtable (≈ 800 of these writes at the memtable's accounting, tables of ≈ 170 KB): the full disk then
-    // holds few enough level-0 tables that compacting them fits in the 1 MB given back. (A compaction needs room for
-    // its whole output; with tables a third of that size, L0 + L1 grew past what a freed megabyte could rewrite, and
-    // writes stayed refused.)
-    t = await startTestServer({ dir, memtableSize: 352 * 1024, walSync: "always" });
+    // A 240 KiB memtable (≈ 800 of these writes at the memtable's accounting, about 300 bytes each; tables of
+    // ≈ 170 KB): the full disk then holds few enough level-0 tables that compacting them fits in the 1 MB given back.
+    // (A compaction needs room for its whole output; with tables a third of that size, L0 + L1 grew past what a freed
+    // megabyte could rewrite, and writes stayed refused; with tables half again as large, four L0 tables alone
+    // needed that megabyte.)
+    t = await startTestServer({ dir, memtableSize: 240 * 1024, walSync: "always" });
     let c = t.client();
     const acked = new Map<string, string>();
     let refusal: string | undefined;
