@@ -228,7 +228,16 @@ export class RespWriter implements ReplyWriter {
   }
 
   private ascii(s: string): void {
-    this.ensure(s.length);
+    const n = s.length;
+    this.ensure(n);
+    if (n <= 32) {
+      // A short header or simple reply: a loop beats the call behind Buffer#write (same bytes as latin1).
+      const b = this.slab;
+      let p = this.used;
+      for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i) & 0xff;
+      this.used = p;
+      return;
+    }
     this.used += this.slab.write(s, this.used, "latin1");
   }
 

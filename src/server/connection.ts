@@ -24,6 +24,8 @@ export interface ConnectionHost {
   pushOutput(conn: Connection): number;
   /** A hint before the first `n` commands of `batch` run: their keys will be looked up (see Keyspace.prefetch). */
   prefetch(batch: Buffer[][], n: number): void;
+  /** Commands stop running back to back here (the next one's time must not include what happens in between). */
+  commandGap(): void;
 }
 
 /** Commands decoded ahead and run as one batch (their key lookups prefetched together). */
@@ -174,6 +176,7 @@ export class Connection implements CommandContext {
 
   /** Decodes up to `max` complete commands into the batch (and hints their keys). False when there was none. */
   private decodeBatch(max: number, hint = true): boolean {
+    this.host.commandGap();
     let n = 0;
     while (n < max) {
       let args: Buffer[] | null;

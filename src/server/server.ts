@@ -236,7 +236,9 @@ export class TskvServer implements ServerContext, ConnectionHost {
       this.dirty.add(conn);
       return;
     }
+    this.commandClock = -1;
     const left = conn.runCommands(PIPELINE_BUDGET);
+    this.commandClock = -1;
     this.dirty.add(conn);
     if (left > 0) {
       this.backlog.add(conn);
@@ -397,7 +399,8 @@ export class TskvServer implements ServerContext, ConnectionHost {
       return this.engine.whenWritable().then(() => this.execute(conn, kept));
     }
     const errorsBefore = r.errorCount;
-    const started = performance.now();
+    // Commands run back to back share clock reads: one's end is the next one's start (see commandClock).
+    const started = this.commandClock >= 0 ? this.commandClock : performance.now();
     let result: void | Promise<void> = undefined;
     try {
       result = spec.handler(conn as CommandContext, args);
@@ -405,16 +408,33 @@ export class TskvServer implements ServerContext, ConnectionHost {
       this.replyError(conn, spec.name, e);
     }
     if (result && typeof (result as Promise<void>).then === "function") {
+      this.commandClock = -1;
       const kept = args.map((a) => Buffer.from(a)); // the read buffer will be reused before this settles
       return (result as Promise<void>)
         .catch((e: unknown) => this.replyError(conn, spec.name, e))
-        .finally(() => this.recordCall(conn, spec.name, kept, started, r.errorCount > errorsBefore));
+        .finally(() => {
+          this.recordCall(conn, spec.name, kept, started, r.errorCount > errorsBefore);
+          this.commandClock = -1; // settled outside any run of commands
+        });
     }
     this.recordCall(conn, spec.name, args, started, r.errorCount > errorsBefore);
   }
 
+  /**
+   * The end time of the command that just ran while the next one follows at once (a connection's run of decoded
+   * commands), so that one clock read serves as its end and the next one's start; -1 when no such run is under way.
+   */
+  private commandClock = -1;
+
+  /** Ends a run of commands: the next command reads the clock for its start (see commandClock). */
+  commandGap(): void {
+    this.commandClock = -1;
+  }
+
   private recordCall(conn: Connection, name: string, args: Buffer[], started: number, failed: boolean): void {
-    const ms = performance.now() - started;
+    const end = performance.now();
+    this.commandClock = end;
+    const ms = end - started;
     this.metrics.stats(name).record(ms * 1e6, failed);
     if (this.slowlog.slowerThan >= 0 && ms * 1000 >= this.slowlog.slowerThan) {
       this.slowlog.maybeRecord(ms * 1000, Date.now() - ms, args, conn.client.addr, conn.client.name);

@@ -122,6 +122,20 @@ describe("metrics", () => {
     expect(buckets[buckets.length - 2]).toBeGreaterThanOrEqual(50000);
   });
 
+  it("a fast command right behind a slow one in a pipeline is timed on its own", async () => {
+    const c = t.client();
+    await c.call("SLOWLOG", "RESET");
+    await c.call("CONFIG", "RESETSTAT");
+    // One write: both commands run back to back in one turn, the second timed from the end of the first.
+    const reply = await t.raw("*3\r\n$5\r\nDEBUG\r\n$5\r\nSLEEP\r\n$4\r\n0.05\r\n*1\r\n$4\r\nPING\r\n", (s) => s.endsWith("+PONG\r\n"));
+    expect(reply).toBe("+OK\r\n+PONG\r\n");
+    const entries = (await c.call("SLOWLOG", "GET")) as unknown[][];
+    expect(entries.map((e) => (e[3] as string[])[0])).toEqual(["DEBUG"]);
+    const stats = (await c.info("commandstats")) as string;
+    const usec = Number(/cmdstat_ping:calls=1,usec=(\d+)/.exec(stats)![1]);
+    expect(usec).toBeLessThan(20000);
+  });
+
   it("truncates long commands as Redis does and honours slowlog-max-len", async () => {
     const c = t.client();
     await c.call("SLOWLOG", "RESET");
