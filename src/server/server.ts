@@ -282,11 +282,13 @@ export class TskvServer implements ServerContext, ConnectionHost {
       return;
     }
     const chunks = conn.takeSendable();
+    // What the socket still holds after this write (the write reports it: no second call into the backend).
+    let backendPending = -1;
     if (chunks.length > 0) {
       let n = 0;
       for (const c of chunks) n += c.length;
       this.stats.netOutputBytes += n;
-      this.backend.write(conn.id, chunks);
+      backendPending = this.backend.write(conn.id, chunks);
     }
     if (conn.syncFailed) {
       // A reply it holds belongs to a write that never reached the WAL: what preceded it goes out, then the client
@@ -308,7 +310,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
     } else if (mustWait) {
       this.pauseForStall(conn);
     }
-    const pending = this.backend.pendingBytes(conn.id) + conn.unsentBytes;
+    const pending = (backendPending >= 0 ? backendPending : this.backend.pendingBytes(conn.id)) + conn.unsentBytes;
     if (pending > this.config.outputBufferHardLimit) {
       this.log.warn({ client: conn.client.addr, bytes: pending }, "closing client over the output buffer hard limit");
       this.stats.clientsDropped++;

@@ -63,9 +63,13 @@ export class EpollBackend implements IoBackend {
     });
   }
 
-  write(id: number, chunks: Buffer[]): void {
-    if (!this.reactor || chunks.length === 0) return;
-    if (this.reactor.write(id, chunks) < 0) this.closedByUs(id);
+  write(id: number, chunks: Buffer[]): number {
+    if (!this.reactor) return 0;
+    if (chunks.length === 0) return this.reactor.pending(id);
+    const pending = this.reactor.write(id, chunks);
+    if (pending >= 0) return pending;
+    this.closedByUs(id);
+    return 0;
   }
 
   pendingBytes(id: number): number {

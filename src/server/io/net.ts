@@ -53,16 +53,17 @@ export class NetBackend implements IoBackend {
     });
   }
 
-  write(id: number, chunks: Buffer[]): void {
+  write(id: number, chunks: Buffer[]): number {
     const s = this.sockets.get(id);
-    if (!s || s.destroyed || chunks.length === 0) return;
+    if (!s || s.destroyed) return 0;
     if (chunks.length === 1) {
       s.write(chunks[0]);
-      return;
+    } else if (chunks.length > 1) {
+      s.cork();
+      for (const c of chunks) s.write(c);
+      s.uncork();
     }
-    s.cork();
-    for (const c of chunks) s.write(c);
-    s.uncork();
+    return s.writableLength;
   }
 
   pendingBytes(id: number): number {

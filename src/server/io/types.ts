@@ -30,8 +30,11 @@ export interface ListenResult {
 export interface IoBackend {
   readonly name: IoBackendName;
   listen(host: string, port: number, handlers: IoHandlers): Promise<ListenResult>;
-  /** Queue `chunks` for the connection, written in order with as few writev calls as possible. */
-  write(id: number, chunks: Buffer[]): void;
+  /**
+   * Queue `chunks` for the connection, written in order with as few writev calls as possible. Returns what
+   * pendingBytes() would return right after (0 for a connection that is gone).
+   */
+  write(id: number, chunks: Buffer[]): number;
   /** Bytes queued for the connection that the kernel has not accepted yet. */
   pendingBytes(id: number): number;
   /** Stop / restart reading from one connection (backpressure and pipeline budgets). */
