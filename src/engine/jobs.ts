@@ -4,7 +4,7 @@
 import * as path from "node:path";
 import { FileSystem, writeFully } from "./io";
 import { MemImage, RecordReader } from "./memtable/arena";
-import { copyBytes } from "../util/bytes";
+import { KeptBytes } from "../util/bytes";
 import { TableBuilder, TableMeta, TableOptions } from "./sst/builder";
 import { tableName } from "./sst/format";
 import { BlockCache, Table, TableEntry } from "./sst/reader";
@@ -233,7 +233,7 @@ async function runCompaction(job: CompactJob, fs: FileSystem): Promise<JobResult
   const hidden = (key: Buffer): boolean => job.deeper.some(([lo, hi]) => Buffer.compare(key, lo) >= 0 && Buffer.compare(key, hi) <= 0);
   try {
     let curKey: Buffer | null = null;
-    let keyCopy = Buffer.allocUnsafe(256);
+    const keyCopy = new KeptBytes();
     let lastSeqForKey = Number.MAX_SAFE_INTEGER;
     const rateStart = performance.now();
     for (const e of merge(runs.map(concat))) {
@@ -247,9 +247,8 @@ async function runCompaction(job: CompactJob, fs: FileSystem): Promise<JobResult
       const newKey = c > 0;
       if (newKey) {
         // The entry's key is a view its source reuses: keep a copy.
-        if (keyCopy.length < e.key.length) keyCopy = Buffer.allocUnsafe(e.key.length * 2);
-        copyBytes(keyCopy, 0, e.key);
-        curKey = keyCopy.subarray(0, e.key.length);
+        keyCopy.set(e.key);
+        curKey = keyCopy.view();
         lastSeqForKey = Number.MAX_SAFE_INTEGER;
       }
       let drop = false;

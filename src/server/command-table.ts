@@ -2,6 +2,7 @@
 // rejection texts for unknown commands, unknown subcommands and wrong arity. Also renders COMMAND's replies.
 import type { ReplyWriter } from "../protocol/reply";
 import type { CommandSpec } from "./command";
+import { KeptBytes } from "../util/bytes";
 
 export type Resolution = { spec: CommandSpec } | { error: string; rejected?: CommandSpec };
 
@@ -33,19 +34,17 @@ export class CommandTable {
   }
 
   /** The name bytes of the last command found, exactly as sent, and its spec (pipelines repeat one command). */
-  private lastName = Buffer.alloc(32);
-  private lastNameLength = -1;
+  private readonly lastName = new KeptBytes();
   private lastCmd: CommandSpec | undefined;
 
   /** Finds the spec for a request and checks its arity, as processCommand() does. */
   resolve(args: Buffer[]): Resolution {
     const name = args[0];
-    let cmd = this.sameAsLast(name) ? this.lastCmd : undefined;
+    let cmd = this.lastName.equals(name) ? this.lastCmd : undefined;
     if (!cmd) {
       cmd = this.byName.get(name.toString("latin1").toLowerCase());
-      if (cmd && name.length <= this.lastName.length) {
-        name.copy(this.lastName);
-        this.lastNameLength = name.length;
+      if (cmd) {
+        this.lastName.set(name);
         this.lastCmd = cmd;
       }
     }
@@ -72,14 +71,6 @@ export class CommandTable {
       return { error: `ERR wrong number of arguments for '${spec.name}' command`, rejected: spec };
     }
     return { spec };
-  }
-
-  private sameAsLast(name: Buffer): boolean {
-    const n = name.length;
-    if (n !== this.lastNameLength) return false;
-    const last = this.lastName;
-    for (let i = 0; i < n; i++) if (name[i] !== last[i]) return false;
-    return true;
   }
 
   /** One COMMAND / COMMAND INFO entry in Redis 7's layout. */

@@ -8,3 +8,38 @@ export function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, start = 
   if (n <= 32) for (let i = 0; i < n; i++) dst[at + i] = src[start + i];
   else dst.set(start === 0 && n === src.length ? src : src.subarray(start, start + n), at);
 }
+
+/**
+ * One byte string at a time kept as a copy, in a buffer reused (and grown) from one to the next: for remembering the
+ * last key or name seen when the caller's buffer may be reused, without an allocation per copy.
+ */
+export class KeptBytes {
+  /** Holds the kept string in its first `length` bytes. */
+  bytes = Buffer.allocUnsafe(64);
+  /** Length of the kept string; -1 while nothing is kept. */
+  length = -1;
+
+  set(src: Uint8Array): void {
+    if (this.bytes.length < src.length) this.bytes = Buffer.allocUnsafe(src.length * 2);
+    copyBytes(this.bytes, 0, src);
+    this.length = src.length;
+  }
+
+  clear(): void {
+    this.length = -1;
+  }
+
+  /** True when `b` holds the kept string's bytes (a JS loop: cheaper than a call into Buffer#equals for a key). */
+  equals(b: Uint8Array): boolean {
+    const n = b.length;
+    if (n !== this.length) return false;
+    const kept = this.bytes;
+    for (let i = 0; i < n; i++) if (b[i] !== kept[i]) return false;
+    return true;
+  }
+
+  /** The kept string (a view: valid until the next set()). */
+  view(): Buffer {
+    return this.bytes.subarray(0, this.length);
+  }
+}

@@ -6,7 +6,7 @@ import { BlockBuilder } from "./block";
 import { buildFilter, hash32 } from "./bloom";
 import { BLOCK_TRAILER, BlockHandle, COMPRESSION_NONE, encodeFooter } from "./format";
 import { writeVarint } from "../varint";
-import { copyBytes } from "../../util/bytes";
+import { KeptBytes } from "../../util/bytes";
 
 export interface TableOptions {
   /** Target data block size in bytes (default 4096). */
@@ -63,9 +63,8 @@ export class TableBuilder {
   private offset = 0;
   private hashes = new Uint32Array(1024);
   private nkeys = 0;
-  /** The last key added (a copy: callers may reuse their buffers), lastKeyLen bytes of it; -1 before the first. */
-  private lastKey = Buffer.allocUnsafe(64);
-  private lastKeyLen = -1;
+  /** The last key added (a copy: callers may reuse their buffers). */
+  private readonly lastKey = new KeptBytes();
   private lastSeq = 0;
   private blocks = 0;
   private rawKey = 0;
@@ -93,7 +92,7 @@ export class TableBuilder {
 
   add(key: Buffer, seq: number, value: Buffer | null): void {
     const m = this.meta;
-    const newKey = !this.sameAsLast(key);
+    const newKey = !this.lastKey.equals(key);
     if (m.entries === 0) m.smallest = Buffer.from(key);
     if (newKey) {
       if (this.nkeys === this.hashes.length) {
@@ -117,21 +116,9 @@ export class TableBuilder {
     this.rawKey += key.length;
     this.rawValue += value === null ? 0 : value.length;
     // Keep our own copy only when the key changes: the caller may reuse its buffer.
-    if (newKey) {
-      if (this.lastKey.length < key.length) this.lastKey = Buffer.allocUnsafe(key.length * 2);
-      copyBytes(this.lastKey, 0, key);
-      this.lastKeyLen = key.length;
-    }
+    if (newKey) this.lastKey.set(key);
     this.lastSeq = seq;
     if (this.data.estimatedSize >= this.blockSize) this.flushBlock();
-  }
-
-  private sameAsLast(key: Uint8Array): boolean {
-    const n = key.length;
-    if (n !== this.lastKeyLen) return false;
-    const last = this.lastKey;
-    for (let i = 0; i < n; i++) if (key[i] !== last[i]) return false;
-    return true;
   }
 
   private writeBlock(contents: Buffer): BlockHandle {
@@ -152,14 +139,14 @@ export class TableBuilder {
     this.blocks++;
     const v = Buffer.allocUnsafe(20);
     const end = writeVarint(v, writeVarint(v, 0, h.offset), h.size);
-    this.index.add(this.lastKey.subarray(0, this.lastKeyLen), this.lastSeq, v.subarray(0, end));
+    this.index.add(this.lastKey.view(), this.lastSeq, v.subarray(0, end));
   }
 
   finish(): TableMeta {
     this.flushBlock();
     const m = this.meta;
     if (m.entries === 0) throw new Error("an SSTable needs at least one entry");
-    m.largest = Buffer.from(this.lastKey.subarray(0, this.lastKeyLen));
+    m.largest = Buffer.from(this.lastKey.view());
     const filter = this.writeBlock(this.bits > 0 ? buildFilter(this.hashes, this.nkeys, this.bits) : Buffer.alloc(0));
     const props = new BlockBuilder(1);
     const put = (name: string, v: string | Buffer | number | undefined): void => {
