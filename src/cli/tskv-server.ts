@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { defaultConfig, parseNonNegativeInt, parseSize } from "../server/config";
 import type { ServerConfig } from "../server/context";
+import { MAX_MEMTABLE_SIZE } from "../engine/types";
 import { LOG_LEVELS } from "../server/logger";
 import { TskvServer } from "../server/server";
 import { VERSION } from "../version";
@@ -16,7 +17,7 @@ function size(v: string): number {
 
 function memtableSize(v: string): number {
   const n = size(v);
-  if (n > 4 * 1024 * 1024 * 1024) throw new InvalidArgumentError(`'${v}' is more than the largest memtable (4gb)`);
+  if (n > MAX_MEMTABLE_SIZE) throw new InvalidArgumentError(`'${v}' is more than the largest memtable (4gb)`);
   return n;
 }
 

@@ -25,7 +25,7 @@ import { parseTableName, tableName } from "./sst/format";
 import { hash32 } from "./sst/bloom";
 import { BlockCache, ReadCounters, Table, TableEntry } from "./sst/reader";
 import { findFile, keyRange, overlapping, TableHandle, Version } from "./version";
-import type { BatchOp, EngineApi, EngineLogger, EngineCounters, EngineOptions, EngineStats, RangeOptions, Snapshot, WalSync } from "./types";
+import { MAX_MEMTABLE_SIZE, type BatchOp, type EngineApi, type EngineLogger, type EngineCounters, type EngineOptions, type EngineStats, type RangeOptions, type Snapshot, type WalSync } from "./types";
 import { OpKind, parseSegmentName, PayloadKind, SEGMENT_MAGIC, segmentName, WAL_FORMAT_VERSION } from "./wal/format";
 import { readSegment } from "./wal/reader";
 import { WalSegmentWriter } from "./wal/writer";
@@ -252,9 +252,6 @@ export function decodeBatch(b: Buffer): { firstSeq: number; ops: BatchOp[] } | u
 function errnoOf(e: unknown): string | undefined {
   return (e as { code?: string } | null)?.code;
 }
-
-/** The largest memtableSize open() takes: the active memtable may reach twice it, and its arena holds 16 GiB. */
-const MAX_MEMTABLE_SIZE = 4 * 1024 * 1024 * 1024;
 
 export class Engine implements EngineApi {
   private lastSeq = 0;

@@ -163,3 +163,6 @@ export interface EngineCounters {
   /** Flushes or compactions postponed because the disk was full. */
   backgroundRetries: number;
 }
+
+/** The largest memtableSize an engine takes: the active memtable may reach twice it, and its arena holds 16 GiB. */
+export const MAX_MEMTABLE_SIZE = 4 * 1024 * 1024 * 1024;

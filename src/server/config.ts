@@ -1,5 +1,6 @@
 // Server settings: defaults, size parsing ("64mb"), and the names CONFIG GET/SET know.
 import type { ServerConfig } from "./context";
+import { MAX_MEMTABLE_SIZE } from "../engine/types";
 import { globMatch } from "../model/glob";
 
 export { globMatch };
@@ -74,7 +75,7 @@ function sizeParam(name: string, key: keyof ServerConfig & ("memtableSize" | "cl
     set: (c, v) => {
       const n = parseSize(v);
       if (n === undefined || n <= 0) return `argument must be a memory value`;
-      if (key === "memtableSize" && n > 4 * 1024 * 1024 * 1024) return `argument must be at most 4gb`;
+      if (key === "memtableSize" && n > MAX_MEMTABLE_SIZE) return `argument must be at most 4gb`;
       c[key] = n;
       return undefined;
     },
