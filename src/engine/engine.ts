@@ -825,7 +825,7 @@ export class Engine implements EngineApi {
       this.stallBarrier = this.lastSeq;
       this.stallStarted = performance.now();
       // Writes wait for background work: the running compaction's rate limit no longer protects anyone.
-      if (this.compactionControl) Atomics.store(this.compactionControl, 0, 1);
+      this.liftCompactionLimit();
       this.counters.stalls++;
       this.log.warn("write stall: flushes or compactions are behind", { frozen: this.frozen.length, l0: this.current.levels[0].length });
     } else if (!behind && this.stallBarrier !== Infinity) {
@@ -1187,6 +1187,11 @@ export class Engine implements EngineApi {
     }
   }
 
+  /** Lets the running background compaction (if any) go on at full speed. */
+  private liftCompactionLimit(): void {
+    if (this.compactionControl) Atomics.store(this.compactionControl, 0, 1);
+  }
+
   /** A control word for a background compaction: unlimited from the start while writes are stalled. */
   private newCompactionControl(): Int32Array {
     const c = new Int32Array(new SharedArrayBuffer(4));
@@ -1216,11 +1221,12 @@ export class Engine implements EngineApi {
 
   /** Full compaction: flushes, then merges every table into one sorted run at the deepest used level. */
   async compactAll(): Promise<void> {
-    // A background compaction still running is what this waits for first: let it run at full speed.
-    if (this.compactionControl) Atomics.store(this.compactionControl, 0, 1);
+    // A background compaction still running is what this waits for first: let it run at full speed (and the one the
+    // flush's end may have started).
+    this.liftCompactionLimit();
     await this.flush();
     this.manualCompaction = true;
-    if (this.compactionControl) Atomics.store(this.compactionControl, 0, 1);
+    this.liftCompactionLimit();
     try {
       while (this.compacting) await this.compacting;
       if (this.backgroundError) throw this.backgroundError;

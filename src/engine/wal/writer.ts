@@ -23,8 +23,6 @@ export class RecordFramer {
   private ranges = new Int32Array(512);
   private crcs = new Uint32Array(256);
   private unsummed = 0;
-  /** Payloads committed since the last take(). */
-  records = 0;
 
   constructor(
     /** Segment offset of the buffer's first byte. */
@@ -66,7 +64,6 @@ export class RecordFramer {
     if (first === len) {
       this.header(start, len, RecordType.FULL);
       this.used = start + HEADER_SIZE + len;
-      this.records++;
       return;
     }
     // Later pieces fill whole blocks from their start (header, then up to a block's worth of data): move each up by
@@ -88,7 +85,6 @@ export class RecordFramer {
       pos += HEADER_SIZE + n;
     }
     this.used = pos;
-    this.records++;
   }
 
   /** Adds a payload that already exists as bytes. */
@@ -121,7 +117,6 @@ export class RecordFramer {
   reset(offset: number): void {
     this.offset = offset;
     this.used = 0;
-    this.records = 0;
     this.unsummed = 0;
     if (this.buf.length > KEEP_BYTES) this.buf = Buffer.allocUnsafe(64 << 10);
   }
@@ -152,9 +147,7 @@ export class RecordFramer {
 
 /** Frames payloads into physical records starting at `offset` of a segment; returns the bytes. */
 export function frameRecords(payloads: Buffer[], offset: number): Buffer {
-  let size = 0;
-  for (const p of payloads) size += p.length;
-  const f = new RecordFramer(offset, size + HEADER_SIZE * (payloads.length + 2 + Math.ceil(size / (BLOCK_SIZE - HEADER_SIZE))) + BLOCK_SIZE);
+  const f = new RecordFramer(offset);
   for (const p of payloads) f.add(p);
   return f.bytes();
 }
