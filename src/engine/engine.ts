@@ -523,14 +523,15 @@ export class Engine implements EngineApi {
   /** WAL fdatasync latency under walSync "always" (the syncs replies wait for), in Prometheus buckets. */
   readonly syncLatency = new DurationBuckets();
 
-  /** Deletes files no version needs: old manifests, unreferenced tables, WAL segments below the log number. */
+  /**
+   * Deletes files no version needs once the new manifest is installed: old manifests, WAL segments below the log
+   * number. (Tables no manifest names went first, before open() wrote anything.)
+   */
   private removeObsoleteFiles(names: string[]): void {
     for (const name of names) {
-      const t = parseTableName(name);
       const m = parseManifestName(name);
       const w = parseSegmentName(name);
       const stale =
-        (t !== undefined && !this.handles.has(t)) ||
         (m !== undefined && m !== this.manifest.number) ||
         (w !== undefined && w < this.mstate.logNumber) ||
         name === "CURRENT.tmp";
