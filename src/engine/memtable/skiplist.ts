@@ -363,18 +363,13 @@ export class SkipList {
 
   /** Nodes for the key records `refs`, in that order (removed keys left out). */
   private makeNodes(refs: Int32Array): MemNode[] {
-    const { u8, i32 } = this.arena;
     const nodes: MemNode[] = [];
     for (let i = 0; i < refs.length; i++) {
       const k = refs[i];
-      const slab = k >>> OFF_BITS;
-      const w = (k & OFF_MASK) << 1;
-      const ints = i32[slab];
-      if (ints[w] === NONE) continue; // removed
-      const n = ints[w + 1];
-      const id = n <= INLINE_MAX ? u8[slab].toString("latin1", 4 * w + 8, 4 * w + 8 + n) : this.bigs[ints[w + 2]].toString("latin1");
-      nodes.push({ id, no: k, next: new Array(this.randomLevel()).fill(null) });
-      this.bytes += NODE_OVERHEAD + n;
+      if (this.newestOf(k) === NONE) continue; // removed
+      const key = this.keyAt(k);
+      nodes.push({ id: key.toString("latin1"), no: k, next: new Array(this.randomLevel()).fill(null) });
+      this.bytes += NODE_OVERHEAD + key.length;
     }
     return nodes;
   }
