@@ -65,6 +65,7 @@ void Reactor::Init(Napi::Env env, Napi::Object exports) {
                                    {
                                        InstanceMethod("listen", &Reactor::Listen),
                                        InstanceMethod("write", &Reactor::Write),
+                                       InstanceMethod("writeRuns", &Reactor::WriteRuns),
                                        InstanceMethod("pending", &Reactor::Pending),
                                        InstanceMethod("pause", &Reactor::Pause),
                                        InstanceMethod("resume", &Reactor::Resume),
@@ -474,6 +475,81 @@ Napi::Value Reactor::Write(const Napi::CallbackInfo& info) {
     UpdateInterest(id, c);
   }
   return Napi::Number::New(env, static_cast<double>(c->pending.size() - c->pending_off));
+}
+
+// Writes bytes [p, p + n) after whatever the connection still has pending; returns the pending bytes after, or -1
+// when the write broke the connection (closed here, without an event: JS reports it).
+double Reactor::Send(uint32_t id, Conn* c, const uint8_t* p, size_t n) {
+  if (c->pending.size() == c->pending_off) {
+    while (n > 0) {
+      ssize_t w = write(c->fd, p, n);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        CloseConn(id, false);
+        return -1;
+      }
+      p += w;
+      n -= static_cast<size_t>(w);
+    }
+  }
+  if (n > 0) c->pending.insert(c->pending.end(), p, p + n);
+  if (c->pending.size() > c->pending_off && !c->want_out) {
+    c->want_out = true;
+    UpdateInterest(id, c);
+  }
+  return static_cast<double>(c->pending.size() - c->pending_off);
+}
+
+// writeRuns(count, ids: Int32Array, bufs: Uint8Array[], bounds: Int32Array, out: Float64Array): one call for a
+// turn's replies. Connection ids[i] gets bufs[i][bounds[2i], bounds[2i+1]); out[i] = its pending bytes after the
+// write, or -1 when the connection is gone or broke (as write() returns). Every argument is checked before any byte
+// is written.
+Napi::Value Reactor::WriteRuns(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto bad = [&](const char* what) {
+    Napi::TypeError::New(env, std::string("Reactor.writeRuns: ") + what).ThrowAsJavaScriptException();
+    return env.Undefined();
+  };
+  if (info.Length() < 5 || !info[0].IsNumber() || !info[1].IsTypedArray() || !info[2].IsArray() ||
+      !info[3].IsTypedArray() || !info[4].IsTypedArray()) {
+    return bad("expected (count, ids, bufs, bounds, out)");
+  }
+  double count_d = info[0].As<Napi::Number>().DoubleValue();
+  Napi::TypedArray ids_t = info[1].As<Napi::TypedArray>();
+  Napi::TypedArray bounds_t = info[3].As<Napi::TypedArray>();
+  Napi::TypedArray out_t = info[4].As<Napi::TypedArray>();
+  if (ids_t.TypedArrayType() != napi_int32_array || bounds_t.TypedArrayType() != napi_int32_array ||
+      out_t.TypedArrayType() != napi_float64_array) {
+    return bad("ids and bounds must be Int32Arrays, out a Float64Array");
+  }
+  Napi::Array bufs = info[2].As<Napi::Array>();
+  if (!(count_d >= 0) || count_d > static_cast<double>(ids_t.ElementLength()) ||
+      count_d > static_cast<double>(out_t.ElementLength()) || count_d * 2 > static_cast<double>(bounds_t.ElementLength()) ||
+      count_d > static_cast<double>(bufs.Length())) {
+    return bad("count exceeds an array");
+  }
+  size_t count = static_cast<size_t>(count_d);
+  const int32_t* ids = info[1].As<Napi::Int32Array>().Data();
+  const int32_t* bounds = info[3].As<Napi::Int32Array>().Data();
+  double* out = info[4].As<Napi::Float64Array>().Data();
+  runs_.clear();
+  for (size_t i = 0; i < count; i++) {
+    Napi::Value v = bufs.Get(static_cast<uint32_t>(i));
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      return bad("every buffer must be a Uint8Array");
+    }
+    Napi::Uint8Array b = v.As<Napi::Uint8Array>();
+    int32_t start = bounds[2 * i];
+    int32_t end = bounds[2 * i + 1];
+    if (start < 0 || end < start || static_cast<size_t>(end) > b.ElementLength()) return bad("bounds outside a buffer");
+    runs_.push_back(Run{b.Data() + start, static_cast<size_t>(end - start)});
+  }
+  for (size_t i = 0; i < count; i++) {
+    auto it = ids[i] > 0 ? conns_.find(static_cast<uint32_t>(ids[i])) : conns_.end();
+    out[i] = it == conns_.end() ? -1 : Send(it->first, &it->second, runs_[i].data, runs_[i].size);
+  }
+  return env.Undefined();
 }
 
 Napi::Value Reactor::Pending(const Napi::CallbackInfo& info) {

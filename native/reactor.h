@@ -42,6 +42,7 @@ class Reactor : public Napi::ObjectWrap<Reactor> {
 
   Napi::Value Listen(const Napi::CallbackInfo& info);
   Napi::Value Write(const Napi::CallbackInfo& info);
+  Napi::Value WriteRuns(const Napi::CallbackInfo& info);
   Napi::Value Pending(const Napi::CallbackInfo& info);
   Napi::Value Pause(const Napi::CallbackInfo& info);
   Napi::Value Resume(const Napi::CallbackInfo& info);
@@ -57,6 +58,7 @@ class Reactor : public Napi::ObjectWrap<Reactor> {
   void Accept();
   void ReadConn(uint32_t id, Conn* c);
   bool FlushPending(uint32_t id, Conn* c);  // false when the connection broke
+  double Send(uint32_t id, Conn* c, const uint8_t* p, size_t n);
   void CloseConn(uint32_t id, bool emit);
   void UpdateInterest(uint32_t id, Conn* c);
   void UpdateRef();
@@ -82,6 +84,12 @@ class Reactor : public Napi::ObjectWrap<Reactor> {
 
   std::vector<int32_t> events_;       // kind, id, offset, length
   std::vector<std::string> addrs_;    // one per open event, "ip port"
+
+  struct Run {
+    const uint8_t* data;
+    size_t size;
+  };
+  std::vector<Run> runs_;  // writeRuns' checked ranges, reused from call to call
 };
 
 void InitReactor(Napi::Env env, Napi::Object exports);

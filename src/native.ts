@@ -36,6 +36,11 @@ export interface NativeReactor {
   listen(host: string, port: number): [string, number];
   /** Writes with writev; returns the bytes still pending, or -1 when the connection is gone or broke. */
   write(id: number, chunks: Uint8Array[]): number;
+  /**
+   * One call for many connections: ids[i] gets bufs[i][bounds[2i], bounds[2i+1]); out[i] is set to its pending bytes
+   * after the write, or -1 when the connection is gone or broke. Throws a TypeError (writing nothing) on bad arguments.
+   */
+  writeRuns(count: number, ids: Int32Array, bufs: Uint8Array[], bounds: Int32Array, out: Float64Array): void;
   pending(id: number): number;
   pause(id: number): void;
   resume(id: number): void;

@@ -223,6 +223,29 @@ export class RespWriter implements ReplyWriter {
     else this.ascii(`$${digits.length}\r\n${digits}\r\n`);
   }
 
+  /** The bytes the last takeRun() took, in the slab it returned: [runStart, runEnd). */
+  runStart = 0;
+  runEnd = 0;
+
+  /**
+   * take() without a view or an array, for when everything written since the last take lies in the current slab
+   * (no referenced payload, no slab change): returns that slab and sets runStart/runEnd; null otherwise, and then
+   * take() must be used. The writer never touches the bytes taken again.
+   */
+  takeRun(): Buffer | null {
+    if (this.chunks.length > 0) return null;
+    const slab = this.slab;
+    this.runStart = this.start;
+    this.runEnd = this.used;
+    this.start = this.used;
+    if (this.used > SLAB / 2) {
+      this.slab = Buffer.allocUnsafe(SLAB);
+      this.start = 0;
+      this.used = 0;
+    }
+    return slab;
+  }
+
   raw(b: Buffer): void {
     this.bytes(b);
   }

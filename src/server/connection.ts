@@ -233,15 +233,7 @@ export class Connection implements CommandContext {
       this.queue.push(b);
       this.queuedEnd += b.length;
     }
-    const durable = this.host.durableSequence();
-    while (this.holds.length > 0 && this.holds[0].seq <= durable) {
-      if (this.host.writeLost(this.holds[0].seq)) {
-        // Its WAL write failed, so the acknowledgement must never go out, though later writes are durable now.
-        this.syncFailed = true;
-        break;
-      }
-      this.released = (this.holds.shift() as Hold).end;
-    }
+    this.releaseDurable();
     const limit = this.syncFailed ? Math.max(this.released, this.sent) : this.holds.length > 0 ? this.holds[0].end : this.queuedEnd;
     const out: Buffer[] = [];
     while (this.queue.length > 0 && this.sent < limit) {
@@ -275,6 +267,38 @@ export class Connection implements CommandContext {
       }
     }
     return out;
+  }
+
+  /** Releases the holds whose writes are durable now, in order. */
+  private releaseDurable(): void {
+    if (this.holds.length === 0) return;
+    const durable = this.host.durableSequence();
+    while (this.holds.length > 0 && this.holds[0].seq <= durable) {
+      if (this.host.writeLost(this.holds[0].seq)) {
+        // Its WAL write failed, so the acknowledgement must never go out, though later writes are durable now.
+        this.syncFailed = true;
+        break;
+      }
+      this.released = (this.holds.shift() as Hold).end;
+    }
+  }
+
+  /**
+   * takeSendable() for the common case, without views or arrays: nothing queued, nothing held once the durable holds
+   * are released (under everysec a write's hold is released by the turn's WAL append), and the reply writer's
+   * output since the last take all in its current slab. Returns that slab (the bytes to send are reply.runStart to
+   * reply.runEnd, all of them sendable at once), or null when takeSendable() must be used.
+   */
+  takeRun(): Buffer | null {
+    if (this.queue.length > 0) return null;
+    this.releaseDurable();
+    if (this.holds.length > 0 || this.syncFailed) return null;
+    const slab = this.reply.takeRun();
+    if (slab === null) return null;
+    const n = this.reply.runEnd - this.reply.runStart;
+    this.queuedEnd += n;
+    this.sent += n;
+    return slab;
   }
 
   drain(): Promise<void> {

@@ -33,6 +33,37 @@ export interface StartOptions {
 /** Commands of one turn whose keys are hinted together (more would leave the first ones' lines out of cache). */
 const TURN_HINT_MAX = 128;
 
+const EMPTY_BUFFER = Buffer.alloc(0);
+
+/** The replies of one turn handed to the backend in one writeRuns() call; grown by doubling, never shrunk. */
+class TurnRuns {
+  readonly conns: Array<Connection | undefined>;
+  readonly ids: Int32Array;
+  readonly bufs: Buffer[];
+  readonly bounds: Int32Array;
+  readonly pending: Float64Array;
+
+  constructor(readonly capacity: number) {
+    this.conns = new Array<Connection | undefined>(capacity).fill(undefined);
+    this.ids = new Int32Array(capacity);
+    this.bufs = new Array<Buffer>(capacity).fill(EMPTY_BUFFER);
+    this.bounds = new Int32Array(2 * capacity);
+    this.pending = new Float64Array(capacity);
+  }
+
+  /** A copy with twice the room (the entries so far kept). */
+  grown(): TurnRuns {
+    const g = new TurnRuns(2 * this.capacity);
+    for (let i = 0; i < this.capacity; i++) {
+      g.conns[i] = this.conns[i];
+      g.bufs[i] = this.bufs[i];
+    }
+    g.ids.set(this.ids);
+    g.bounds.set(this.bounds);
+    return g;
+  }
+}
+
 export class TskvServer implements ServerContext, ConnectionHost {
   readonly stats: ServerStats = {
     totalConnections: 0,
@@ -271,9 +302,63 @@ export class TskvServer implements ServerContext, ConnectionHost {
   private flushDirty(): void {
     // One WAL append for the whole turn, before its replies go out.
     this.engine.commit();
-    for (const conn of this.dirty) this.flush(conn);
+    // The turn's replies are gathered first and written back to back: a client woken by its reply is still running
+    // when the next one arrives, rather than gone back to sleep while JavaScript prepared it. The common case (one run
+    // of a reply slab, nothing held) goes to the backend in one call for all connections, without views or arrays.
+    let runs = this.runs;
+    const conns = this.flushConns;
+    const chunks = this.flushChunks;
+    let nr = 0;
+    for (const conn of this.dirty) {
+      if (conn.closed) continue;
+      if (conn.syncFailed) {
+        this.closeNow(conn);
+        continue;
+      }
+      const slab = conn.takeRun();
+      if (slab !== null) {
+        if (nr === runs.capacity) runs = this.runs = runs.grown();
+        runs.conns[nr] = conn;
+        runs.ids[nr] = conn.id;
+        runs.bufs[nr] = slab;
+        runs.bounds[2 * nr] = conn.reply.runStart;
+        runs.bounds[2 * nr + 1] = conn.reply.runEnd;
+        this.stats.netOutputBytes += conn.reply.runEnd - conn.reply.runStart;
+        nr++;
+        continue;
+      }
+      conns.push(conn);
+      chunks.push(conn.takeSendable());
+    }
     this.dirty.clear();
+    const r = runs;
+    if (nr > 0) this.backend.writeRuns(nr, r.ids, r.bufs, r.bounds, r.pending);
+    const pending = this.flushPending;
+    for (let i = 0; i < conns.length; i++) {
+      const c = chunks[i];
+      if (c.length === 0) {
+        pending[i] = -1;
+        continue;
+      }
+      let n = 0;
+      for (const b of c) n += b.length;
+      this.stats.netOutputBytes += n;
+      pending[i] = this.backend.write(conns[i].id, c);
+    }
+    for (let i = 0; i < nr; i++) {
+      this.afterWrite(r.conns[i] as Connection, r.pending[i]);
+      r.conns[i] = undefined;
+      r.bufs[i] = EMPTY_BUFFER;
+    }
+    for (let i = 0; i < conns.length; i++) this.afterWrite(conns[i], pending[i]);
+    conns.length = 0;
+    chunks.length = 0;
   }
+
+  private runs = new TurnRuns(64);
+  private readonly flushConns: Connection[] = [];
+  private readonly flushChunks: Buffer[][] = [];
+  private readonly flushPending: number[] = [];
 
   private flush(conn: Connection): void {
     if (conn.closed) return;
@@ -290,6 +375,11 @@ export class TskvServer implements ServerContext, ConnectionHost {
       this.stats.netOutputBytes += n;
       backendPending = this.backend.write(conn.id, chunks);
     }
+    this.afterWrite(conn, backendPending);
+  }
+
+  /** What follows a connection's write: drop it if a held write failed, pause or close it over the output limits. */
+  private afterWrite(conn: Connection, backendPending: number): void {
     if (conn.syncFailed) {
       // A reply it holds belongs to a write that never reached the WAL: what preceded it goes out, then the client
       // is dropped so that acknowledgement never does.

@@ -72,6 +72,20 @@ export class EpollBackend implements IoBackend {
     return 0;
   }
 
+  writeRuns(count: number, ids: Int32Array, bufs: Buffer[], bounds: Int32Array, pending: Float64Array): void {
+    if (!this.reactor) {
+      pending.fill(0, 0, count);
+      return;
+    }
+    this.reactor.writeRuns(count, ids, bufs, bounds, pending);
+    for (let i = 0; i < count; i++) {
+      if (pending[i] >= 0) continue;
+      pending[i] = 0;
+      // Gone before the call (its close event is on its way) or broken by this write (reported like write()'s).
+      if (this.open.has(ids[i])) this.closedByUs(ids[i]);
+    }
+  }
+
   pendingBytes(id: number): number {
     return this.reactor ? this.reactor.pending(id) : 0;
   }

@@ -66,6 +66,14 @@ export class NetBackend implements IoBackend {
     return s.writableLength;
   }
 
+  writeRuns(count: number, ids: Int32Array, bufs: Buffer[], bounds: Int32Array, pending: Float64Array): void {
+    for (let i = 0; i < count; i++) {
+      const start = bounds[2 * i];
+      const end = bounds[2 * i + 1];
+      pending[i] = end > start ? this.write(ids[i], [bufs[i].subarray(start, end)]) : this.pendingBytes(ids[i]);
+    }
+  }
+
   pendingBytes(id: number): number {
     return this.sockets.get(id)?.writableLength ?? 0;
   }

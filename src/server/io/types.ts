@@ -35,6 +35,12 @@ export interface IoBackend {
    * pendingBytes() would return right after (0 for a connection that is gone).
    */
   write(id: number, chunks: Buffer[]): number;
+  /**
+   * Writes the turn's replies of `count` connections at once: connection ids[i] gets bufs[i][bounds[2i],
+   * bounds[2i+1]). Sets pending[i] to what pendingBytes(ids[i]) would return right after (0 for a connection that is
+   * gone). As with write(), the caller never changes those bytes afterwards (a backend may send them later).
+   */
+  writeRuns(count: number, ids: Int32Array, bufs: Buffer[], bounds: Int32Array, pending: Float64Array): void;
   /** Bytes queued for the connection that the kernel has not accepted yet. */
   pendingBytes(id: number): number;
   /** Stop / restart reading from one connection (backpressure and pipeline budgets). */

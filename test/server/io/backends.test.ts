@@ -172,6 +172,64 @@ describe.each(names)("io backend %s", (name) => {
     for (const s of socks) s.destroy();
   });
 
+  it("writeRuns gives each connection its own range, queues what a slow reader leaves and reports it", async () => {
+    const slow = await connect(e.port);
+    slow.pause();
+    await until(() => e.opens.length === 1);
+    const fast = await connect(e.port);
+    await until(() => e.opens.length === 2);
+    const [slowId, fastId] = e.opens;
+    const big = Buffer.alloc(8 * 1024 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 13) & 0xff;
+    const small = Buffer.from("xx+OK\r\nyy");
+    const pending = new Float64Array(3).fill(-5);
+    const gotFast = readExactly(fast, 5);
+    // The third connection does not exist: it gets 0 pending bytes, and the others are written all the same.
+    e.backend.writeRuns(3, Int32Array.of(slowId, fastId, 999_999), [big, small, small], Int32Array.of(100, big.length, 2, 7, 0, 2), pending);
+    expect((await gotFast).toString()).toBe("+OK\r\n");
+    expect(pending[0]).toBeGreaterThan(0);
+    expect(pending[0]).toBe(e.backend.pendingBytes(slowId));
+    expect(pending[1]).toBe(0);
+    expect(pending[2]).toBe(0);
+    const gotSlow = readExactly(slow, big.length - 100);
+    slow.resume();
+    expect((await gotSlow).equals(big.subarray(100))).toBe(true);
+    await until(() => e.backend.pendingBytes(slowId) === 0);
+    slow.destroy();
+    fast.destroy();
+  });
+
+  if (name === "epoll") {
+    it("writeRuns checks every range before writing any (a bad one is a TypeError and nothing is sent)", async () => {
+      const s = await connect(e.port);
+      await until(() => e.opens.length === 1);
+      const id = e.opens[0];
+      const got: Buffer[] = [];
+      s.on("data", (d) => got.push(d));
+      const b = Buffer.from("hello");
+      const out = new Float64Array(2);
+      const bad: Array<[Int32Array, string]> = [
+        // each a range for the second buffer: the first one is fine, and must not go out either
+        [Int32Array.of(0, 5, 2, 6), "past the end"],
+        [Int32Array.of(0, 5, 3, 2), "end before start"],
+        [Int32Array.of(0, 5, -1, 2), "negative start"],
+      ];
+      // (The addon's errors come from Node's own realm, not jest's: matched by name and message.)
+      const typeError = { name: "TypeError", message: expect.stringMatching(/^Reactor\.writeRuns: /) };
+      for (const [bounds] of bad) {
+        expect(() => e.backend.writeRuns(2, Int32Array.of(id, id), [b, b], bounds, out)).toThrow(expect.objectContaining(typeError));
+      }
+      expect(() => e.backend.writeRuns(3, Int32Array.of(id, id), [b, b], Int32Array.of(0, 5, 0, 5), out)).toThrow(expect.objectContaining(typeError));
+      expect(() => e.backend.writeRuns(1, Int32Array.of(id), ["hello" as unknown as Buffer], Int32Array.of(0, 5), out)).toThrow(expect.objectContaining(typeError));
+      // The connection still works and got nothing from the refused calls.
+      e.backend.writeRuns(1, Int32Array.of(id), [b], Int32Array.of(1, 4), out);
+      await until(() => Buffer.concat(got).length >= 3);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(Buffer.concat(got).toString()).toBe("ell");
+      s.destroy();
+    });
+  }
+
   it("a busy port is refused with EADDRINUSE", async () => {
     const other = createIoBackend(name);
     const noop = { onOpen: () => undefined, onData: () => undefined, onClose: () => undefined, onTurnEnd: () => undefined, onDrain: () => undefined };
