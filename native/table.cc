@@ -222,6 +222,10 @@ Napi::Value TableGet(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   const uint8_t* block = m->data + boff;
+  // Ask for every line of the block at once (it is checked to lie inside the mapping above): the trailer and CRC
+  // below would otherwise take one miss and then stream the rest. Embedded random gets from 3 M keys in tables:
+  // 2953/2914/2889 -> 2699/2695/2700 ns a get.
+  for (uint64_t o = 0; o < bsize + kTrailer; o += 64) __builtin_prefetch(block + o);
   if (!BlockTrailerOk(block, bsize, block + bsize)) {
     ThrowCode(env, "block checksum mismatch", "TSKV_ERR_CORRUPTION", static_cast<double>(boff));
     return env.Undefined();
