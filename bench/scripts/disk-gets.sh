@@ -43,9 +43,7 @@ tp16=$(rps $PORT 16)
 p0=$(stat bloom_probes); n0=$(stat bloom_negatives)
 tp1=$(rps $PORT 1)
 p1=$(stat bloom_probes); n1=$(stat bloom_negatives)
-pmd=$(awk '/FilePmdMapped/{print $2}' /proc/$SERVER/smaps_rollup 2>/dev/null || true)
 stop
-[ -n "$pmd" ] && echo "tables mapped as 2 MiB pages after the GETs: $((pmd / 1024)) MiB (FilePmdMapped)"
 echo "read amplification (P1 run, per GET): tables probed $(echo "scale=2; ($p1 - $p0) / $REQS" | bc), ruled out by the Bloom filter $(echo "scale=3; ($n1 - $n0) / $REQS" | bc)"
 taskset -c 0 redis-server --port $RPORT --save "" --appendonly no --daemonize no --logfile "" >/dev/null &
 waitport $RPORT

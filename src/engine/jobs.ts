@@ -65,20 +65,11 @@ export interface JobResult {
 const yieldLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/**
- * Bytes per positional write of a table file: 2 MiB, written only whole (but for the file's tail) and so at 2 MiB
- * offsets. A file system that caches files in large folios (ext4 and XFS on recent kernels) then holds each 2 MiB of
- * a freshly written table in one huge page, which the kernel maps with one TLB entry when the table is mapped for
- * reading: GET P16 from 3 M keys in tables 207/206 k -> 226/218 k, for a compaction 7-13 % slower (copying into
- * fresh huge pages costs the kernel more; docs/operations.md, "Page cache").
- */
-const WRITE_CHUNK = 2 * 1024 * 1024;
-
 /** Writes a table file through buffered positional writes; fsyncs it before returning its metadata. */
 class TableFile {
   private fd: number;
   private pos = 0;
-  private buf = Buffer.allocUnsafe(WRITE_CHUNK);
+  private buf = Buffer.allocUnsafe(256 * 1024);
   private used = 0;
   readonly builder: TableBuilder;
   readonly file: string;
@@ -95,14 +86,13 @@ class TableFile {
   }
 
   private write(b: Buffer): void {
-    let off = 0;
-    while (off < b.length) {
-      const n = Math.min(b.length - off, this.buf.length - this.used);
-      b.copy(this.buf, this.used, off, off + n);
-      this.used += n;
-      off += n;
-      if (this.used === this.buf.length) this.drain();
+    if (this.used + b.length > this.buf.length) this.drain();
+    if (b.length > this.buf.length) {
+      this.writeRaw(b);
+      return;
     }
+    b.copy(this.buf, this.used);
+    this.used += b.length;
   }
 
   private drain(): void {

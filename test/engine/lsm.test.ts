@@ -317,38 +317,6 @@ describe("LSM engine against a model", () => {
     await e2.close();
   });
 
-  it("writes a table in whole 2 MiB writes at 2 MiB offsets, only the tail shorter (so the page cache can hold it in huge pages)", async () => {
-    const dir = tmp();
-    const writes: Array<[number, number]> = [];
-    const fds = new Set<number>();
-    const fsLog = {
-      ...realFs,
-      openSync: (p: string, flags: string) => {
-        const fd = realFs.openSync(p, flags);
-        if (p.endsWith(".sst") && flags !== "r") fds.add(fd);
-        return fd;
-      },
-      writeSync: (fd: number, buf: Uint8Array, offset: number, length: number, position: number) => {
-        if (fds.has(fd)) writes.push([position, length]);
-        return realFs.writeSync(fd, buf, offset, length, position);
-      },
-    } as FileSystem;
-    const e = await open(dir, { walSync: "no", fs: fsLog, memtableSize: 64 * 1024 * 1024 });
-    const value = Buffer.alloc(1000, 7);
-    for (let i = 0; i < 6000; i++) await e.put(b(`key:${String(i).padStart(8, "0")}`), value);
-    await e.flush();
-    const MiB2 = 2 * 1024 * 1024;
-    expect(writes.length).toBeGreaterThanOrEqual(3);
-    const size = writes.reduce((n, [, len]) => n + len, 0);
-    expect(size).toBeGreaterThan(2 * MiB2);
-    writes.forEach(([pos, len], i) => {
-      expect(pos).toBe(i * MiB2);
-      if (i < writes.length - 1) expect(len).toBe(MiB2);
-    });
-    expect(e.get(b("key:00005999"))).toEqual(value);
-    await e.close();
-  });
-
   it("removes files no version references at open", async () => {
     const dir = tmp();
     const e = await open(dir, SMALL);
