@@ -151,10 +151,12 @@ export async function serverSuite(ctx: SuiteContext): Promise<CaseResult[]> {
         const requests = (ctx.quick ? 20000 : 200000) * (w.pipeline > 1 ? 4 : 1);
         const samples: Sample[] = [];
         try {
-          // A discarded warm-up run of a tenth of the requests first: the first run of a workload on a fresh
-          // Node server is partly JIT compilation (a quick SET P1 gave 72 k, then 121 k).
+          // A discarded warm-up run first (a tenth of the requests, at least 20 000): the first run of a workload on
+          // a fresh Node server is partly JIT compilation, whose threads share the server's pinned CPU (a quick SET
+          // P1 gave 72 k, then 121 k; with a 2 000-request warm-up quick runs still read 0.65× where full-length
+          // ones read 0.85-0.89×).
           ctx.progress(`server ${label} ${sys.name} warm-up`);
-          await measure(w, port, Math.max(1000, Math.floor(requests / 10)), pin.client, hasRedisBenchmark);
+          await measure(w, port, Math.max(20000, Math.floor(requests / 10)), pin.client, hasRedisBenchmark);
           for (let r = 0; r < ctx.repeats; r++) {
             ctx.progress(`server ${label} ${sys.name} #${r + 1}`);
             samples.push(await measure(w, port, requests, pin.client, hasRedisBenchmark));
