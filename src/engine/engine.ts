@@ -372,7 +372,7 @@ export class Engine implements EngineApi {
         l0Stop: options.l0Stop ?? 12,
         maxFrozen: 2,
         compactionRate: options.compactionRate ?? 64 * 1024 * 1024,
-        backgroundNice: options.backgroundNice ?? 10,
+        backgroundNice: options.backgroundNice ?? 19,
         blockCache: options.blockCacheSize ?? 32 * 1024 * 1024,
         table: { blockSize: options.blockSize ?? 4096, bloomBitsPerKey: options.bloomBitsPerKey ?? 10, timeKey: options.timeKey },
       };

@@ -23,7 +23,7 @@ export interface EngineOptions {
   /** Background compaction output limit in bytes/s (default 64 MiB/s; 0 = unlimited). */
   compactionRate?: number;
   /**
-   * Nice value of the background thread that flushes and compacts (Linux, where nice is per thread; default 10, 0 =
+   * Nice value of the background thread that flushes and compacts (Linux, where nice is per thread; default 19, 0 =
    * the same priority as the caller). It takes idle CPU at once but yields a shared core to the serving thread.
    */
   backgroundNice?: number;

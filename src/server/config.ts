@@ -21,7 +21,7 @@ export function defaultConfig(): ServerConfig {
     bloomBits: 10,
     blockCacheSize: 32 * 1024 * 1024,
     compactionRate: 64 * 1024 * 1024,
-    backgroundNice: 10,
+    backgroundNice: 19,
     retention: 0,
     logLevel: "info",
     clientQueryBufferLimit: 1024 * 1024 * 1024,
