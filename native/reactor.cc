@@ -470,11 +470,16 @@ Napi::Value Reactor::Write(const Napi::CallbackInfo& info) {
     c->pending.insert(c->pending.end(), p, p + (held[k].ByteLength() - skip));
     skip = 0;
   }
+  return Napi::Number::New(env, WatchPending(id, c));
+}
+
+// After a write: asks for EPOLLOUT while output waits in the pending buffer; returns the bytes waiting.
+double Reactor::WatchPending(uint32_t id, Conn* c) {
   if (c->pending.size() > c->pending_off && !c->want_out) {
     c->want_out = true;
     UpdateInterest(id, c);
   }
-  return Napi::Number::New(env, static_cast<double>(c->pending.size() - c->pending_off));
+  return static_cast<double>(c->pending.size() - c->pending_off);
 }
 
 // Writes bytes [p, p + n) after whatever the connection still has pending; returns the pending bytes after, or -1
@@ -494,11 +499,7 @@ double Reactor::Send(uint32_t id, Conn* c, const uint8_t* p, size_t n) {
     }
   }
   if (n > 0) c->pending.insert(c->pending.end(), p, p + n);
-  if (c->pending.size() > c->pending_off && !c->want_out) {
-    c->want_out = true;
-    UpdateInterest(id, c);
-  }
-  return static_cast<double>(c->pending.size() - c->pending_off);
+  return WatchPending(id, c);
 }
 
 // writeRuns(count, ids: Int32Array, bufs: Uint8Array[], bounds: Int32Array, out: Float64Array): one call for a

@@ -59,6 +59,7 @@ class Reactor : public Napi::ObjectWrap<Reactor> {
   void ReadConn(uint32_t id, Conn* c);
   bool FlushPending(uint32_t id, Conn* c);  // false when the connection broke
   double Send(uint32_t id, Conn* c, const uint8_t* p, size_t n);
+  double WatchPending(uint32_t id, Conn* c);
   void CloseConn(uint32_t id, bool emit);
   void UpdateInterest(uint32_t id, Conn* c);
   void UpdateRef();

@@ -302,12 +302,10 @@ export class TskvServer implements ServerContext, ConnectionHost {
   private flushDirty(): void {
     // One WAL append for the whole turn, before its replies go out.
     this.engine.commit();
-    // The turn's replies are gathered first and written back to back: a client woken by its reply is still running
-    // when the next one arrives, rather than gone back to sleep while JavaScript prepared it. The common case (one run
-    // of a reply slab, nothing held) goes to the backend in one call for all connections, without views or arrays.
+    // The common case (one run of a reply slab, nothing held) is gathered and handed to the backend in one call for
+    // all connections, which writes them back to back without views or arrays; any other connection is sent its
+    // output at once, as flush() does.
     let runs = this.runs;
-    const conns = this.flushConns;
-    const chunks = this.flushChunks;
     let nr = 0;
     for (const conn of this.dirty) {
       if (conn.closed) continue;
@@ -316,49 +314,30 @@ export class TskvServer implements ServerContext, ConnectionHost {
         continue;
       }
       const slab = conn.takeRun();
-      if (slab !== null) {
-        if (nr === runs.capacity) runs = this.runs = runs.grown();
-        runs.conns[nr] = conn;
-        runs.ids[nr] = conn.id;
-        runs.bufs[nr] = slab;
-        runs.bounds[2 * nr] = conn.reply.runStart;
-        runs.bounds[2 * nr + 1] = conn.reply.runEnd;
-        this.stats.netOutputBytes += conn.reply.runEnd - conn.reply.runStart;
-        nr++;
+      if (slab === null) {
+        this.send(conn);
         continue;
       }
-      conns.push(conn);
-      chunks.push(conn.takeSendable());
+      if (nr === runs.capacity) runs = this.runs = runs.grown();
+      runs.conns[nr] = conn;
+      runs.ids[nr] = conn.id;
+      runs.bufs[nr] = slab;
+      runs.bounds[2 * nr] = conn.reply.runStart;
+      runs.bounds[2 * nr + 1] = conn.reply.runEnd;
+      this.stats.netOutputBytes += conn.reply.runEnd - conn.reply.runStart;
+      nr++;
     }
     this.dirty.clear();
-    const r = runs;
-    if (nr > 0) this.backend.writeRuns(nr, r.ids, r.bufs, r.bounds, r.pending);
-    const pending = this.flushPending;
-    for (let i = 0; i < conns.length; i++) {
-      const c = chunks[i];
-      if (c.length === 0) {
-        pending[i] = -1;
-        continue;
-      }
-      let n = 0;
-      for (const b of c) n += b.length;
-      this.stats.netOutputBytes += n;
-      pending[i] = this.backend.write(conns[i].id, c);
-    }
+    if (nr === 0) return;
+    this.backend.writeRuns(nr, runs.ids, runs.bufs, runs.bounds, runs.pending);
     for (let i = 0; i < nr; i++) {
-      this.afterWrite(r.conns[i] as Connection, r.pending[i]);
-      r.conns[i] = undefined;
-      r.bufs[i] = EMPTY_BUFFER;
+      this.afterWrite(runs.conns[i] as Connection, runs.pending[i]);
+      runs.conns[i] = undefined;
+      runs.bufs[i] = EMPTY_BUFFER;
     }
-    for (let i = 0; i < conns.length; i++) this.afterWrite(conns[i], pending[i]);
-    conns.length = 0;
-    chunks.length = 0;
   }
 
   private runs = new TurnRuns(64);
-  private readonly flushConns: Connection[] = [];
-  private readonly flushChunks: Buffer[][] = [];
-  private readonly flushPending: number[] = [];
 
   private flush(conn: Connection): void {
     if (conn.closed) return;
@@ -366,6 +345,11 @@ export class TskvServer implements ServerContext, ConnectionHost {
       this.closeNow(conn);
       return;
     }
+    this.send(conn);
+  }
+
+  /** Writes what the connection may send now (takeSendable), then afterWrite(). */
+  private send(conn: Connection): void {
     const chunks = conn.takeSendable();
     // What the socket still holds after this write (the write reports it: no second call into the backend).
     let backendPending = -1;
