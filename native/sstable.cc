@@ -113,6 +113,21 @@ uint32_t BloomHash(const uint8_t* key, size_t n) {
 
 bool BloomMayContain(const uint8_t* filter, size_t n, uint32_t hash) {
   if (n < 2) return true;
+  if (filter[n - 1] == kBlockedFilter) {
+    // Blocked layout: all k bits of a key in one 64-byte line (docs/format.md, "Filter block").
+    size_t lines = (n - 2) / 64;
+    unsigned k = filter[n - 2];
+    if (lines == 0 || (n - 2) % 64 != 0 || k < 1 || k > 30) return true;
+    const uint8_t* line = filter + static_cast<size_t>(hash % lines) * 64;
+    uint32_t g = hash;
+    for (unsigned j = 0; j < k; j++) {
+      g *= 0x9e3779b1u;
+      uint32_t bit = g >> 23;
+      if ((line[bit >> 3] & (1u << (bit & 7))) == 0) return false;
+    }
+    return true;
+  }
+  // The first layout: one bit array, probes anywhere in it.
   size_t bytes = n - 1;
   unsigned k = filter[bytes];
   if (k < 1 || k > 30) return true;

@@ -13,7 +13,10 @@ namespace tskv {
 // MurmurHash3 x86_32 with the fixed seed of the filter format.
 uint32_t BloomHash(const uint8_t* key, size_t n);
 
-// False when the filter rules the key out; a malformed filter answers true (never a false negative).
+// Last byte of a blocked filter (each key's bits in one 64-byte line); the first layout ends with its probe count.
+constexpr uint8_t kBlockedFilter = 0xff;
+
+// False when the filter rules the key out (either layout); a malformed filter answers true (never a false negative).
 bool BloomMayContain(const uint8_t* filter, size_t n, uint32_t hash);
 
 // One decoded block entry. `key` holds the full key (prefix compression undone); value points into the block.

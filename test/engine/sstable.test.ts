@@ -7,7 +7,8 @@ import fc from "fast-check";
 import { FileSystem, nodeFs as realFs } from "../../src/engine/io";
 import { native } from "../../src/native";
 import { TableBuilder } from "../../src/engine/sst/builder";
-import { buildFilter, hash32, mayContain } from "../../src/engine/sst/bloom";
+import { BLOCKED_FILTER, buildFilter, hash32, mayContain } from "../../src/engine/sst/bloom";
+import { wholeArrayFilter } from "../helpers/old-filter";
 import { tableName } from "../../src/engine/sst/format";
 import { BlockCache, Table } from "../../src/engine/sst/reader";
 import { TskvError } from "../../src/engine/errors";
@@ -163,6 +164,33 @@ describe.each(modes)("SSTable, %s", (_mode, nodeFs) => {
     let fp = 0;
     for (let i = 0; i < n; i++) if (mayContain(filter, hash32(Buffer.from(`absent-${i}`)))) fp++;
     expect(fp / n).toBeLessThan(0.02);
+  });
+
+  it("probes one 64-byte line per key, and still reads the whole-array filter of older tables", () => {
+    const n = 20000;
+    const hashes = new Uint32Array(n);
+    for (let i = 0; i < n; i++) hashes[i] = hash32(Buffer.from(`key:${String(i * 2).padStart(12, "0")}`));
+    const blocked = buildFilter(hashes, n, 10);
+    expect(blocked[blocked.length - 1]).toBe(BLOCKED_FILTER);
+    expect((blocked.length - 2) % 64).toBe(0);
+    const old = wholeArrayFilter(hashes, n, 10);
+    for (const f of [blocked, old]) {
+      for (let i = 0; i < n; i++) expect(mayContain(f, hashes[i])).toBe(true);
+      let fp = 0;
+      for (let i = 0; i < n; i++) if (mayContain(f, hash32(Buffer.from(`key:${String(i * 2 + 1).padStart(12, "0")}`)))) fp++;
+      expect(fp / n).toBeLessThan(0.015);
+    }
+    // A key's bits all lie in its line: clearing every other line leaves its probe true.
+    const one = Buffer.from(blocked);
+    const line = hashes[7] % ((one.length - 2) / 64);
+    one.fill(0, 0, line * 64);
+    one.fill(0, line * 64 + 64, one.length - 2);
+    expect(mayContain(one, hashes[7])).toBe(true);
+    // Malformed filters rule nothing out.
+    expect(mayContain(Buffer.from([0, 0, 0, 7, BLOCKED_FILTER]), hashes[0])).toBe(true);
+    expect(mayContain(Buffer.concat([Buffer.alloc(64), Buffer.from([0, BLOCKED_FILTER])]), hashes[0])).toBe(true);
+    expect(mayContain(Buffer.concat([Buffer.alloc(64), Buffer.from([31, BLOCKED_FILTER])]), hashes[0])).toBe(true);
+    expect(mayContain(Buffer.alloc(64), hashes[0])).toBe(true);
   });
 
   it("skips tables by their filter and counts it", () => {

@@ -1,11 +1,15 @@
 // The addon's table primitives agree with the TypeScript ones on the same bytes (hash, Bloom, block search), and its
 // libFuzzer targets run clean for a short while under ASan/UBSan (the long form: FUZZ_SECONDS=3600 npm run fuzz:native).
 import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import fc from "fast-check";
 import { native } from "../../src/native";
 import { BlockBuilder, BlockIter } from "../../src/engine/sst/block";
 import { buildFilter, hash32, mayContain } from "../../src/engine/sst/bloom";
+import { wholeArrayFilter } from "../helpers/old-filter";
+import { crc32c, maskCrc } from "../../src/util/crc32c";
 
 const hasTables = native.blockSeek !== undefined;
 const maybe = hasTables ? describe : describe.skip;
@@ -16,13 +20,14 @@ maybe("native SSTable primitives", () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 100 }), (k) => expect(native.bloomHash?.(k)).toBe(hash32(k))));
   });
 
-  it("probe Bloom filters as the TypeScript filter does", () => {
+  it("probe Bloom filters of both layouts as the TypeScript filter does", () => {
     fc.assert(
       fc.property(fc.uniqueArray(fc.string(), { minLength: 1, maxLength: 300 }), fc.array(fc.string(), { maxLength: 50 }), fc.integer({ min: 1, max: 20 }), (present, others, bits) => {
         const keys = present.map((s) => Buffer.from(s));
         const hashes = Uint32Array.from(keys.map((k) => hash32(k)));
-        const f = buildFilter(hashes, keys.length, bits);
-        for (const k of [...keys, ...others.map((s) => Buffer.from(s))]) expect(native.bloomMayContain?.(f, k)).toBe(mayContain(f, hash32(k)));
+        for (const f of [buildFilter(hashes, keys.length, bits), wholeArrayFilter(hashes, keys.length, bits)]) {
+          for (const k of [...keys, ...others.map((s) => Buffer.from(s))]) expect(native.bloomMayContain?.(f, k)).toBe(mayContain(f, hash32(k)));
+        }
       }),
     );
   });
@@ -63,6 +68,38 @@ maybe("native SSTable primitives", () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+(native.mapTable ? describe : describe.skip)("native table reads", () => {
+  it("copy a verified block to any requested alignment and refuse an alignment that is not a power of two", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tskv-native-read-"));
+    try {
+      // One block of 100 bytes with its trailer (compression 0, masked CRC32C of contents and that byte).
+      const contents = Buffer.from(Array.from({ length: 100 }, (_, i) => (i * 7) & 0xff));
+      const trailer = Buffer.alloc(5);
+      trailer.writeUInt32LE(maskCrc(crc32c(Buffer.from([0]), crc32c(contents))), 1);
+      const file = path.join(dir, "000001.sst");
+      fs.writeFileSync(file, Buffer.concat([contents, trailer, Buffer.alloc(64)]));
+      const [id] = native.mapTable?.(file) as [number, number];
+      try {
+        expect(Buffer.from(native.tableReadBlock?.(id, 0, 100) as Uint8Array)).toEqual(contents);
+        for (const align of [1, 2, 64, 4096]) {
+          const got = native.tableReadBlock?.(id, 0, 100, align) as Uint8Array;
+          expect(got.byteLength).toBe(100);
+          expect(Buffer.from(got.buffer, got.byteOffset, got.byteLength)).toEqual(contents);
+        }
+        for (const bad of [0, 3, 48, 8192, 1.5]) expect(() => native.tableReadBlock?.(id, 0, 100, bad)).toThrow(/power of two/);
+        const damaged = Buffer.from(contents);
+        damaged[50] ^= 1;
+        fs.writeFileSync(file, Buffer.concat([damaged, trailer, Buffer.alloc(64)]));
+        expect(() => native.tableReadBlock?.(id, 0, 100, 64)).toThrow(/checksum/);
+      } finally {
+        native.unmapTable?.(id);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

