@@ -51,33 +51,40 @@ struct Cursor {
   BlockEntry* e;
 
   // Decodes the entry at `pos` on top of e->key (the previous key, for shared bytes). False on damage.
-  bool DecodeAt(size_t pos, size_t* error_offset) {
-    size_t p = pos;
-    uint64_t shared, unshared, seq, tag;
-    if (!ReadVarint(data, limit, &p, &shared) || !ReadVarint(data, limit, &p, &unshared) ||
-        !ReadVarint(data, limit, &p, &seq) || !ReadVarint(data, limit, &p, &tag)) {
-      *error_offset = pos;
-      return false;
-    }
-    uint64_t vlen = tag == 0 ? 0 : tag - 1;
-    if (shared > e->key.size() || unshared > limit - p || vlen > limit - p - unshared) {
-      *error_offset = pos;
-      return false;
-    }
-    e->key.resize(shared);
-    e->key.append(reinterpret_cast<const char*>(data + p), unshared);
-    p += unshared;
-    e->seq = seq;
-    e->tombstone = tag == 0;
-    e->value_offset = p;
-    e->value_size = vlen;
-    e->offset = pos;
-    next = p + vlen;
-    return true;
-  }
+  bool DecodeAt(size_t pos, size_t* error_offset) { return DecodeEntry(data, limit, pos, e, &next, error_offset); }
 };
 
 }  // namespace
+
+bool DecodeEntry(const uint8_t* data, size_t limit, size_t pos, BlockEntry* e, size_t* next, size_t* error_offset) {
+  size_t p = pos;
+  uint64_t shared, unshared, seq, tag;
+  if (!ReadVarint(data, limit, &p, &shared) || !ReadVarint(data, limit, &p, &unshared) ||
+      !ReadVarint(data, limit, &p, &seq) || !ReadVarint(data, limit, &p, &tag)) {
+    *error_offset = pos;
+    return false;
+  }
+  uint64_t vlen = tag == 0 ? 0 : tag - 1;
+  if (shared > e->key.size() || unshared > limit - p || vlen > limit - p - unshared) {
+    *error_offset = pos;
+    return false;
+  }
+  e->key.resize(shared);
+  e->key.append(reinterpret_cast<const char*>(data + p), unshared);
+  p += unshared;
+  e->shared = shared;
+  e->seq = seq;
+  e->tombstone = tag == 0;
+  e->value_offset = p;
+  e->value_size = vlen;
+  e->offset = pos;
+  *next = p + vlen;
+  return true;
+}
+
+int CompareEntry(const BlockEntry& e, const uint8_t* key, size_t key_len, uint64_t seq) {
+  return CompareInternal(e.key, e.seq, key, key_len, seq);
+}
 
 uint32_t BloomHash(const uint8_t* key, size_t n) {
   uint32_t h = 0x9747b28c;

@@ -27,7 +27,16 @@ struct BlockEntry {
   size_t value_offset = 0;
   size_t value_size = 0;
   size_t offset = 0;  // of the entry within the block
+  size_t shared = 0;  // key bytes taken from the entry before
 };
+
+// Decodes the entry at `pos` of a block whose entries end at `limit` (where its restart array starts), on top of
+// out->key (the previous key, for the shared bytes); *next is where the following entry starts. False on damage, with
+// *error_offset = pos.
+bool DecodeEntry(const uint8_t* block, size_t limit, size_t pos, BlockEntry* out, size_t* next, size_t* error_offset);
+
+// The entry against (key, seq) in internal order (key ascending, then sequence descending): <0, 0, >0.
+int CompareEntry(const BlockEntry& e, const uint8_t* key, size_t key_len, uint64_t seq);
 
 enum class SeekResult { kFound, kEnd, kCorrupt };
 

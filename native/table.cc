@@ -18,11 +18,37 @@ namespace {
 constexpr size_t kTrailer = 5;
 constexpr size_t kFooter = 52;
 
+// A search aid over a table's index, built once when the table is opened (tableIndexFences): the index names each
+// data block by its last key, and a point read's binary search over the index block costs two dependent cache misses a
+// probe (the restart array, then the entry), ~9 probes a table. The fences keep, per index entry, the 8 key bytes that
+// follow the prefix every index key shares, big-endian, so the search runs over one small array and the block handle
+// comes from another; entries whose 8 bytes tie with the key's are compared in full from the index block.
+struct Fences {
+  uint64_t index_offset = 0;
+  uint64_t index_size = 0;
+  size_t limit = 0;                  // where the index block's entries end
+  std::string common;                // the prefix all index keys share
+  std::vector<uint64_t> prefix;      // 8 bytes after `common`, zero-padded, big-endian
+  std::vector<uint32_t> entry;       // offset of the entry in the index block
+  std::vector<uint64_t> block_off;   // its block handle
+  std::vector<uint64_t> block_size;
+};
+
 struct Mapping {
   const uint8_t* data = nullptr;
   size_t size = 0;
   bool open = false;
+  Fences fences;
 };
+
+inline uint64_t Prefix8(const uint8_t* p, size_t n) {
+  uint8_t b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  if (n > 8) n = 8;
+  if (n > 0) std::memcpy(b, p, n);
+  uint64_t v;
+  std::memcpy(&v, b, 8);
+  return __builtin_bswap64(v);
+}
 
 // One registry per JavaScript environment (main thread, each worker), so no locking is needed.
 struct Registry {
@@ -160,6 +186,56 @@ Napi::Value UnmapTable(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// tableIndexFences(id, indexOffset, indexSize) -> number of fences built (0: the index does not suit them, e.g. its
+// entries share key bytes with the one before; point reads then search the index block as before). The index block
+// must have been verified by the caller.
+Napi::Value TableIndexFences(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Mapping* cm = GetMapping(info, 0);
+  if (cm == nullptr) return env.Undefined();
+  Mapping* m = const_cast<Mapping*>(cm);
+  uint64_t off, size;
+  if (!GetRange(info, 1, *m, &off, &size)) return env.Undefined();
+  m->fences = Fences{};
+  const uint8_t* index = m->data + off;
+  if (size < 4) return Napi::Number::New(env, 0);
+  uint32_t num_restarts;
+  std::memcpy(&num_restarts, index + size - 4, 4);
+  if (num_restarts == 0 || num_restarts > (size - 4) / 4) return Napi::Number::New(env, 0);
+  const size_t limit = size - 4 - static_cast<size_t>(num_restarts) * 4;
+  Fences f;
+  f.index_offset = off;
+  f.index_size = size;
+  f.limit = limit;
+  BlockEntry e;
+  std::vector<std::string> keys;
+  size_t pos = 0;
+  while (pos < limit) {
+    size_t err = 0;
+    size_t next = 0;
+    e.key.clear();
+    if (!DecodeEntry(index, limit, pos, &e, &next, &err) || e.shared != 0) return Napi::Number::New(env, 0);
+    uint64_t boff, bsize;
+    if (!DecodeHandle(index + e.value_offset, e.value_size, &boff, &bsize)) return Napi::Number::New(env, 0);
+    f.entry.push_back(static_cast<uint32_t>(pos));
+    f.block_off.push_back(boff);
+    f.block_size.push_back(bsize);
+    keys.push_back(e.key);
+    pos = next;
+  }
+  if (keys.empty()) return Napi::Number::New(env, 0);
+  // Index keys ascend, so the prefix of the first and last is the prefix of all.
+  const std::string& a = keys.front();
+  const std::string& b = keys.back();
+  size_t c = 0;
+  while (c < a.size() && c < b.size() && a[c] == b[c]) c++;
+  f.common = a.substr(0, c);
+  f.prefix.reserve(keys.size());
+  for (const auto& k : keys) f.prefix.push_back(Prefix8(reinterpret_cast<const uint8_t*>(k.data()) + c, k.size() - c));
+  m->fences = std::move(f);
+  return Napi::Number::New(env, static_cast<double>(keys.size()));
+}
+
 // tableReadBlock(id, offset, size[, align]) -> Buffer (a verified copy of the block's contents)
 //   | Uint8Array (with `align`, a power of two up to 4096: the copy starts at an address that is a multiple of it)
 // A blocked Bloom filter asks for 64 so that each of its lines is one cache line, not two.
@@ -226,16 +302,48 @@ Napi::Value TableGet(const Napi::CallbackInfo& info) {
   size_t err = 0;
   const uint8_t* index = m->data + index_off;
   // The index block was verified when the table was opened; data blocks are verified on every read.
-  SeekResult s = BlockSeek(index, index_size, key, key_len, max_seq, &e, &err);
-  if (s == SeekResult::kCorrupt) {
-    ThrowCode(env, "damaged index block", "TSKV_ERR_CORRUPTION", static_cast<double>(index_off + err));
-    return env.Undefined();
-  }
-  if (s == SeekResult::kEnd) return Napi::Number::New(env, 1);
   uint64_t boff, bsize;
-  if (!DecodeHandle(index + e.value_offset, e.value_size, &boff, &bsize) || boff > data_end || bsize > data_end - boff ||
-      kTrailer > data_end - boff - bsize) {
-    ThrowCode(env, "bad block handle in the index", "TSKV_ERR_CORRUPTION", static_cast<double>(index_off + e.offset));
+  size_t at = 0;  // the index entry's offset, for errors
+  const Fences& f = m->fences;
+  const size_t c = f.common.size();
+  if (!f.prefix.empty() && f.index_offset == index_off && f.index_size == index_size && key_len >= c &&
+      (c == 0 || std::memcmp(key, f.common.data(), c) == 0)) {
+    // First entry whose prefix is >= the key's; entries up to the first greater one are compared in full.
+    const uint64_t p = Prefix8(key + c, key_len - c);
+    const size_t n = f.prefix.size();
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      if (f.prefix[mid] < p) lo = mid + 1;
+      else hi = mid;
+    }
+    size_t i = lo;
+    while (i < n && f.prefix[i] == p) {
+      e.key.clear();
+      size_t next;
+      if (!DecodeEntry(index, f.limit, f.entry[i], &e, &next, &err)) {
+        ThrowCode(env, "damaged index block", "TSKV_ERR_CORRUPTION", static_cast<double>(index_off + err));
+        return env.Undefined();
+      }
+      if (CompareEntry(e, key, key_len, max_seq) >= 0) break;
+      i++;
+    }
+    if (i == n) return Napi::Number::New(env, 1);
+    boff = f.block_off[i];
+    bsize = f.block_size[i];
+    at = f.entry[i];
+  } else {
+    SeekResult s = BlockSeek(index, index_size, key, key_len, max_seq, &e, &err);
+    if (s == SeekResult::kCorrupt) {
+      ThrowCode(env, "damaged index block", "TSKV_ERR_CORRUPTION", static_cast<double>(index_off + err));
+      return env.Undefined();
+    }
+    if (s == SeekResult::kEnd) return Napi::Number::New(env, 1);
+    at = e.offset;
+    if (!DecodeHandle(index + e.value_offset, e.value_size, &boff, &bsize)) boff = data_end + 1;
+  }
+  if (boff > data_end || bsize > data_end - boff || kTrailer > data_end - boff - bsize) {
+    ThrowCode(env, "bad block handle in the index", "TSKV_ERR_CORRUPTION", static_cast<double>(index_off + at));
     return env.Undefined();
   }
   const uint8_t* block = m->data + boff;
@@ -325,6 +433,7 @@ void InitTable(Napi::Env env, Napi::Object exports) {
   exports.Set("unmapTable", Napi::Function::New(env, UnmapTable, "unmapTable"));
   exports.Set("tableReadBlock", Napi::Function::New(env, TableReadBlock, "tableReadBlock"));
   exports.Set("tableGet", Napi::Function::New(env, TableGet, "tableGet"));
+  exports.Set("tableIndexFences", Napi::Function::New(env, TableIndexFences, "tableIndexFences"));
   exports.Set("bloomHash", Napi::Function::New(env, JsBloomHash, "bloomHash"));
   exports.Set("bloomMayContain", Napi::Function::New(env, JsBloomMayContain, "bloomMayContain"));
   exports.Set("blockSeek", Napi::Function::New(env, JsBlockSeek, "blockSeek"));

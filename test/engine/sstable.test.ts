@@ -117,6 +117,44 @@ describe.each(modes)("SSTable, %s", (_mode, nodeFs) => {
     );
   });
 
+  it("finds the right block among index keys that share long prefixes, versions spanning blocks and short keys (property)", () => {
+    // Small blocks make many index entries; a two-letter alphabet behind an optional shared prefix makes keys whose
+    // first 8 bytes after the prefix tie, keys that are prefixes of others (zero-padded ties) and probes that miss
+    // the prefix; several versions of one key spread over adjacent blocks. No Bloom filter, so every probe searches.
+    const keyArb = fc.tuple(fc.constantFrom("", "tenant:0001:", "\u00ff\u00ff"), fc.array(fc.constantFrom(0, 1, 0x61), { maxLength: 14 }));
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(keyArb, { minLength: 1, maxLength: 120, selector: ([p, b]) => p + ":" + b.join(",") }),
+        fc.array(keyArb, { maxLength: 20 }),
+        fc.integer({ min: 1, max: 4 }),
+        (keys, probes, versions) => {
+          const toKey = ([p, b]: [string, number[]]): Buffer => Buffer.concat([Buffer.from(p, "latin1"), Buffer.from(b)]);
+          const dir = tmp();
+          let seq = 1;
+          const entries: Ent[] = [];
+          for (const k of keys) for (let v = 0; v < versions; v++) entries.push({ key: toKey(k), seq: seq++, value: v === 1 ? null : Buffer.from([seq & 255]) });
+          sortEntries(entries);
+          const t = Table.open(nodeFs, writeTable(dir, 6, entries, { blockSize: 48, bloomBitsPerKey: 0 }), 6, new BlockCache(0), counters());
+          try {
+            const asks = [...entries.map((e) => e.key), ...probes.map(toKey)];
+            for (const k of [...asks, ...asks.map((k) => Buffer.concat([k, Buffer.from([0])])), ...asks.map((k) => k.subarray(0, Math.max(0, k.length - 1)))]) {
+              for (const maxSeq of [1, Math.floor(seq / 2), seq - 2, Number.MAX_SAFE_INTEGER]) {
+                const want = expectedGet(entries, k, maxSeq);
+                const got = t.get(k, maxSeq);
+                if (!want) expect(got).toBeUndefined();
+                else expect(got?.value ?? null).toEqual(want.value);
+              }
+            }
+          } finally {
+            t.close();
+            fs.rmSync(dir, { recursive: true });
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it("copies what it is given: one key buffer and one value buffer reused for every entry still make a correct table", () => {
     const dir = tmp();
     const entries = sample(1000, 7).map((e, i) => ({ ...e, value: i % 7 === 0 ? null : Buffer.alloc(1 + (i % 50), i & 255) }));

@@ -118,6 +118,8 @@ export class Table {
         throw corruption(path.basename(file), size, `changed size while opening (${fileSize} → ${size})`);
       }
       this.mapId = id;
+      // Point reads search a compact copy of the index's keys (native/table.cc, "Fences") instead of the index block.
+      native.tableIndexFences?.(id, footer.index.offset, footer.index.size);
       fs.closeSync(fd);
       this.fd = -1;
     }
