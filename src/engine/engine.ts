@@ -19,7 +19,7 @@ import { FileSystem, nodeFs } from "./io";
 import { Job, JobResult, runJob } from "./jobs";
 import { applyEdit, emptyState, FileMeta, ManifestState, ManifestWriter, manifestName, NUM_LEVELS, parseManifestName, readManifest, VersionEdit } from "./manifest";
 import { INLINE_MAX } from "./memtable/arena";
-import { SkipList } from "./memtable/skiplist";
+import { compareBytes, SkipList } from "./memtable/skiplist";
 import type { TableOptions } from "./sst/builder";
 import { parseTableName, tableName } from "./sst/format";
 import { hash32 } from "./sst/bloom";
@@ -1279,17 +1279,17 @@ export class Engine implements EngineApi {
     }
     // The tables a point read consults, newest data first: overlapping L0 tables newest first, then at most one
     // table per deeper level (written out rather than as a generator: this is the hot path of a GET).
-    const levels = this.current.levels;
+    const { levels, fences } = this.current;
     const l0 = levels[0];
     for (let i = l0.length - 1; i >= 0; i--) {
       const m = l0[i].meta;
-      if (Buffer.compare(key, m.smallest) < 0 || Buffer.compare(key, m.largest) > 0) continue;
+      if (compareBytes(key, m.smallest) < 0 || compareBytes(key, m.largest) > 0) continue;
       const t = l0[i].table.get(key, seq, hash);
       if (t) return t.value !== null ? t.value : undefined;
     }
     for (let l = 1; l < levels.length; l++) {
       if (levels[l].length === 0) continue;
-      const h = findFile(levels[l], key);
+      const h = findFile(levels[l], key, fences[l]);
       if (!h) continue;
       const t = h.table.get(key, seq, hash);
       if (t) return t.value !== null ? t.value : undefined;
