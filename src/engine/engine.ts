@@ -30,7 +30,7 @@ import { OpKind, parseSegmentName, PayloadKind, SEGMENT_MAGIC, segmentName, WAL_
 import { readSegment } from "./wal/reader";
 import { WalSegmentWriter } from "./wal/writer";
 import { readVarint, varintSize, writeVarint } from "./varint";
-import { copyBytes } from "../util/bytes";
+import { copyBytes, equalBytes } from "../util/bytes";
 
 const QUIET: EngineLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -1315,8 +1315,8 @@ export class Engine implements EngineApi {
     if (limit <= 0) return;
     const lower = range.gte ?? range.gt;
     const upper = range.lte ?? range.lt;
-    const aboveLower = (k: Buffer): boolean => !lower || (range.gt ? k.compare(lower) > 0 : k.compare(lower) >= 0);
-    const belowUpper = (k: Buffer): boolean => !upper || (range.lt ? k.compare(upper) < 0 : k.compare(upper) <= 0);
+    const aboveLower = (k: Buffer): boolean => !lower || (range.gt ? compareBytes(k, lower) > 0 : compareBytes(k, lower) >= 0);
+    const belowUpper = (k: Buffer): boolean => !upper || (range.lt ? compareBytes(k, upper) < 0 : compareBytes(k, upper) <= 0);
     const reverse = range.reverse === true;
     const v = this.current;
     v.pins++;
@@ -1453,7 +1453,7 @@ function* visibleForward(entries: Iterator<TableEntry>, seq: number): Generator<
   let last: Buffer | null = null;
   for (let r = entries.next(); !r.done; r = entries.next()) {
     const e = r.value;
-    if (last !== null && e.key.equals(last)) continue;
+    if (last !== null && equalBytes(e.key, last)) continue;
     if (e.seq > seq) continue;
     last = e.key;
     yield e;
@@ -1465,7 +1465,7 @@ function* visibleReverse(entries: Iterator<TableEntry>, seq: number): Generator<
   let pending: TableEntry | undefined;
   for (let r = entries.next(); !r.done; r = entries.next()) {
     const e = r.value;
-    if (pending && !e.key.equals(pending.key)) {
+    if (pending && !equalBytes(e.key, pending.key)) {
       yield pending;
       pending = undefined;
     }
@@ -1485,6 +1485,10 @@ function* levelReverse(tables: TableHandle[], upTo: Buffer | undefined, seq: num
 
 /** Merges per-source visible versions: per key (ascending, or descending when reverse), the highest sequence. */
 function* mergeVisible(sources: Array<Iterator<TableEntry>>, reverse: boolean): Generator<TableEntry> {
+  if (sources.length === 1) {
+    yield* { [Symbol.iterator]: () => sources[0] };
+    return;
+  }
   const heads: Array<TableEntry | undefined> = sources.map((s) => {
     const r = s.next();
     return r.done ? undefined : r.value;
@@ -1492,12 +1496,12 @@ function* mergeVisible(sources: Array<Iterator<TableEntry>>, reverse: boolean): 
   const dir = reverse ? -1 : 1;
   for (;;) {
     let key: Buffer | undefined;
-    for (const h of heads) if (h && (key === undefined || Buffer.compare(h.key, key) * dir < 0)) key = h.key;
+    for (const h of heads) if (h && (key === undefined || compareBytes(h.key, key) * dir < 0)) key = h.key;
     if (key === undefined) return;
     let best: TableEntry | undefined;
     for (let i = 0; i < heads.length; i++) {
       const h = heads[i];
-      if (!h || !h.key.equals(key)) continue;
+      if (!h || !equalBytes(h.key, key)) continue;
       if (!best || h.seq > best.seq) best = h;
       const r = sources[i].next();
       heads[i] = r.done ? undefined : r.value;

@@ -9,6 +9,14 @@ export function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, start = 
   else dst.set(start === 0 && n === src.length ? src : src.subarray(start, start + n), at);
 }
 
+/** True when a and b hold the same bytes (a JS loop: cheaper than a call into Buffer#equals for keys). */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
  * One byte string at a time kept as a copy, in a buffer reused (and grown) from one to the next: for remembering the
  * last key or name seen when the caller's buffer may be reused, without an allocation per copy.

@@ -261,7 +261,10 @@ export class Table {
     }
   }
 
-  /** Every entry from the first ≥ `from` (all when undefined) in internal order. Entries are owned copies. */
+  /**
+   * Every entry from the first ≥ `from` (all when undefined) in internal order. Keys are copies; a value is a view of
+   * its block's verified copy, which nothing writes to and which the view keeps alive.
+   */
   *entries(from?: Buffer): Generator<TableEntry> {
     const index = new BlockIter(this.indexBlock);
     if (from) index.seek(from, Number.MAX_SAFE_INTEGER);
@@ -274,7 +277,7 @@ export class Table {
         if (first && from) it.seek(from, Number.MAX_SAFE_INTEGER);
         else it.first();
         first = false;
-        for (; it.valid; it.next()) yield { key: Buffer.from(it.key), seq: it.seq, value: it.value === null ? null : Buffer.from(it.value) };
+        for (; it.valid; it.next()) yield { key: Buffer.from(it.key), seq: it.seq, value: it.value };
       } catch (e) {
         throw this.blockError(e, hb.offset);
       }
