@@ -1320,21 +1320,25 @@ export class Engine implements EngineApi {
     const reverse = range.reverse === true;
     const v = this.current;
     v.pins++;
+    let merged: Iterator<TableEntry> | undefined;
     try {
       const sources: Array<Iterator<TableEntry>> = [];
-      for (const m of [this.mem, ...this.frozen.map((f) => f.mem)]) sources.push(reverse ? memReverse(m, upper ?? null, !!range.lt, seq) : memForward(m, lower ?? null, seq));
+      for (const m of [this.mem, ...this.frozen.map((f) => f.mem)]) if (m.size > 0) sources.push(reverse ? memReverse(m, upper ?? null, !!range.lt, seq) : memForward(m, lower ?? null, seq));
       const inRange = (h: TableHandle): boolean =>
         !(lower && Buffer.compare(h.meta.largest, lower) < 0) && !(upper && Buffer.compare(h.meta.smallest, upper) > 0);
       // L0 tables overlap: one source each. A deeper level is sorted and disjoint: one source walks its tables.
       for (const h of v.levels[0]) {
-        if (inRange(h)) sources.push(reverse ? visibleReverse(h.table.entriesReverse(upper), seq) : visibleForward(h.table.entries(lower), seq));
+        if (inRange(h)) sources.push(reverse ? visibleReverse(h.table.entriesReverse(upper), seq) : h.table.visible(lower, seq));
       }
       for (let l = 1; l < v.levels.length; l++) {
         const tables = v.levels[l].filter(inRange);
         if (tables.length > 0) sources.push(reverse ? levelReverse(tables, upper, seq) : levelForward(tables, lower, seq));
       }
       let n = 0;
-      for (const e of mergeVisible(sources, reverse)) {
+      // One source (a compacted store, nothing in the memtables) needs no merge.
+      merged = sources.length === 1 ? sources[0] : mergeVisible(sources, reverse);
+      for (let r = merged.next(); !r.done; r = merged.next()) {
+        const e = r.value;
         if (reverse ? !aboveLower(e.key) : !belowUpper(e.key)) return;
         if (reverse ? !belowUpper(e.key) : !aboveLower(e.key)) continue;
         if (e.value === null) continue;
@@ -1342,6 +1346,7 @@ export class Engine implements EngineApi {
         if (++n >= limit) return;
       }
     } finally {
+      merged?.return?.(undefined);
       this.unpin(v);
     }
   }
@@ -1448,18 +1453,6 @@ function* memReverse(m: SkipList, upTo: Buffer | null, exclusive: boolean, seq: 
   }
 }
 
-/** From table entries in internal order: per key, the newest version with sequence ≤ seq. */
-function* visibleForward(entries: Iterator<TableEntry>, seq: number): Generator<TableEntry> {
-  let last: Buffer | null = null;
-  for (let r = entries.next(); !r.done; r = entries.next()) {
-    const e = r.value;
-    if (last !== null && equalBytes(e.key, last)) continue;
-    if (e.seq > seq) continue;
-    last = e.key;
-    yield e;
-  }
-}
-
 /** From table entries in reverse internal order (a key's versions oldest first): per key, the visible version. */
 function* visibleReverse(entries: Iterator<TableEntry>, seq: number): Generator<TableEntry> {
   let pending: TableEntry | undefined;
@@ -1476,7 +1469,7 @@ function* visibleReverse(entries: Iterator<TableEntry>, seq: number): Generator<
 
 /** A sorted, disjoint level's visible versions, table after table. */
 function* levelForward(tables: TableHandle[], from: Buffer | undefined, seq: number): Generator<TableEntry> {
-  for (const h of tables) yield* visibleForward(h.table.entries(from), seq);
+  for (const h of tables) yield* h.table.visible(from, seq);
 }
 
 function* levelReverse(tables: TableHandle[], upTo: Buffer | undefined, seq: number): Generator<TableEntry> {
@@ -1485,10 +1478,6 @@ function* levelReverse(tables: TableHandle[], upTo: Buffer | undefined, seq: num
 
 /** Merges per-source visible versions: per key (ascending, or descending when reverse), the highest sequence. */
 function* mergeVisible(sources: Array<Iterator<TableEntry>>, reverse: boolean): Generator<TableEntry> {
-  if (sources.length === 1) {
-    yield* { [Symbol.iterator]: () => sources[0] };
-    return;
-  }
   const heads: Array<TableEntry | undefined> = sources.map((s) => {
     const r = s.next();
     return r.done ? undefined : r.value;
