@@ -25,6 +25,7 @@ import { parseTableName, tableName } from "./sst/format";
 import { hash32 } from "./sst/bloom";
 import { BlockCache, ReadCounters, Table, TableEntry } from "./sst/reader";
 import { findFile, keyRange, overlapping, TableHandle, Version } from "./version";
+import { scanVisible } from "./scan";
 import { MAX_MEMTABLE_SIZE, type BatchOp, type EngineApi, type EngineLogger, type EngineCounters, type EngineOptions, type EngineStats, type RangeOptions, type Snapshot, type WalSync } from "./types";
 import { OpKind, parseSegmentName, PayloadKind, SEGMENT_MAGIC, segmentName, WAL_FORMAT_VERSION } from "./wal/format";
 import { readSegment } from "./wal/reader";
@@ -1307,6 +1308,16 @@ export class Engine implements EngineApi {
     };
     this.snapshots.set(snap, seq);
     return snap;
+  }
+
+  scan(range: { gte?: Buffer; lt?: Buffer }, visit: (key: Buffer, value: Buffer) => void): void {
+    const lo = range.gte ?? null;
+    const hi = range.lt ?? null;
+    const meets = (h: TableHandle): boolean => !(lo && compareBytes(h.meta.largest, lo) < 0) && !(hi && compareBytes(h.meta.smallest, hi) >= 0);
+    const v = this.current;
+    const tableRuns: Table[][] = v.levels[0].filter(meets).map((h) => [h.table]);
+    for (let l = 1; l < v.levels.length; l++) tableRuns.push(v.levels[l].filter(meets).map((h) => h.table));
+    scanVisible({ memtables: [this.mem, ...this.frozen.map((f) => f.mem)], tableRuns }, lo, hi, this.lastSeq, visit);
   }
 
   *iterate(range: RangeOptions = {}): IterableIterator<[Buffer, Buffer]> {

@@ -106,6 +106,12 @@ export interface EngineApi {
   write(ops: BatchOp[]): Promise<void>;
   /** Ordered entries in a range; keys and values are owned copies. */
   iterate(range?: RangeOptions): IterableIterator<[Buffer, Buffer]>;
+  /**
+   * Calls visit(key, value) for every live entry in [gte, lt) in key order, at the current sequence: for a pass that
+   * keeps little of what it sees (the keyspace's count at start). Key and value are views valid only during the call
+   * (copy what you keep); visit must not write to the engine.
+   */
+  scan(range: { gte?: Buffer; lt?: Buffer }, visit: (key: Buffer, value: Buffer) => void): void;
   snapshot(): Snapshot;
   /** Storage figures: memtables, levels, caches, stalls (INFO storage, TSKV.STATS). */
   stats(): EngineStats;

@@ -131,18 +131,21 @@ export class Keyspace {
     for (const init of families) init(ks);
     const now = ks.now();
     const expired: Buffer[] = [];
-    for (const [k, v] of engine.iterate({ gte: META_RANGE.gte, lt: META_RANGE.lt })) {
+    // Views, valid during each call: only what is kept (expiring and series keys) is copied.
+    engine.scan({ gte: META_RANGE.gte, lt: META_RANGE.lt }, (k, v) => {
       const meta = decodeMeta(v);
-      if (!meta) continue;
-      const key = userKeyOfMeta(k);
+      if (!meta) return;
       if (meta.expireAt !== 0 && meta.expireAt <= now) {
-        expired.push(key);
-        continue;
+        expired.push(Buffer.from(userKeyOfMeta(k)));
+        return;
       }
       ks.live++;
-      if (meta.expireAt !== 0) ks.trackExpiry(key, meta.expireAt);
-      if (meta.type === TypeTag.SERIES) ks.seriesNames.set(key.toString("latin1"), Buffer.from(key));
-    }
+      if (meta.expireAt !== 0) ks.trackExpiry(userKeyOfMeta(k), meta.expireAt);
+      if (meta.type === TypeTag.SERIES) {
+        const key = userKeyOfMeta(k);
+        ks.seriesNames.set(key.toString("latin1"), Buffer.from(key));
+      }
+    });
     if (expired.length > 0) engine.apply(expired.map((k) => ({ type: "del", key: metaKey(k) })));
     if (opts.activeExpiry !== false) {
       ks.timer = setInterval(() => ks.expireCycle(1000), 100);

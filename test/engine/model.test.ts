@@ -39,7 +39,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 );
 
 describe("engine against an in-memory model", () => {
-  it("agrees with a Map under random puts, deletes, batches, ranges, snapshots and reopens", async () => {
+  it("agrees with a Map under random puts, deletes, batches, ranges, scans, snapshots and reopens", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 60 }), async (ops) => {
         const dir = tmpDir("tskv-model-");
@@ -86,6 +86,20 @@ describe("engine against an in-memory model", () => {
                 .map(([k, v]) => [k, v.toString()]);
               if (op.reverse) want = want.reverse();
               expect(got).toEqual(want.slice(0, op.limit));
+              // scan: every live key in [lo, hi) (or from lo on, or everything), handed over as views.
+              const bounds = op.gtLt ? { gte: lo, lt: hi } : op.reverse ? { gte: lo } : {};
+              const scanned: string[][] = [];
+              e.scan(bounds, (k, v) => scanned.push([k.toString("latin1"), v.toString()]));
+              const inBounds = (k: string): boolean => {
+                const kb = Buffer.from(k, "latin1");
+                return (!("gte" in bounds) || kb.compare(lo) >= 0) && (!("lt" in bounds) || kb.compare(hi) < 0);
+              };
+              expect(scanned).toEqual(
+                [...model.entries()]
+                  .filter(([k]) => inBounds(k))
+                  .sort(([a], [b]) => Buffer.compare(Buffer.from(a, "latin1"), Buffer.from(b, "latin1")))
+                  .map(([k, v]) => [k, v.toString()]),
+              );
             }
             for (const [k, v] of model) expect(e.get(Buffer.from(k, "latin1"))).toEqual(v);
           }
@@ -95,5 +109,41 @@ describe("engine against an in-memory model", () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it("scans memtables, L0 tables and a deeper level together: the newest version wins, deletes hide, old versions skip", async () => {
+    const dir = tmpDir("tskv-scan-");
+    const e = await open(dir, { memtableSize: 1 << 20 });
+    try {
+      const model = new Map<string, string>();
+      const k = (i: number): Buffer => Buffer.from(`key:${String(i).padStart(5, "0")}`);
+      const put = async (i: number, v: string): Promise<void> => {
+        await e.put(k(i), Buffer.from(v));
+        model.set(k(i).toString("latin1"), v);
+      };
+      for (let i = 0; i < 3000; i++) await put(i, `a${i}`);
+      await e.compactAll(); // a deeper level
+      for (let i = 0; i < 3000; i += 3) await put(i, `b${i}`);
+      const snap = e.snapshot(); // keeps the b versions alive: the next table holds two versions of every sixth key
+      for (let i = 0; i < 3000; i += 6) await put(i, `c${i}`);
+      await e.flush(); // an L0 table
+      for (let i = 1; i < 3000; i += 5) {
+        await e.del(k(i));
+        model.delete(k(i).toString("latin1"));
+      }
+      for (let i = 0; i < 3000; i += 7) await put(i, `d${i}`); // the memtable
+      const levels = e.stats().levels.filter((l) => l.files > 0).map((l) => l.level);
+      expect(levels[0]).toBe(0);
+      expect(levels.length).toBeGreaterThan(1);
+      const want = [...model.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      for (const [lo, hi] of [[undefined, undefined], [k(10), k(2000)], [k(2999), undefined], [undefined, k(1)], [k(500), k(500)]] as const) {
+        const got: string[][] = [];
+        e.scan({ gte: lo, lt: hi }, (key, value) => got.push([key.toString("latin1"), value.toString()]));
+        expect(got).toEqual(want.filter(([key]) => (!lo || key >= lo.toString("latin1")) && (!hi || key < hi.toString("latin1"))));
+      }
+      snap.release();
+    } finally {
+      await e.close();
+    }
   });
 });

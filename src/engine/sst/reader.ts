@@ -285,6 +285,17 @@ export class Table {
   }
 
   /**
+   * The verified contents of each data block, from the one that may hold `from` (all when undefined), in order: for
+   * a one-pass scan, so the blocks are not put in the block cache (where they would push out what point reads reuse).
+   */
+  *blocks(from?: Buffer): Generator<Buffer> {
+    const index = new BlockIter(this.indexBlock);
+    if (from) index.seek(from, Number.MAX_SAFE_INTEGER);
+    else index.first();
+    for (; index.valid; index.next()) yield this.readBlock(this.handleOf(index), false);
+  }
+
+  /**
    * Per key from the first ≥ `from` (all when undefined), the newest version with sequence ≤ `seq` (tombstones
    * included), in key order: what a range read takes from this table. Keys are copies and values views, as entries().
    */
