@@ -32,6 +32,15 @@ struct Fences {
   std::vector<uint32_t> entry;       // offset of the entry in the index block
   std::vector<uint64_t> block_off;   // its block handle
   std::vector<uint64_t> block_size;
+  // A copy of the table's Bloom filter whose lines start on cache lines (the mapping's offset is arbitrary): `filter`
+  // holds it from its first 64-byte boundary on.
+  uint64_t filter_offset = 0;
+  uint64_t filter_size = 0;
+  std::vector<uint8_t> filter;
+  const uint8_t* FilterData() const {
+    const uint8_t* p = filter.data();
+    return p + (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64;
+  }
 };
 
 struct Mapping {
@@ -186,9 +195,9 @@ Napi::Value UnmapTable(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// tableIndexFences(id, indexOffset, indexSize) -> number of fences built (0: the index does not suit them, e.g. its
-// entries share key bytes with the one before; point reads then search the index block as before). The index block
-// must have been verified by the caller.
+// tableIndexFences(id, indexOffset, indexSize[, filterOffset, filterSize]) -> number of fences built (0: the index
+// does not suit them, e.g. its entries share key bytes with the one before; point reads then search the index block
+// as before). With the filter's place, its aligned copy is kept too. The caller must have verified both blocks.
 Napi::Value TableIndexFences(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Mapping* cm = GetMapping(info, 0);
@@ -196,6 +205,8 @@ Napi::Value TableIndexFences(const Napi::CallbackInfo& info) {
   Mapping* m = const_cast<Mapping*>(cm);
   uint64_t off, size;
   if (!GetRange(info, 1, *m, &off, &size)) return env.Undefined();
+  uint64_t foff = 0, fsize = 0;
+  if (info.Length() > 3 && !GetRange(info, 3, *m, &foff, &fsize)) return env.Undefined();
   m->fences = Fences{};
   const uint8_t* index = m->data + off;
   if (size < 4) return Napi::Number::New(env, 0);
@@ -204,6 +215,12 @@ Napi::Value TableIndexFences(const Napi::CallbackInfo& info) {
   if (num_restarts == 0 || num_restarts > (size - 4) / 4) return Napi::Number::New(env, 0);
   const size_t limit = size - 4 - static_cast<size_t>(num_restarts) * 4;
   Fences f;
+  if (fsize > 0) {
+    f.filter_offset = foff;
+    f.filter_size = fsize;
+    f.filter.resize(fsize + 63);
+    std::memcpy(const_cast<uint8_t*>(f.FilterData()), m->data + foff, fsize);
+  }
   f.index_offset = off;
   f.index_size = size;
   f.limit = limit;
@@ -236,36 +253,19 @@ Napi::Value TableIndexFences(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(keys.size()));
 }
 
-// tableReadBlock(id, offset, size[, align]) -> Buffer (a verified copy of the block's contents)
-//   | Uint8Array (with `align`, a power of two up to 4096: the copy starts at an address that is a multiple of it)
-// A blocked Bloom filter asks for 64 so that each of its lines is one cache line, not two.
+// tableReadBlock(id, offset, size) -> Buffer (a verified copy of the block's contents)
 Napi::Value TableReadBlock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Mapping* m = GetMapping(info, 0);
   if (m == nullptr) return env.Undefined();
   uint64_t off, size;
   if (!GetRange(info, 1, *m, &off, &size)) return env.Undefined();
-  size_t align = 1;
-  if (info.Length() > 3 && !info[3].IsUndefined()) {
-    double a = info[3].IsNumber() ? info[3].As<Napi::Number>().DoubleValue() : 0;
-    if (!(a >= 1 && a <= 4096) || (static_cast<size_t>(a) & (static_cast<size_t>(a) - 1)) != 0 ||
-        static_cast<double>(static_cast<size_t>(a)) != a) {
-      Napi::RangeError::New(env, "tableReadBlock: align must be a power of two from 1 to 4096").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    align = static_cast<size_t>(a);
-  }
   if (!BlockTrailerOk(m->data + off, size, m->data + off + size)) {
     ThrowCode(env, m->data[off + size] != 0 ? "unknown compression" : "block checksum mismatch", "TSKV_ERR_CORRUPTION",
               static_cast<double>(off));
     return env.Undefined();
   }
-  if (align == 1) return Napi::Buffer<uint8_t>::Copy(env, m->data + off, size);
-  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, size + align - 1);
-  uint8_t* base = static_cast<uint8_t*>(ab.Data());
-  size_t skip = (align - reinterpret_cast<uintptr_t>(base) % align) % align;
-  if (size > 0) std::memcpy(base + skip, m->data + off, size);
-  return Napi::Uint8Array::New(env, size, ab, skip);
+  return Napi::Buffer<uint8_t>::Copy(env, m->data + off, size);
 }
 
 // tableGet(id, indexOffset, indexSize, filterOffset, filterSize, key, maxSeq[, out])
@@ -290,8 +290,17 @@ Napi::Value TableGet(const Napi::CallbackInfo& info) {
   }
   double seqd = info[6].As<Napi::Number>().DoubleValue();
   uint64_t max_seq = seqd <= 0 ? 0 : seqd >= 9007199254740991.0 ? 9007199254740991ull : static_cast<uint64_t>(seqd);
-  if (filter_size > 0 && !BloomMayContain(m->data + filter_off, filter_size, BloomHash(key, key_len))) {
-    return Napi::Number::New(env, 0);
+  const Fences& f = m->fences;
+  // The filter's line for the key is asked for first and checked after the index search, so that its miss and the
+  // search overlap (a blocked filter's key lies in line hash mod lines; see BloomMayContain).
+  const uint8_t* filter = nullptr;
+  uint32_t hash = 0;
+  if (filter_size > 0) {
+    filter = f.filter_size == filter_size && f.filter_offset == filter_off ? f.FilterData() : m->data + filter_off;
+    hash = BloomHash(key, key_len);
+    if (filter_size > 66 && filter[filter_size - 1] == kBlockedFilter) {
+      __builtin_prefetch(filter + static_cast<size_t>(hash % ((filter_size - 2) / 64)) * 64);
+    }
   }
   if (m->size < kFooter) {
     ThrowCode(env, "table shorter than its footer", "TSKV_ERR_CORRUPTION", 0);
@@ -304,7 +313,6 @@ Napi::Value TableGet(const Napi::CallbackInfo& info) {
   // The index block was verified when the table was opened; data blocks are verified on every read.
   uint64_t boff, bsize;
   size_t at = 0;  // the index entry's offset, for errors
-  const Fences& f = m->fences;
   const size_t c = f.common.size();
   if (!f.prefix.empty() && f.index_offset == index_off && f.index_size == index_size && key_len >= c &&
       (c == 0 || std::memcmp(key, f.common.data(), c) == 0)) {
@@ -328,11 +336,13 @@ Napi::Value TableGet(const Napi::CallbackInfo& info) {
       if (CompareEntry(e, key, key_len, max_seq) >= 0) break;
       i++;
     }
+    if (filter != nullptr && !BloomMayContain(filter, filter_size, hash)) return Napi::Number::New(env, 0);
     if (i == n) return Napi::Number::New(env, 1);
     boff = f.block_off[i];
     bsize = f.block_size[i];
     at = f.entry[i];
   } else {
+    if (filter != nullptr && !BloomMayContain(filter, filter_size, hash)) return Napi::Number::New(env, 0);
     SeekResult s = BlockSeek(index, index_size, key, key_len, max_seq, &e, &err);
     if (s == SeekResult::kCorrupt) {
       ThrowCode(env, "damaged index block", "TSKV_ERR_CORRUPTION", static_cast<double>(index_off + err));

@@ -19,8 +19,8 @@ export interface NativeAddon {
   mapTable?(path: string): [number, number];
   unmapTable?(id: number): void;
   /** A verified copy of a block's contents (checksum and compression byte checked). */
-  tableReadBlock?(id: number, offset: number, size: number, align?: number): Uint8Array;
-  tableIndexFences?(id: number, indexOffset: number, indexSize: number): number;
+  tableReadBlock?(id: number, offset: number, size: number): Buffer;
+  tableIndexFences?(id: number, indexOffset: number, indexSize: number, filterOffset?: number, filterSize?: number): number;
   /** Point read: 0 = the filter rules it out, 1 = absent, null = tombstone, Buffer = the value (a copy). */
   /** 0: not in the filter, 1: absent, null: a tombstone, Buffer: the value, -n-1: the value's n bytes are in `out`. */
   tableGet?(id: number, indexOffset: number, indexSize: number, filterOffset: number, filterSize: number, key: Uint8Array, maxSeq: number, out?: Uint8Array): number | null | Buffer;

@@ -72,12 +72,15 @@ export interface ReadCounters {
   blockReads: number;
 }
 
+const NO_FILTER = Buffer.alloc(0);
+
 /** Where the addon copies a found value for Table.get (one per thread; read back at once, before any other call). */
 const valueScratch = Buffer.alloc(64 * 1024);
 
 export class Table {
   private readonly indexBlock: Buffer;
-  private readonly filter: Buffer;
+  /** The Bloom filter, for reads through the file-system seam (a mapped table's is probed by the addon). */
+  private filter: Buffer;
   readonly properties: Map<string, Buffer>;
   private readonly cacheId: string;
   private closed = false;
@@ -100,7 +103,7 @@ export class Table {
     this.fd = fd;
     this.footer = footer;
     this.indexBlock = this.readBlock(footer.index, false);
-    this.filter = this.readBlock(footer.filter, false, 64);
+    this.filter = this.readBlock(footer.filter, false);
     const props = this.readBlock(footer.props, false);
     this.properties = new Map();
     try {
@@ -118,8 +121,10 @@ export class Table {
         throw corruption(path.basename(file), size, `changed size while opening (${fileSize} → ${size})`);
       }
       this.mapId = id;
-      // Point reads search a compact copy of the index's keys (native/table.cc, "Fences") instead of the index block.
-      native.tableIndexFences?.(id, footer.index.offset, footer.index.size);
+      // Point reads search a compact copy of the index's keys (native/table.cc, "Fences") instead of the index block,
+      // and probe the addon's cache-aligned copy of the filter (verified above): this one is not needed any more.
+      native.tableIndexFences?.(id, footer.index.offset, footer.index.size, footer.filter.offset, footer.filter.size);
+      this.filter = NO_FILTER;
       fs.closeSync(fd);
       this.fd = -1;
     }
@@ -153,11 +158,8 @@ export class Table {
     return e as Error;
   }
 
-  /**
-   * Reads and verifies a block's contents (cached when `cache`). `align` (mapped tables only): the copy starts at an
-   * address that is a multiple of it, for the Bloom filter, whose 64-byte lines should each be one cache line.
-   */
-  private readBlock(h: BlockHandle, cache = true, align?: number): Buffer {
+  /** Reads and verifies a block's contents (cached when `cache`). */
+  private readBlock(h: BlockHandle, cache = true): Buffer {
     if (this.closed) throw new TskvError("TSKV_ERR_CLOSED", `${this.name} is closed`);
     const id = this.cacheId + h.offset;
     if (cache) {
@@ -170,8 +172,7 @@ export class Table {
     if (this.mapId >= 0) {
       let contents: Buffer;
       try {
-        const r = (native.tableReadBlock as NonNullable<typeof native.tableReadBlock>)(this.mapId, h.offset, h.size, align);
-        contents = Buffer.isBuffer(r) ? r : Buffer.from(r.buffer, r.byteOffset, r.byteLength);
+        contents = (native.tableReadBlock as NonNullable<typeof native.tableReadBlock>)(this.mapId, h.offset, h.size);
       } catch (e) {
         throw this.nativeError(e);
       }
@@ -217,19 +218,21 @@ export class Table {
 
   /** The newest entry for `key` with sequence ≤ maxSeq in this table (value null = tombstone), or undefined. */
   get(key: Buffer, maxSeq: number, hash?: number): TableEntry | undefined {
-    // The Bloom probe runs here in JavaScript (JIT-compiled it beats an N-API crossing: bench/suites/native.ts);
-    // only keys that pass it cost a native call, which searches index and block and verifies the block.
-    if (!this.mayContain(key, hash)) return undefined;
+    // A mapped table's read is one native call: it asks for the key's filter line, searches the index fences while
+    // that line arrives, then probes the filter (0: ruled out) before it touches a data block, which it verifies.
+    // (A JIT-compiled probe in JavaScript beats a lone N-API crossing, but it waited for its miss before the call.)
     if (this.mapId >= 0) {
       if (this.closed) throw new TskvError("TSKV_ERR_CLOSED", `${this.name} is closed`);
       const f = this.footer;
       let r: number | null | Buffer;
       try {
-        r = (native.tableGet as NonNullable<typeof native.tableGet>)(this.mapId, f.index.offset, f.index.size, 0, 0, key, maxSeq, valueScratch);
+        r = (native.tableGet as NonNullable<typeof native.tableGet>)(this.mapId, f.index.offset, f.index.size, f.filter.offset, f.filter.size, key, maxSeq, valueScratch);
       } catch (e) {
         throw this.nativeError(e);
       }
+      if (f.filter.size > 0) this.counters.bloomProbes++;
       if (typeof r === "number") {
+        if (r === 0 && f.filter.size > 0) this.counters.bloomNegatives++;
         if (r >= 0) return undefined;
         // Copied into the shared scratch: take it out through Node's pooled allocator (no ArrayBuffer of its own).
         const n = -r - 1;
@@ -239,6 +242,7 @@ export class Table {
       }
       return { key, seq: 0, value: r };
     }
+    if (!this.mayContain(key, hash)) return undefined;
     try {
       const index = new BlockIter(this.indexBlock).seek(key, maxSeq);
       while (index.valid) {
