@@ -25,7 +25,7 @@ import { parseTableName, tableName } from "./sst/format";
 import { hash32 } from "./sst/bloom";
 import { BlockCache, ReadCounters, Table, TableEntry } from "./sst/reader";
 import { findFile, keyRange, overlapping, TableHandle, Version } from "./version";
-import { scanVisible } from "./scan";
+import { openVisible, scanVisible } from "./scan";
 import { MAX_MEMTABLE_SIZE, type BatchOp, type EngineApi, type EngineLogger, type EngineCounters, type EngineOptions, type EngineStats, type RangeOptions, type Snapshot, type WalSync } from "./types";
 import { OpKind, parseSegmentName, PayloadKind, SEGMENT_MAGIC, segmentName, WAL_FORMAT_VERSION } from "./wal/format";
 import { readSegment } from "./wal/reader";
@@ -1328,36 +1328,39 @@ export class Engine implements EngineApi {
     const upper = range.lte ?? range.lt;
     const aboveLower = (k: Buffer): boolean => !lower || (range.gt ? compareBytes(k, lower) > 0 : compareBytes(k, lower) >= 0);
     const belowUpper = (k: Buffer): boolean => !upper || (range.lt ? compareBytes(k, upper) < 0 : compareBytes(k, upper) <= 0);
-    const reverse = range.reverse === true;
     const v = this.current;
     v.pins++;
-    let merged: Iterator<TableEntry> | undefined;
     try {
-      const sources: Array<Iterator<TableEntry>> = [];
-      for (const m of [this.mem, ...this.frozen.map((f) => f.mem)]) if (m.size > 0) sources.push(reverse ? memReverse(m, upper ?? null, !!range.lt, seq) : memForward(m, lower ?? null, seq));
-      const inRange = (h: TableHandle): boolean =>
-        !(lower && Buffer.compare(h.meta.largest, lower) < 0) && !(upper && Buffer.compare(h.meta.smallest, upper) > 0);
-      // L0 tables overlap: one source each. A deeper level is sorted and disjoint: one source walks its tables.
-      for (const h of v.levels[0]) {
-        if (inRange(h)) sources.push(reverse ? visibleReverse(h.table.entriesReverse(upper), seq) : h.table.visible(lower, seq));
+      const memtables = [this.mem, ...this.frozen.map((f) => f.mem)];
+      const inRange = (h: TableHandle): boolean => !(lower && compareBytes(h.meta.largest, lower) < 0) && !(upper && compareBytes(h.meta.smallest, upper) > 0);
+      let n = 0;
+      if (range.reverse !== true) {
+        // Cursors (src/engine/scan.ts): L0 tables overlap, one run each; a deeper level is one run of its tables.
+        const tableRuns: Table[][] = v.levels[0].filter(inRange).map((h) => [h.table]);
+        for (let l = 1; l < v.levels.length; l++) tableRuns.push(v.levels[l].filter(inRange).map((h) => h.table));
+        for (const c = openVisible({ memtables, tableRuns }, lower ?? null, seq); c.valid; c.next()) {
+          if (!belowUpper(c.key)) return;
+          if (c.value === null || !aboveLower(c.key)) continue;
+          yield [Buffer.from(c.key), Buffer.from(c.value)];
+          if (++n >= limit) return;
+        }
+        return;
       }
+      const sources: Array<Iterator<TableEntry>> = [];
+      for (const m of memtables) if (m.size > 0) sources.push(memReverse(m, upper ?? null, !!range.lt, seq));
+      for (const h of v.levels[0]) if (inRange(h)) sources.push(visibleReverse(h.table.entriesReverse(upper), seq));
       for (let l = 1; l < v.levels.length; l++) {
         const tables = v.levels[l].filter(inRange);
-        if (tables.length > 0) sources.push(reverse ? levelReverse(tables, upper, seq) : levelForward(tables, lower, seq));
+        if (tables.length > 0) sources.push(levelReverse(tables, upper, seq));
       }
-      let n = 0;
-      // One source (a compacted store, nothing in the memtables) needs no merge.
-      merged = sources.length === 1 ? sources[0] : mergeVisible(sources, reverse);
-      for (let r = merged.next(); !r.done; r = merged.next()) {
-        const e = r.value;
-        if (reverse ? !aboveLower(e.key) : !belowUpper(e.key)) return;
-        if (reverse ? !belowUpper(e.key) : !aboveLower(e.key)) continue;
+      for (const e of mergeReverse(sources)) {
+        if (!aboveLower(e.key)) return;
+        if (!belowUpper(e.key)) continue;
         if (e.value === null) continue;
         yield [Buffer.from(e.key), Buffer.from(e.value)];
         if (++n >= limit) return;
       }
     } finally {
-      merged?.return?.(undefined);
       this.unpin(v);
     }
   }
@@ -1444,15 +1447,7 @@ function pickMeta(m: { size: number; entries: number; smallest: Buffer; largest:
   return { size: m.size, entries: m.entries, smallest: m.smallest, largest: m.largest, minSeq: m.minSeq, maxSeq: m.maxSeq };
 }
 
-/** A memtable's newest visible version of each key from `from`, in key order. */
-function* memForward(m: SkipList, from: Buffer | null, seq: number): Generator<TableEntry> {
-  for (let node = m.seek(from); node !== null; node = m.next(node)) {
-    const v = m.visible(node, seq);
-    if (v >= 0) yield { key: m.keyOf(node), seq: m.seqOf(v), value: m.valueOf(v) };
-  }
-}
-
-/** The same, backwards from `upTo` (inclusive unless `exclusive`). */
+/** A memtable's newest visible version of each key, backwards from `upTo` (inclusive unless `exclusive`). */
 function* memReverse(m: SkipList, upTo: Buffer | null, exclusive: boolean, seq: number): Generator<TableEntry> {
   let key: Buffer | undefined;
   if (upTo && !exclusive) key = m.get(upTo, Number.MAX_SAFE_INTEGER) ? upTo : m.lastKeyBefore(upTo);
@@ -1478,25 +1473,20 @@ function* visibleReverse(entries: Iterator<TableEntry>, seq: number): Generator<
   if (pending) yield pending;
 }
 
-/** A sorted, disjoint level's visible versions, table after table. */
-function* levelForward(tables: TableHandle[], from: Buffer | undefined, seq: number): Generator<TableEntry> {
-  for (const h of tables) yield* h.table.visible(from, seq);
-}
-
+/** A sorted, disjoint level's visible versions, backwards, table after table. */
 function* levelReverse(tables: TableHandle[], upTo: Buffer | undefined, seq: number): Generator<TableEntry> {
   for (let i = tables.length - 1; i >= 0; i--) yield* visibleReverse(tables[i].table.entriesReverse(upTo), seq);
 }
 
-/** Merges per-source visible versions: per key (ascending, or descending when reverse), the highest sequence. */
-function* mergeVisible(sources: Array<Iterator<TableEntry>>, reverse: boolean): Generator<TableEntry> {
+/** Merges per-source visible versions, keys descending: per key, the highest sequence. */
+function* mergeReverse(sources: Array<Iterator<TableEntry>>): Generator<TableEntry> {
   const heads: Array<TableEntry | undefined> = sources.map((s) => {
     const r = s.next();
     return r.done ? undefined : r.value;
   });
-  const dir = reverse ? -1 : 1;
   for (;;) {
     let key: Buffer | undefined;
-    for (const h of heads) if (h && (key === undefined || compareBytes(h.key, key) * dir < 0)) key = h.key;
+    for (const h of heads) if (h && (key === undefined || compareBytes(h.key, key) > 0)) key = h.key;
     if (key === undefined) return;
     let best: TableEntry | undefined;
     for (let i = 0; i < heads.length; i++) {

@@ -1,7 +1,7 @@
-// A full pass over a key range that keeps little of what it sees (the keyspace's count at start): every live entry
-// is handed to a visitor as views, valid only during the call, so nothing is copied or allocated per entry beyond a
-// key view. Sources are cursors, not generators: a table's is a block iterator walked in place, and the merge moves a
-// source on only after the visitor has returned.
+// Forward reads of a key range over memtables and tables as cursors, not generators: a table run's cursor walks a
+// block iterator in place, and the merge moves a source on only after its entry has been used, so entries are views
+// and nothing is copied or allocated per entry beyond a key view. Engine.scan hands the views to a visitor (a full
+// pass that keeps little, the keyspace's count at start); Engine.iterate copies what it yields.
 import type { SkipList } from "./memtable/skiplist";
 import { BlockIter } from "./sst/block";
 import type { Table } from "./sst/reader";
@@ -9,7 +9,7 @@ import { compareBytes } from "./memtable/skiplist";
 import { KeptBytes } from "../util/bytes";
 
 /** A source's newest visible version of each key, in key order; key and value are views until next(). */
-interface Cursor {
+export interface Cursor {
   valid: boolean;
   key: Buffer;
   seq: number;
@@ -55,8 +55,8 @@ class MemCursor implements Cursor {
 }
 
 /**
- * Sorted, disjoint tables (a level, or one L0 table) walked block by block: per key its first entry, the newest
- * version (a table holds older ones only for snapshots; none is newer than the engine's last sequence).
+ * Sorted, disjoint tables (a level, or one L0 table) walked block by block: per key, its newest version with sequence
+ * ≤ maxSeq (a table holds older versions only for snapshots).
  */
 class TablesCursor implements Cursor {
   valid = false;
@@ -66,13 +66,17 @@ class TablesCursor implements Cursor {
   private t = -1;
   private blocks: Iterator<Buffer> | null = null;
   private it: BlockIter | null = null;
+  /** Only the first block can hold keys before `from`: later ones start past it. */
+  private seekFrom: Buffer | null;
   /** The last key handed out: older versions of it are skipped. */
   private readonly last = new KeptBytes();
 
   constructor(
     private readonly tables: Table[],
-    private readonly from: Buffer | null,
+    from: Buffer | null,
+    private readonly maxSeq: number,
   ) {
+    this.seekFrom = from;
     this.advance();
   }
 
@@ -86,6 +90,7 @@ class TablesCursor implements Cursor {
       const it = this.it;
       if (it !== null) {
         for (; it.valid; it.next()) {
+          if (it.seq > this.maxSeq) continue;
           const key = it.key;
           if (this.last.equals(key)) continue;
           this.last.set(key);
@@ -100,7 +105,9 @@ class TablesCursor implements Cursor {
       const r = this.blocks?.next();
       if (r && !r.done) {
         const b = new BlockIter(r.value);
-        this.it = this.from ? b.seek(this.from, Number.MAX_SAFE_INTEGER) : b.first();
+        const from = this.seekFrom;
+        this.seekFrom = null;
+        this.it = from ? b.seek(from, Number.MAX_SAFE_INTEGER) : b.first();
         continue;
       }
       if (++this.t >= this.tables.length) {
@@ -108,9 +115,60 @@ class TablesCursor implements Cursor {
         this.valid = false;
         return;
       }
-      this.blocks = this.tables[this.t].blocks(this.from ?? undefined);
+      this.blocks = this.tables[this.t].blocks(this.seekFrom ?? undefined);
       this.it = null;
     }
+  }
+}
+
+/** Several cursors as one: per key, the newest version among them (tombstones included). */
+class MergedCursor implements Cursor {
+  valid = false;
+  key: Buffer = EMPTY;
+  seq = 0;
+  value: Buffer | null = null;
+  private best = -1;
+
+  constructor(private readonly cursors: Cursor[]) {
+    this.pick();
+  }
+
+  next(): void {
+    const cursors = this.cursors;
+    const b = cursors[this.best];
+    if (b === undefined) return;
+    // Past this key in every source, the winner last (the others compare against its key view).
+    for (let i = 0; i < cursors.length; i++) {
+      const c = cursors[i];
+      if (i !== this.best && c.valid && compareBytes(c.key, b.key) === 0) c.next();
+    }
+    b.next();
+    this.pick();
+  }
+
+  private pick(): void {
+    const cursors = this.cursors;
+    let best = -1;
+    for (let i = 0; i < cursors.length; i++) {
+      const c = cursors[i];
+      if (!c.valid) continue;
+      if (best < 0) {
+        best = i;
+        continue;
+      }
+      const d = compareBytes(c.key, cursors[best].key);
+      if (d < 0 || (d === 0 && c.seq > cursors[best].seq)) best = i;
+    }
+    this.best = best;
+    if (best < 0) {
+      this.valid = false;
+      return;
+    }
+    const b = cursors[best];
+    this.key = b.key;
+    this.seq = b.seq;
+    this.value = b.value;
+    this.valid = true;
   }
 }
 
@@ -123,44 +181,23 @@ export interface ScanSources {
 }
 
 /**
- * Calls visit(key, value) for each live key in [from, to) (either end open when null), in key order, at `maxSeq`,
- * the engine's last sequence.
+ * The newest version with sequence ≤ maxSeq of each key from `from` (all when null) on, in key order, tombstones
+ * included: key and value are views until the cursor moves.
+ */
+export function openVisible(src: ScanSources, from: Buffer | null, maxSeq: number): Cursor {
+  const cursors: Cursor[] = [];
+  for (const m of src.memtables) if (m.size > 0) cursors.push(new MemCursor(m, from, maxSeq));
+  for (const run of src.tableRuns) if (run.length > 0) cursors.push(new TablesCursor(run, from, maxSeq));
+  return cursors.length === 1 ? cursors[0] : new MergedCursor(cursors);
+}
+
+/**
+ * Calls visit(key, value) for each live key in [from, to) (either end open when null), in key order, at `maxSeq`.
  * The newest source wins a key; tombstones hide it. Both buffers are views that the next step reuses: copy to keep.
  */
 export function scanVisible(src: ScanSources, from: Buffer | null, to: Buffer | null, maxSeq: number, visit: (key: Buffer, value: Buffer) => void): void {
-  const cursors: Cursor[] = [];
-  for (const m of src.memtables) if (m.size > 0) cursors.push(new MemCursor(m, from, maxSeq));
-  for (const run of src.tableRuns) if (run.length > 0) cursors.push(new TablesCursor(run, from));
-  if (cursors.length === 1) {
-    const c = cursors[0];
-    for (; c.valid; c.next()) {
-      if (to !== null && compareBytes(c.key, to) >= 0) return;
-      if (c.value !== null) visit(c.key, c.value);
-    }
-    return;
-  }
-  for (;;) {
-    // The smallest key; among sources holding it, the newest version.
-    let best = -1;
-    for (let i = 0; i < cursors.length; i++) {
-      const c = cursors[i];
-      if (!c.valid) continue;
-      if (best < 0) {
-        best = i;
-        continue;
-      }
-      const d = compareBytes(c.key, cursors[best].key);
-      if (d < 0 || (d === 0 && c.seq > cursors[best].seq)) best = i;
-    }
-    if (best < 0) return;
-    const b = cursors[best];
-    if (to !== null && compareBytes(b.key, to) >= 0) return;
-    if (b.value !== null) visit(b.key, b.value);
-    // Past this key in every source, the winner last (the others compare against its key view).
-    for (let i = 0; i < cursors.length; i++) {
-      const c = cursors[i];
-      if (i !== best && c.valid && compareBytes(c.key, b.key) === 0) c.next();
-    }
-    b.next();
+  for (const c = openVisible(src, from, maxSeq); c.valid; c.next()) {
+    if (to !== null && compareBytes(c.key, to) >= 0) return;
+    if (c.value !== null) visit(c.key, c.value);
   }
 }

@@ -146,4 +146,32 @@ describe("engine against an in-memory model", () => {
       await e.close();
     }
   });
+
+  it("keeps an iterator's view while writes, a flush and a compaction happen between its steps", async () => {
+    const dir = tmpDir("tskv-iter-");
+    const e = await open(dir, { memtableSize: 1 << 20 });
+    try {
+      const k = (i: number): Buffer => Buffer.from(`key:${String(i).padStart(5, "0")}`);
+      for (let i = 0; i < 2000; i++) await e.put(k(i), Buffer.from(`a${i}`));
+      await e.compactAll();
+      for (let i = 0; i < 2000; i += 2) await e.put(k(i), Buffer.from(`b${i}`)); // in the memtable
+      const want = Array.from({ length: 2000 }, (_, i) => [k(i).toString(), i % 2 === 0 ? `b${i}` : `a${i}`]);
+      const it = e.iterate({ gte: k(0) });
+      const got: string[][] = [];
+      for (let r = it.next(); !r.done; r = it.next()) {
+        got.push([r.value[0].toString(), r.value[1].toString()]);
+        if (got.length === 100) {
+          // Later writes are not seen; the tables it reads stay until it is done.
+          for (let i = 0; i < 2000; i += 3) await e.put(k(i), Buffer.from("late"));
+          for (let i = 1; i < 2000; i += 5) await e.del(k(i));
+          await e.put(Buffer.from("key:0"), Buffer.from("new key"));
+          await e.flush();
+          await e.compactAll();
+        }
+      }
+      expect(got).toEqual(want);
+    } finally {
+      await e.close();
+    }
+  });
 });

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { corruption, TskvError } from "../errors";
 import type { FileSystem } from "../io";
 import { native } from "../../native";
-import { copyBytes, equalBytes } from "../../util/bytes";
+import { copyBytes } from "../../util/bytes";
 import { crc32c, unmaskCrc } from "../../util/crc32c";
 import { readVarint } from "../varint";
 import { BlockFormatError, BlockIter, compareInternal } from "./block";
@@ -297,34 +297,6 @@ export class Table {
     if (from) index.seek(from, Number.MAX_SAFE_INTEGER);
     else index.first();
     for (; index.valid; index.next()) yield this.readBlock(this.handleOf(index), false);
-  }
-
-  /**
-   * Per key from the first ≥ `from` (all when undefined), the newest version with sequence ≤ `seq` (tombstones
-   * included), in key order: what a range read takes from this table. Keys are copies and values views, as entries().
-   */
-  *visible(from: Buffer | undefined, seq: number): Generator<TableEntry> {
-    const index = new BlockIter(this.indexBlock);
-    if (from) index.seek(from, Number.MAX_SAFE_INTEGER);
-    else index.first();
-    let first = true;
-    let last: Buffer | null = null;
-    for (; index.valid; index.next()) {
-      const hb = this.handleOf(index);
-      const it = new BlockIter(this.readBlock(hb));
-      try {
-        if (first && from) it.seek(from, Number.MAX_SAFE_INTEGER);
-        else it.first();
-        first = false;
-        for (; it.valid; it.next()) {
-          if (it.seq > seq || (last !== null && equalBytes(it.key, last))) continue;
-          last = Buffer.from(it.key);
-          yield { key: last, seq: it.seq, value: it.value };
-        }
-      } catch (e) {
-        throw this.blockError(e, hb.offset);
-      }
-    }
   }
 
   /**
