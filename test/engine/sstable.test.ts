@@ -99,6 +99,26 @@ describe.each(modes)("SSTable, %s", (_mode, nodeFs) => {
     t.close();
   });
 
+  it("reads backward from a key whose versions run over several blocks, and from keys between and past blocks", () => {
+    const dir = tmp();
+    const entries: Ent[] = [];
+    let seq = 1;
+    for (let i = 0; i < 40; i++) {
+      const versions = i === 20 ? 60 : 1 + (i % 3);
+      for (let v = 0; v < versions; v++) entries.push({ key: Buffer.from(`k${String(i).padStart(3, "0")}`), seq: seq++, value: Buffer.alloc(20, 0x41 + v) });
+    }
+    sortEntries(entries);
+    const t = Table.open(nodeFs, writeTable(dir, 7, entries, { blockSize: 128 }), 7, new BlockCache(0), counters());
+    try {
+      for (const upTo of ["k020", "k019", "k0205", "k000", "k", "k039", "k9", "k021"]) {
+        const u = Buffer.from(upTo);
+        expect([...t.entriesReverse(u)]).toEqual(entries.filter((e) => Buffer.compare(e.key, u) <= 0).reverse());
+      }
+    } finally {
+      t.close();
+    }
+  });
+
   it("round-trips arbitrary binary keys and values (property)", () => {
     fc.assert(
       fc.property(fc.uniqueArray(fc.uint8Array({ maxLength: 40 }), { minLength: 1, maxLength: 200, selector: (k) => Buffer.from(k).toString("hex") }), fc.uint8Array({ maxLength: 300 }), (keys, val) => {

@@ -6,6 +6,7 @@
 // point shares nothing with the one before it, so a search can binary-search the restarts and scan at most
 // `restartInterval` entries.
 import { copyBytes } from "../../util/bytes";
+import { compareBytes } from "../memtable/skiplist";
 import { readVarint, writeVarint } from "../varint";
 
 /**
@@ -113,7 +114,7 @@ export class BlockFormatError extends Error {
 
 /** Internal order of (key, seq) pairs: key ascending, sequence descending. */
 export function compareInternal(ak: Uint8Array, as: number, bk: Uint8Array, bs: number): number {
-  const c = Buffer.compare(ak, bk);
+  const c = compareBytes(ak, bk);
   if (c !== 0) return c;
   return as > bs ? -1 : as < bs ? 1 : 0;
 }
@@ -216,10 +217,17 @@ export class BlockIter {
     return this;
   }
 
-  /** Every entry of the block, in order (for reverse iteration, which walks a decoded block backwards). */
-  all(): Array<{ key: Buffer; seq: number; value: Buffer | null }> {
+  /**
+   * Every entry of the block in order, or those whose key is ≤ `upTo` (for reverse iteration, which walks a decoded
+   * block backwards).
+   */
+  all(upTo?: Uint8Array): Array<{ key: Buffer; seq: number; value: Buffer | null }> {
     const out: Array<{ key: Buffer; seq: number; value: Buffer | null }> = [];
-    for (this.first(); this.valid; this.next()) out.push({ key: Buffer.from(this.key), seq: this.seq, value: this.value });
+    for (this.first(); this.valid; this.next()) {
+      const key = this.key;
+      if (upTo !== undefined && compareBytes(key, upTo) > 0) break;
+      out.push({ key: Buffer.from(key), seq: this.seq, value: this.value });
+    }
     return out;
   }
 }

@@ -6,6 +6,7 @@ import { corruption, TskvError } from "../errors";
 import type { FileSystem } from "../io";
 import { native } from "../../native";
 import { copyBytes } from "../../util/bytes";
+import { compareBytes } from "../memtable/skiplist";
 import { crc32c, unmaskCrc } from "../../util/crc32c";
 import { readVarint } from "../varint";
 import { BlockFormatError, BlockIter, compareInternal } from "./block";
@@ -79,6 +80,8 @@ const valueScratch = Buffer.alloc(64 * 1024);
 
 export class Table {
   private readonly indexBlock: Buffer;
+  /** Made by blockList() on the first reverse read. */
+  private blocksByIndex?: { handles: BlockHandle[]; lastKeys: Buffer[] };
   /** The Bloom filter, for reads through the file-system seam (a mapped table's is probed by the addon). */
   private filter: Buffer;
   readonly properties: Map<string, Buffer>;
@@ -317,29 +320,52 @@ export class Table {
     }
   }
 
+  /** Every data block's handle and last key, decoded from the index when a reverse read first needs them. */
+  private blockList(): { handles: BlockHandle[]; lastKeys: Buffer[] } {
+    if (this.blocksByIndex === undefined) {
+      const handles: BlockHandle[] = [];
+      const lastKeys: Buffer[] = [];
+      const index = new BlockIter(this.indexBlock);
+      try {
+        for (index.first(); index.valid; index.next()) {
+          handles.push(this.handleOf(index));
+          lastKeys.push(Buffer.from(index.key));
+        }
+      } catch (e) {
+        throw this.blockError(e, this.footer.index.offset);
+      }
+      this.blocksByIndex = { handles, lastKeys };
+    }
+    return this.blocksByIndex;
+  }
+
   /**
    * Entries in reverse internal order (key descending; one key's versions oldest first), starting at the last
    * entry whose key is ≤ `upTo` (all when undefined).
    */
   *entriesReverse(upTo?: Buffer): Generator<TableEntry> {
-    const handles: BlockHandle[] = [];
-    const index = new BlockIter(this.indexBlock);
-    for (index.first(); index.valid; index.next()) {
-      const h = this.handleOf(index);
-      handles.push(h);
-      // Blocks after the first whose last key exceeds upTo hold nothing ≤ upTo.
-      if (upTo && Buffer.compare(index.key, upTo) > 0) break;
+    const { handles, lastKeys } = this.blockList();
+    // Blocks after the first whose last key exceeds upTo hold nothing ≤ upTo (a key's versions may run on into it).
+    let start = handles.length - 1;
+    if (upTo) {
+      let lo = 0;
+      let hi = handles.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (compareBytes(lastKeys[mid], upTo) > 0) hi = mid;
+        else lo = mid + 1;
+      }
+      start = Math.min(lo, handles.length - 1);
     }
-    for (let b = handles.length - 1; b >= 0; b--) {
+    for (let b = start; b >= 0; b--) {
       let all: TableEntry[];
       try {
-        all = new BlockIter(this.readBlock(handles[b])).all();
+        all = new BlockIter(this.readBlock(handles[b])).all(upTo);
       } catch (e) {
         throw this.blockError(e, handles[b].offset);
       }
       for (let i = all.length - 1; i >= 0; i--) {
         const e = all[i];
-        if (upTo && Buffer.compare(e.key, upTo) > 0) continue;
         yield { key: e.key, seq: e.seq, value: e.value === null ? null : Buffer.from(e.value) };
       }
     }
