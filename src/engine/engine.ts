@@ -24,7 +24,7 @@ import type { TableOptions } from "./sst/builder";
 import { parseTableName, tableName } from "./sst/format";
 import { hash32 } from "./sst/bloom";
 import { BlockCache, ReadCounters, Table, TableEntry } from "./sst/reader";
-import { findFile, keyRange, overlapping, TableHandle, Version } from "./version";
+import { findFile, keyRange, levelRun, overlapping, TableHandle, Version } from "./version";
 import { openVisible, scanVisible } from "./scan";
 import { MAX_MEMTABLE_SIZE, type BatchOp, type EngineApi, type EngineLogger, type EngineCounters, type EngineOptions, type EngineStats, type RangeOptions, type Snapshot, type WalSync } from "./types";
 import { OpKind, parseSegmentName, PayloadKind, SEGMENT_MAGIC, segmentName, WAL_FORMAT_VERSION } from "./wal/format";
@@ -1316,7 +1316,7 @@ export class Engine implements EngineApi {
     const meets = (h: TableHandle): boolean => !(lo && compareBytes(h.meta.largest, lo) < 0) && !(hi && compareBytes(h.meta.smallest, hi) >= 0);
     const v = this.current;
     const tableRuns: Table[][] = v.levels[0].filter(meets).map((h) => [h.table]);
-    for (let l = 1; l < v.levels.length; l++) tableRuns.push(v.levels[l].filter(meets).map((h) => h.table));
+    for (let l = 1; l < v.levels.length; l++) tableRuns.push(levelRun(v.levels[l], lo ?? undefined, hi ?? undefined, true).map((h) => h.table));
     scanVisible({ memtables: [this.mem, ...this.frozen.map((f) => f.mem)], tableRuns }, lo, hi, this.lastSeq, visit);
   }
 
@@ -1337,7 +1337,7 @@ export class Engine implements EngineApi {
       if (range.reverse !== true) {
         // Cursors (src/engine/scan.ts): L0 tables overlap, one run each; a deeper level is one run of its tables.
         const tableRuns: Table[][] = v.levels[0].filter(inRange).map((h) => [h.table]);
-        for (let l = 1; l < v.levels.length; l++) tableRuns.push(v.levels[l].filter(inRange).map((h) => h.table));
+        for (let l = 1; l < v.levels.length; l++) tableRuns.push(levelRun(v.levels[l], lower, upper, false).map((h) => h.table));
         for (const c = openVisible({ memtables, tableRuns }, lower ?? null, seq); c.valid; c.next()) {
           if (!belowUpper(c.key)) return;
           if (c.value === null || !aboveLower(c.key)) continue;
@@ -1350,7 +1350,7 @@ export class Engine implements EngineApi {
       for (const m of memtables) if (m.size > 0) sources.push(memReverse(m, upper ?? null, !!range.lt, seq));
       for (const h of v.levels[0]) if (inRange(h)) sources.push(visibleReverse(h.table.entriesReverse(upper), seq));
       for (let l = 1; l < v.levels.length; l++) {
-        const tables = v.levels[l].filter(inRange);
+        const tables = levelRun(v.levels[l], lower, upper, false);
         if (tables.length > 0) sources.push(levelReverse(tables, upper, seq));
       }
       for (const e of mergeReverse(sources)) {

@@ -109,6 +109,33 @@ function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * The tables of a sorted, disjoint level (1 and deeper) whose key range meets [lo, hi] (hi excluded when
+ * `hiExclusive`; an end left undefined is open), found by binary search: a contiguous run.
+ */
+export function levelRun(level: TableHandle[], lo: Buffer | undefined, hi: Buffer | undefined, hiExclusive: boolean): TableHandle[] {
+  let a = 0;
+  if (lo) {
+    let b = level.length;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if (compareBytes(level[mid].meta.largest, lo) < 0) a = mid + 1;
+      else b = mid;
+    }
+  }
+  let end = level.length;
+  if (hi) {
+    let c = a;
+    while (c < end) {
+      const mid = (c + end) >> 1;
+      const d = compareBytes(level[mid].meta.smallest, hi);
+      if (d < 0 || (d === 0 && !hiExclusive)) c = mid + 1;
+      else end = mid;
+    }
+  }
+  return a === 0 && end === level.length ? level : level.slice(a, end);
+}
+
 /** Tables of a level whose key range meets [lo, hi]. */
 export function overlapping(level: TableHandle[], lo: Buffer, hi: Buffer): TableHandle[] {
   return level.filter((t) => Buffer.compare(t.meta.largest, lo) >= 0 && Buffer.compare(t.meta.smallest, hi) <= 0);

@@ -1,7 +1,7 @@
 // A level's table search: with the level's fences (6 key bytes after the shared prefix, as numbers) it picks the same
 // table as a search over the keys themselves and as a scan of every table's range, whatever the keys look like.
 import fc from "fast-check";
-import { findFile, LevelFences, TableHandle } from "../../src/engine/version";
+import { findFile, LevelFences, levelRun, TableHandle } from "../../src/engine/version";
 
 function level(bounds: Buffer[]): TableHandle[] {
   // Consecutive pairs of the sorted, distinct bounds are the tables' [smallest, largest].
@@ -29,6 +29,26 @@ describe("findFile", () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it("finds a level's run of tables meeting a range by binary search, as a filter of every table does (property)", () => {
+    const keyArb = fc.array(fc.constantFrom(0, 0x30, 0x31, 0xff), { maxLength: 6 }).map((b) => Buffer.from(b));
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(keyArb, { minLength: 2, maxLength: 40, selector: (k) => k.toString("hex") }),
+        fc.option(keyArb, { nil: undefined }),
+        fc.option(keyArb, { nil: undefined }),
+        fc.boolean(),
+        (keys, lo, hi, hiExclusive) => {
+          const lvl = level(keys.sort(Buffer.compare));
+          const want = lvl.filter(
+            (t) => !(lo && Buffer.compare(t.meta.largest, lo) < 0) && !(hi && (hiExclusive ? Buffer.compare(t.meta.smallest, hi) >= 0 : Buffer.compare(t.meta.smallest, hi) > 0)),
+          );
+          expect(levelRun(lvl, lo, hi, hiExclusive)).toEqual(want);
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });
