@@ -216,4 +216,88 @@ bool DecodeHandle(const uint8_t* p, size_t n, uint64_t* offset, uint64_t* size) 
   return ReadVarint(p, n, &pos, offset) && ReadVarint(p, n, &pos, size);
 }
 
+namespace {
+
+inline uint64_t Prefix8(const uint8_t* p, size_t n) {
+  uint8_t b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  if (n > 8) n = 8;
+  if (n > 0) std::memcpy(b, p, n);
+  uint64_t v;
+  std::memcpy(&v, b, 8);
+  return __builtin_bswap64(v);
+}
+
+}  // namespace
+
+bool BuildFences(const uint8_t* index, size_t n, IndexFences* out) {
+  *out = IndexFences{};
+  if (n < 4) return false;
+  uint32_t num_restarts = ReadU32(index + n - 4);
+  if (num_restarts == 0 || num_restarts > (n - 4) / 4) return false;
+  const size_t limit = n - 4 - static_cast<size_t>(num_restarts) * 4;
+  IndexFences f;
+  f.limit = limit;
+  BlockEntry e, prev;
+  std::vector<std::string> keys;
+  size_t pos = 0;
+  while (pos < limit) {
+    size_t err = 0, next = 0;
+    e.key.clear();
+    if (!DecodeEntry(index, limit, pos, &e, &next, &err) || e.shared != 0) return false;
+    // Entry i must be restart point i, so that BlockSeek and the fences search the same sequence.
+    if (keys.size() >= num_restarts || ReadU32(index + limit + keys.size() * 4) != pos) return false;
+    if (!keys.empty() && CompareEntry(prev, reinterpret_cast<const uint8_t*>(e.key.data()), e.key.size(), e.seq) >= 0) {
+      return false;
+    }
+    uint64_t boff, bsize;
+    if (!DecodeHandle(index + e.value_offset, e.value_size, &boff, &bsize)) return false;
+    f.entry.push_back(static_cast<uint32_t>(pos));
+    f.block_off.push_back(boff);
+    f.block_size.push_back(bsize);
+    keys.push_back(e.key);
+    prev.key = e.key;
+    prev.seq = e.seq;
+    pos = next;
+  }
+  if (keys.empty() || keys.size() != num_restarts) return false;
+  // Index keys ascend, so the prefix of the first and last is the prefix of all.
+  const std::string& a = keys.front();
+  const std::string& b = keys.back();
+  size_t c = 0;
+  while (c < a.size() && c < b.size() && a[c] == b[c]) c++;
+  f.common = a.substr(0, c);
+  f.prefix.reserve(keys.size());
+  for (const auto& k : keys) f.prefix.push_back(Prefix8(reinterpret_cast<const uint8_t*>(k.data()) + c, k.size() - c));
+  *out = std::move(f);
+  return true;
+}
+
+SeekResult FenceSeek(const IndexFences& f, const uint8_t* index, const uint8_t* key, size_t key_len, uint64_t seq,
+                     BlockEntry* scratch, size_t* entry, size_t* error_offset) {
+  const size_t c = f.common.size();
+  const size_t n = f.prefix.size();
+  if (n == 0 || key_len < c || (c > 0 && std::memcmp(key, f.common.data(), c) != 0)) {
+    *entry = SIZE_MAX;
+    return SeekResult::kEnd;
+  }
+  // First entry whose prefix is >= the key's; entries up to the first greater one are compared in full.
+  const uint64_t p = Prefix8(key + c, key_len - c);
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (f.prefix[mid] < p) lo = mid + 1;
+    else hi = mid;
+  }
+  size_t i = lo;
+  while (i < n && f.prefix[i] == p) {
+    scratch->key.clear();
+    size_t next;
+    if (!DecodeEntry(index, f.limit, f.entry[i], scratch, &next, error_offset)) return SeekResult::kCorrupt;
+    if (CompareEntry(*scratch, key, key_len, seq) >= 0) break;
+    i++;
+  }
+  *entry = i;
+  return i == n ? SeekResult::kEnd : SeekResult::kFound;
+}
+
 }  // namespace tskv

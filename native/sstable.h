@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace tskv {
 
@@ -35,10 +36,36 @@ struct BlockEntry {
 // *error_offset = pos.
 bool DecodeEntry(const uint8_t* block, size_t limit, size_t pos, BlockEntry* out, size_t* next, size_t* error_offset);
 
+enum class SeekResult { kFound, kEnd, kCorrupt };
+
+// A search aid over an index block whose every entry is a restart (shares no key bytes) naming a data block by its
+// last key: a point read's binary search over the index block costs two dependent cache misses a probe (the restart
+// array, then the entry). The fences keep, per entry, the 8 key bytes that follow the prefix all index keys share,
+// big-endian, so the search runs over one small array and the block handle comes from others; entries whose 8 bytes
+// tie with the key's are compared in full from the index block.
+struct IndexFences {
+  size_t limit = 0;                  // where the index block's entries end
+  std::string common;                // the prefix all index keys share
+  std::vector<uint64_t> prefix;      // 8 bytes after `common`, zero-padded, big-endian
+  std::vector<uint32_t> entry;       // offset of the entry in the index block
+  std::vector<uint64_t> block_off;   // its block handle
+  std::vector<uint64_t> block_size;
+};
+
+// Builds fences over an index block of n bytes. False (and `out` empty) when the block does not suit them: damage,
+// an entry that shares bytes with the one before or is not its own restart point, keys out of internal order, a bad
+// block handle, no entries.
+bool BuildFences(const uint8_t* index, size_t n, IndexFences* out);
+
+// Over the index block the fences were built from: the number of the first entry at or after (key, seq) in internal
+// order (f.prefix.size() when none), as kFound/kEnd; kCorrupt with *error_offset when a tied entry fails to decode.
+// When the key lacks the shared prefix, kCorrupt is never returned: *entry = SIZE_MAX asks for the plain BlockSeek.
+SeekResult FenceSeek(const IndexFences& f, const uint8_t* index, const uint8_t* key, size_t key_len, uint64_t seq,
+                     BlockEntry* scratch, size_t* entry, size_t* error_offset);
+
 // The entry against (key, seq) in internal order (key ascending, then sequence descending): <0, 0, >0.
 int CompareEntry(const BlockEntry& e, const uint8_t* key, size_t key_len, uint64_t seq);
 
-enum class SeekResult { kFound, kEnd, kCorrupt };
 
 // Positions at the first entry >= (key, seq) in internal order (key ascending, sequence descending). On kCorrupt,
 // *error_offset is where in the block the damage was found.

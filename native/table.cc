@@ -18,22 +18,13 @@ namespace {
 constexpr size_t kTrailer = 5;
 constexpr size_t kFooter = 52;
 
-// A search aid over a table's index, built once when the table is opened (tableIndexFences): the index names each
-// data block by its last key, and a point read's binary search over the index block costs two dependent cache misses a
-// probe (the restart array, then the entry), ~9 probes a table. The fences keep, per index entry, the 8 key bytes that
-// follow the prefix every index key shares, big-endian, so the search runs over one small array and the block handle
-// comes from another; entries whose 8 bytes tie with the key's are compared in full from the index block.
+// What a mapped table keeps for point reads (tableIndexFences): fences over its index (sstable.h) and a copy of its
+// Bloom filter whose lines start on cache lines (the mapping's offset is arbitrary): `filter` holds it from its first
+// 64-byte boundary on.
 struct Fences {
   uint64_t index_offset = 0;
   uint64_t index_size = 0;
-  size_t limit = 0;                  // where the index block's entries end
-  std::string common;                // the prefix all index keys share
-  std::vector<uint64_t> prefix;      // 8 bytes after `common`, zero-padded, big-endian
-  std::vector<uint32_t> entry;       // offset of the entry in the index block
-  std::vector<uint64_t> block_off;   // its block handle
-  std::vector<uint64_t> block_size;
-  // A copy of the table's Bloom filter whose lines start on cache lines (the mapping's offset is arbitrary): `filter`
-  // holds it from its first 64-byte boundary on.
+  IndexFences index;
   uint64_t filter_offset = 0;
   uint64_t filter_size = 0;
   std::vector<uint8_t> filter;
@@ -49,15 +40,6 @@ struct Mapping {
   bool open = false;
   Fences fences;
 };
-
-inline uint64_t Prefix8(const uint8_t* p, size_t n) {
-  uint8_t b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  if (n > 8) n = 8;
-  if (n > 0) std::memcpy(b, p, n);
-  uint64_t v;
-  std::memcpy(&v, b, 8);
-  return __builtin_bswap64(v);
-}
 
 // One registry per JavaScript environment (main thread, each worker), so no locking is needed.
 struct Registry {
@@ -208,12 +190,6 @@ Napi::Value TableIndexFences(const Napi::CallbackInfo& info) {
   uint64_t foff = 0, fsize = 0;
   if (info.Length() > 3 && !GetRange(info, 3, *m, &foff, &fsize)) return env.Undefined();
   m->fences = Fences{};
-  const uint8_t* index = m->data + off;
-  if (size < 4) return Napi::Number::New(env, 0);
-  uint32_t num_restarts;
-  std::memcpy(&num_restarts, index + size - 4, 4);
-  if (num_restarts == 0 || num_restarts > (size - 4) / 4) return Napi::Number::New(env, 0);
-  const size_t limit = size - 4 - static_cast<size_t>(num_restarts) * 4;
   Fences f;
   if (fsize > 0) {
     f.filter_offset = foff;
@@ -223,34 +199,10 @@ Napi::Value TableIndexFences(const Napi::CallbackInfo& info) {
   }
   f.index_offset = off;
   f.index_size = size;
-  f.limit = limit;
-  BlockEntry e;
-  std::vector<std::string> keys;
-  size_t pos = 0;
-  while (pos < limit) {
-    size_t err = 0;
-    size_t next = 0;
-    e.key.clear();
-    if (!DecodeEntry(index, limit, pos, &e, &next, &err) || e.shared != 0) return Napi::Number::New(env, 0);
-    uint64_t boff, bsize;
-    if (!DecodeHandle(index + e.value_offset, e.value_size, &boff, &bsize)) return Napi::Number::New(env, 0);
-    f.entry.push_back(static_cast<uint32_t>(pos));
-    f.block_off.push_back(boff);
-    f.block_size.push_back(bsize);
-    keys.push_back(e.key);
-    pos = next;
-  }
-  if (keys.empty()) return Napi::Number::New(env, 0);
-  // Index keys ascend, so the prefix of the first and last is the prefix of all.
-  const std::string& a = keys.front();
-  const std::string& b = keys.back();
-  size_t c = 0;
-  while (c < a.size() && c < b.size() && a[c] == b[c]) c++;
-  f.common = a.substr(0, c);
-  f.prefix.reserve(keys.size());
-  for (const auto& k : keys) f.prefix.push_back(Prefix8(reinterpret_cast<const uint8_t*>(k.data()) + c, k.size() - c));
+  BuildFences(m->data + off, size, &f.index);
+  const size_t built = f.index.prefix.size();
   m->fences = std::move(f);
-  return Napi::Number::New(env, static_cast<double>(keys.size()));
+  return Napi::Number::New(env, static_cast<double>(built));
 }
 
 // tableReadBlock(id, offset, size) -> Buffer (a verified copy of the block's contents)
@@ -313,34 +265,19 @@ Napi::Value TableGet(const Napi::CallbackInfo& info) {
   // The index block was verified when the table was opened; data blocks are verified on every read.
   uint64_t boff, bsize;
   size_t at = 0;  // the index entry's offset, for errors
-  const size_t c = f.common.size();
-  if (!f.prefix.empty() && f.index_offset == index_off && f.index_size == index_size && key_len >= c &&
-      (c == 0 || std::memcmp(key, f.common.data(), c) == 0)) {
-    // First entry whose prefix is >= the key's; entries up to the first greater one are compared in full.
-    const uint64_t p = Prefix8(key + c, key_len - c);
-    const size_t n = f.prefix.size();
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-      size_t mid = (lo + hi) / 2;
-      if (f.prefix[mid] < p) lo = mid + 1;
-      else hi = mid;
+  size_t i = SIZE_MAX;
+  if (!f.index.prefix.empty() && f.index_offset == index_off && f.index_size == index_size) {
+    if (FenceSeek(f.index, index, key, key_len, max_seq, &e, &i, &err) == SeekResult::kCorrupt) {
+      ThrowCode(env, "damaged index block", "TSKV_ERR_CORRUPTION", static_cast<double>(index_off + err));
+      return env.Undefined();
     }
-    size_t i = lo;
-    while (i < n && f.prefix[i] == p) {
-      e.key.clear();
-      size_t next;
-      if (!DecodeEntry(index, f.limit, f.entry[i], &e, &next, &err)) {
-        ThrowCode(env, "damaged index block", "TSKV_ERR_CORRUPTION", static_cast<double>(index_off + err));
-        return env.Undefined();
-      }
-      if (CompareEntry(e, key, key_len, max_seq) >= 0) break;
-      i++;
-    }
+  }
+  if (i != SIZE_MAX) {
     if (filter != nullptr && !BloomMayContain(filter, filter_size, hash)) return Napi::Number::New(env, 0);
-    if (i == n) return Napi::Number::New(env, 1);
-    boff = f.block_off[i];
-    bsize = f.block_size[i];
-    at = f.entry[i];
+    if (i == f.index.prefix.size()) return Napi::Number::New(env, 1);
+    boff = f.index.block_off[i];
+    bsize = f.index.block_size[i];
+    at = f.index.entry[i];
   } else {
     if (filter != nullptr && !BloomMayContain(filter, filter_size, hash)) return Napi::Number::New(env, 0);
     SeekResult s = BlockSeek(index, index_size, key, key_len, max_seq, &e, &err);

@@ -1,5 +1,5 @@
-// libFuzzer target for the SSTable primitives over arbitrary bytes: block search with any key and sequence, Bloom
-// hash and probe, handle decoding and trailer checks. Every call must return (found, end, corrupt, true/false)
+// libFuzzer target for the SSTable primitives over arbitrary bytes: block search with any key and sequence, index
+// fences (checked against block search), Bloom hash and probe, handle decoding and trailer checks. Every call must return (found, end, corrupt, true/false)
 // without reading outside the buffer — AddressSanitizer turns any stray read into a crash.
 //   Input layout: u8 key length | key bytes | u64 sequence | rest = the block / filter bytes.
 #include <cstddef>
@@ -32,6 +32,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     tskv::DecodeHandle(block + e.value_offset, e.value_size, &off, &sz);
   } else if (r == tskv::SeekResult::kCorrupt && err > n) {
     __builtin_trap();
+  }
+  // Index fences: built only over a well-formed index-like block (every entry its own restart, keys in order), where
+  // their search must land on the same entry as BlockSeek.
+  tskv::IndexFences f;
+  if (tskv::BuildFences(block, n, &f)) {
+    tskv::BlockEntry fe, be;
+    size_t i = 0, ferr = 0, berr = 0;
+    tskv::SeekResult fr = tskv::FenceSeek(f, block, key, klen, seq, &fe, &i, &ferr);
+    if (fr == tskv::SeekResult::kCorrupt) __builtin_trap();
+    if (i != SIZE_MAX) {
+      tskv::SeekResult br = tskv::BlockSeek(block, n, key, klen, seq, &be, &berr);
+      if (br == tskv::SeekResult::kCorrupt) __builtin_trap();
+      if ((br == tskv::SeekResult::kEnd) != (i == f.prefix.size())) __builtin_trap();
+      if (br == tskv::SeekResult::kFound && f.entry[i] != be.offset) __builtin_trap();
+    }
   }
   tskv::BloomMayContain(block, n, tskv::BloomHash(key, klen));
   if (n >= 5) tskv::BlockTrailerOk(block, n - 5, block + n - 5);
