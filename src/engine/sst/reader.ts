@@ -377,6 +377,8 @@ export class Table {
     let blocks = 0;
     let prevKey: Buffer | null = null;
     let prevSeq = 0;
+    // Every key the table holds must pass its own Bloom filter: one that does not would be invisible to point reads.
+    const filter = this.footer.filter.size > 0 ? this.readBlock(this.footer.filter, false) : NO_FILTER;
     const index = new BlockIter(this.indexBlock);
     try {
       for (index.first(); index.valid; index.next()) {
@@ -388,6 +390,9 @@ export class Table {
           for (it.first(); it.valid; it.next()) {
             if (prevKey && compareInternal(prevKey, prevSeq, it.key, it.seq) >= 0) {
               throw corruption(this.name, hb.offset + it.pos, "entries out of order");
+            }
+            if (filter.length > 0 && !mayContain(filter, hash32(it.key))) {
+              throw corruption(this.name, this.footer.filter.offset, `the Bloom filter rules out a key the table holds (entry at ${hb.offset + it.pos})`);
             }
             prevKey = Buffer.from(it.key);
             prevSeq = it.seq;
