@@ -24,7 +24,7 @@ import type { TableOptions } from "./sst/builder";
 import { parseTableName, tableName } from "./sst/format";
 import { hash32 } from "./sst/bloom";
 import { BlockCache, ReadCounters, Table, TableEntry } from "./sst/reader";
-import { findFile, keyRange, levelRun, overlapping, TableHandle, Version } from "./version";
+import { findFile, keyRange, overlapping, TableHandle, Version } from "./version";
 import { openVisible, scanVisible } from "./scan";
 import { MAX_MEMTABLE_SIZE, type BatchOp, type EngineApi, type EngineLogger, type EngineCounters, type EngineOptions, type EngineStats, type RangeOptions, type Snapshot, type WalSync } from "./types";
 import { OpKind, parseSegmentName, PayloadKind, SEGMENT_MAGIC, segmentName, WAL_FORMAT_VERSION } from "./wal/format";
@@ -1311,13 +1311,8 @@ export class Engine implements EngineApi {
   }
 
   scan(range: { gte?: Buffer; lt?: Buffer }, visit: (key: Buffer, value: Buffer) => void): void {
-    const lo = range.gte ?? null;
-    const hi = range.lt ?? null;
-    const meets = (h: TableHandle): boolean => !(lo && compareBytes(h.meta.largest, lo) < 0) && !(hi && compareBytes(h.meta.smallest, hi) >= 0);
-    const v = this.current;
-    const tableRuns: Table[][] = v.levels[0].filter(meets).map((h) => [h.table]);
-    for (let l = 1; l < v.levels.length; l++) tableRuns.push(levelRun(v.levels[l], lo ?? undefined, hi ?? undefined, true).map((h) => h.table));
-    scanVisible({ memtables: [this.mem, ...this.frozen.map((f) => f.mem)], tableRuns }, lo, hi, this.lastSeq, visit);
+    const tableRuns = this.current.runs(range.gte, range.lt, true).map((run) => run.map((h) => h.table));
+    scanVisible({ memtables: [this.mem, ...this.frozen.map((f) => f.mem)], tableRuns }, range.gte ?? null, range.lt ?? null, this.lastSeq, visit);
   }
 
   *iterate(range: RangeOptions = {}): IterableIterator<[Buffer, Buffer]> {
@@ -1332,12 +1327,11 @@ export class Engine implements EngineApi {
     v.pins++;
     try {
       const memtables = [this.mem, ...this.frozen.map((f) => f.mem)];
-      const inRange = (h: TableHandle): boolean => !(lower && compareBytes(h.meta.largest, lower) < 0) && !(upper && compareBytes(h.meta.smallest, upper) > 0);
+      const runs = v.runs(lower, upper, false);
       let n = 0;
       if (range.reverse !== true) {
-        // Cursors (src/engine/scan.ts): L0 tables overlap, one run each; a deeper level is one run of its tables.
-        const tableRuns: Table[][] = v.levels[0].filter(inRange).map((h) => [h.table]);
-        for (let l = 1; l < v.levels.length; l++) tableRuns.push(levelRun(v.levels[l], lower, upper, false).map((h) => h.table));
+        // Cursors (src/engine/scan.ts) over the memtables and the table runs.
+        const tableRuns = runs.map((run) => run.map((h) => h.table));
         for (const c = openVisible({ memtables, tableRuns }, lower ?? null, seq); c.valid; c.next()) {
           if (!belowUpper(c.key)) return;
           if (c.value === null || !aboveLower(c.key)) continue;
@@ -1348,11 +1342,7 @@ export class Engine implements EngineApi {
       }
       const sources: Array<Iterator<TableEntry>> = [];
       for (const m of memtables) if (m.size > 0) sources.push(memReverse(m, upper ?? null, !!range.lt, seq));
-      for (const h of v.levels[0]) if (inRange(h)) sources.push(visibleReverse(h.table.entriesReverse(upper), seq));
-      for (let l = 1; l < v.levels.length; l++) {
-        const tables = levelRun(v.levels[l], lower, upper, false);
-        if (tables.length > 0) sources.push(levelReverse(tables, upper, seq));
-      }
+      for (const run of runs) if (run.length > 0) sources.push(levelReverse(run, upper, seq));
       for (const e of mergeReverse(sources)) {
         if (!aboveLower(e.key)) return;
         if (!belowUpper(e.key)) continue;
@@ -1473,7 +1463,7 @@ function* visibleReverse(entries: Iterator<TableEntry>, seq: number): Generator<
   if (pending) yield pending;
 }
 
-/** A sorted, disjoint level's visible versions, backwards, table after table. */
+/** A run's visible versions (one L0 table, or a sorted, disjoint level), backwards, table after table. */
 function* levelReverse(tables: TableHandle[], upTo: Buffer | undefined, seq: number): Generator<TableEntry> {
   for (let i = tables.length - 1; i >= 0; i--) yield* visibleReverse(tables[i].table.entriesReverse(upTo), seq);
 }

@@ -37,6 +37,16 @@ export class Version {
     return n;
   }
 
+  /**
+   * The tables whose key range meets [lo, hi] (hi excluded when `hiExclusive`; an end left undefined is open), as
+   * runs a range read walks: each level-0 table on its own (they overlap), then each deeper level's tables in order.
+   */
+  runs(lo: Buffer | undefined, hi: Buffer | undefined, hiExclusive: boolean): TableHandle[][] {
+    const runs = this.levels[0].filter((h) => meetsRange(h, lo, hi, hiExclusive)).map((h) => [h]);
+    for (let l = 1; l < this.levels.length; l++) runs.push(levelRun(this.levels[l], lo, hi, hiExclusive));
+    return runs;
+  }
+
   levelBytes(l: number): number {
     let s = 0;
     for (const t of this.levels[l]) s += t.meta.size;
@@ -107,6 +117,14 @@ function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
   if (key.length < n) return false;
   for (let i = 0; i < n; i++) if (key[i] !== prefix[i]) return false;
   return true;
+}
+
+/** True when the table's key range meets [lo, hi] (hi excluded when `hiExclusive`; an undefined end is open). */
+function meetsRange(h: TableHandle, lo: Buffer | undefined, hi: Buffer | undefined, hiExclusive: boolean): boolean {
+  if (lo && compareBytes(h.meta.largest, lo) < 0) return false;
+  if (!hi) return true;
+  const d = compareBytes(h.meta.smallest, hi);
+  return d < 0 || (d === 0 && !hiExclusive);
 }
 
 /**

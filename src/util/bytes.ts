@@ -9,10 +9,12 @@ export function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, start = 
   else dst.set(start === 0 && n === src.length ? src : src.subarray(start, start + n), at);
 }
 
-/** True when a and b hold the same bytes (a JS loop: cheaper than a call into Buffer#equals for keys). */
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  const n = a.length;
-  if (n !== b.length) return false;
+/**
+ * True when `a` holds exactly the first `n` bytes of `b` (all of it by default): a JS loop, cheaper than a call into
+ * Buffer#equals for keys.
+ */
+export function equalBytes(a: Uint8Array, b: Uint8Array, n = b.length): boolean {
+  if (a.length !== n) return false;
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
   return true;
 }
@@ -37,13 +39,9 @@ export class KeptBytes {
     this.length = -1;
   }
 
-  /** True when `b` holds the kept string's bytes (a JS loop: cheaper than a call into Buffer#equals for a key). */
+  /** True when `b` holds the kept string's bytes. */
   equals(b: Uint8Array): boolean {
-    const n = b.length;
-    if (n !== this.length) return false;
-    const kept = this.bytes;
-    for (let i = 0; i < n; i++) if (b[i] !== kept[i]) return false;
-    return true;
+    return equalBytes(b, this.bytes, this.length);
   }
 
   /** The kept string (a view: valid until the next set()). */
