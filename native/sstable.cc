@@ -118,14 +118,19 @@ uint32_t BloomHash(const uint8_t* key, size_t n) {
   return h;
 }
 
+const uint8_t* BloomLine(const uint8_t* filter, size_t n, uint32_t hash) {
+  // Blocked layout: L lines of 64 bytes | k | 0xFF (docs/format.md, "Filter block").
+  if (n < 66 || filter[n - 1] != kBlockedFilter || (n - 2) % 64 != 0) return nullptr;
+  return filter + static_cast<size_t>(hash % ((n - 2) / 64)) * 64;
+}
+
 bool BloomMayContain(const uint8_t* filter, size_t n, uint32_t hash) {
   if (n < 2) return true;
   if (filter[n - 1] == kBlockedFilter) {
-    // Blocked layout: all k bits of a key in one 64-byte line (docs/format.md, "Filter block").
-    size_t lines = (n - 2) / 64;
+    // All k bits of a key in one 64-byte line.
+    const uint8_t* line = BloomLine(filter, n, hash);
     unsigned k = filter[n - 2];
-    if (lines == 0 || (n - 2) % 64 != 0 || k < 1 || k > 30) return true;
-    const uint8_t* line = filter + static_cast<size_t>(hash % lines) * 64;
+    if (line == nullptr || k < 1 || k > 30) return true;
     uint32_t g = hash;
     for (unsigned j = 0; j < k; j++) {
       g *= 0x9e3779b1u;

@@ -20,6 +20,10 @@ constexpr uint8_t kBlockedFilter = 0xff;
 // False when the filter rules the key out (either layout); a malformed filter answers true (never a false negative).
 bool BloomMayContain(const uint8_t* filter, size_t n, uint32_t hash);
 
+// In a well-formed blocked filter of n bytes, the 64-byte line that holds all of the key's bits; nullptr for the
+// whole-array layout or a malformed filter.
+const uint8_t* BloomLine(const uint8_t* filter, size_t n, uint32_t hash);
+
 // One decoded block entry. `key` holds the full key (prefix compression undone); value points into the block.
 struct BlockEntry {
   std::string key;

@@ -189,7 +189,6 @@ Napi::Value TableIndexFences(const Napi::CallbackInfo& info) {
   if (!GetRange(info, 1, *m, &off, &size)) return env.Undefined();
   uint64_t foff = 0, fsize = 0;
   if (info.Length() > 3 && !GetRange(info, 3, *m, &foff, &fsize)) return env.Undefined();
-  m->fences = Fences{};
   Fences f;
   if (fsize > 0) {
     f.filter_offset = foff;
@@ -250,9 +249,8 @@ Napi::Value TableGet(const Napi::CallbackInfo& info) {
   if (filter_size > 0) {
     filter = f.filter_size == filter_size && f.filter_offset == filter_off ? f.FilterData() : m->data + filter_off;
     hash = BloomHash(key, key_len);
-    if (filter_size > 66 && filter[filter_size - 1] == kBlockedFilter) {
-      __builtin_prefetch(filter + static_cast<size_t>(hash % ((filter_size - 2) / 64)) * 64);
-    }
+    const uint8_t* line = BloomLine(filter, filter_size, hash);
+    if (line != nullptr) __builtin_prefetch(line);
   }
   if (m->size < kFooter) {
     ThrowCode(env, "table shorter than its footer", "TSKV_ERR_CORRUPTION", 0);
@@ -272,14 +270,13 @@ Napi::Value TableGet(const Napi::CallbackInfo& info) {
       return env.Undefined();
     }
   }
+  if (filter != nullptr && !BloomMayContain(filter, filter_size, hash)) return Napi::Number::New(env, 0);
   if (i != SIZE_MAX) {
-    if (filter != nullptr && !BloomMayContain(filter, filter_size, hash)) return Napi::Number::New(env, 0);
     if (i == f.index.prefix.size()) return Napi::Number::New(env, 1);
     boff = f.index.block_off[i];
     bsize = f.index.block_size[i];
     at = f.index.entry[i];
   } else {
-    if (filter != nullptr && !BloomMayContain(filter, filter_size, hash)) return Napi::Number::New(env, 0);
     SeekResult s = BlockSeek(index, index_size, key, key_len, max_seq, &e, &err);
     if (s == SeekResult::kCorrupt) {
       ThrowCode(env, "damaged index block", "TSKV_ERR_CORRUPTION", static_cast<double>(index_off + err));

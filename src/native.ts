@@ -20,9 +20,12 @@ export interface NativeAddon {
   unmapTable?(id: number): void;
   /** A verified copy of a block's contents (checksum and compression byte checked). */
   tableReadBlock?(id: number, offset: number, size: number): Buffer;
+  /**
+   * Builds the point-read aids of a mapped table from its verified index (and filter) blocks: fences over the index,
+   * a cache-aligned copy of the filter. Returns the number of fences (0: the index does not suit them).
+   */
   tableIndexFences?(id: number, indexOffset: number, indexSize: number, filterOffset?: number, filterSize?: number): number;
-  /** Point read: 0 = the filter rules it out, 1 = absent, null = tombstone, Buffer = the value (a copy). */
-  /** 0: not in the filter, 1: absent, null: a tombstone, Buffer: the value, -n-1: the value's n bytes are in `out`. */
+  /** Point read. 0: not in the filter, 1: absent, null: a tombstone, Buffer: the value, -n-1: the value's n bytes are in `out`. */
   tableGet?(id: number, indexOffset: number, indexSize: number, filterOffset: number, filterSize: number, key: Uint8Array, maxSeq: number, out?: Uint8Array): number | null | Buffer;
   bloomHash?(key: Uint8Array): number;
   bloomMayContain?(filter: Uint8Array, key: Uint8Array): boolean;
