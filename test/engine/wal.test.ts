@@ -60,11 +60,13 @@ describe("WAL framing", () => {
         let start = 0;
         let first = true;
         do {
-          const room = BLOCK_SIZE - (at % BLOCK_SIZE);
+          let room = BLOCK_SIZE - (at % BLOCK_SIZE);
           if (room < HEADER_SIZE) {
+            // Pad the block's tail, then write the fragment at the next block's start in the same step (as LevelDB's
+            // AddRecord does: a `continue` here would end the loop for an empty payload without its record).
             out.push(Buffer.alloc(room));
             at += room;
-            continue;
+            room = BLOCK_SIZE;
           }
           const n = Math.min(p.length - start, room - HEADER_SIZE);
           const end = start + n === p.length;
