@@ -536,15 +536,21 @@ Napi::Value Reactor::WriteRuns(const Napi::CallbackInfo& info) {
   double* out = info[4].As<Napi::Float64Array>().Data();
   runs_.clear();
   for (size_t i = 0; i < count; i++) {
-    Napi::Value v = bufs.Get(static_cast<uint32_t>(i));
-    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    // One napi_get_typedarray_info per buffer checks its kind and gives its length and bytes (the wrapper classes
+    // would ask for them in three calls).
+    napi_value v;
+    if (napi_get_element(env, bufs, static_cast<uint32_t>(i), &v) != napi_ok) return env.Undefined();
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    if (napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr) != napi_ok ||
+        type != napi_uint8_array) {
       return bad("every buffer must be a Uint8Array");
     }
-    Napi::Uint8Array b = v.As<Napi::Uint8Array>();
     int32_t start = bounds[2 * i];
     int32_t end = bounds[2 * i + 1];
-    if (start < 0 || end < start || static_cast<size_t>(end) > b.ElementLength()) return bad("bounds outside a buffer");
-    runs_.push_back(Run{b.Data() + start, static_cast<size_t>(end - start)});
+    if (start < 0 || end < start || static_cast<size_t>(end) > length) return bad("bounds outside a buffer");
+    runs_.push_back(Run{static_cast<const uint8_t*>(data) + start, static_cast<size_t>(end - start)});
   }
   for (size_t i = 0; i < count; i++) {
     auto it = ids[i] > 0 ? conns_.find(static_cast<uint32_t>(ids[i])) : conns_.end();

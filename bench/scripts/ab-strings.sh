@@ -8,6 +8,8 @@
 # e.g. build the old commit's TypeScript into dist-old (git worktree add /tmp/wt <commit>; link node_modules into
 # it; npx tsc -p tsconfig.build.json --outDir "$PWD/dist-old" from there), then
 #   bash bench/scripts/ab-strings.sh dist-old dist set 16 100000 2000000 3
+# Either build may be given as `redis` to measure redis-server (appendonly yes, appendfsync everysec, the peer the
+# string targets are set against) in its place, e.g. bash bench/scripts/ab-strings.sh redis dist set 1 100000 600000 3
 # Defaults: set, pipeline 16, 100 000 keys, 2 000 000 requests, 2 rounds. Needs redis-benchmark, redis-cli, taskset.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,7 +31,13 @@ HZ=$(getconf CLK_TCK)
 one() {
   local dist=$1
   rm -rf "$WORK/data"
-  taskset -c 0 node "$dist/cli/tskv-server.js" --port $PORT --dir "$WORK/data" --log-level warn >/dev/null 2>&1 &
+  if [ "$dist" = redis ]; then
+    mkdir -p "$WORK/data"
+    taskset -c 0 redis-server --port $PORT --dir "$WORK/data" --save "" --appendonly yes --appendfsync everysec \
+      --daemonize no --logfile "" >/dev/null 2>&1 &
+  else
+    taskset -c 0 node "$dist/cli/tskv-server.js" --port $PORT --dir "$WORK/data" --log-level warn >/dev/null 2>&1 &
+  fi
   SERVER=$!
   for _ in $(seq 150); do redis-cli -p $PORT ping >/dev/null 2>&1 && break; sleep 0.1; done
   kill -0 $SERVER 2>/dev/null || { echo "$dist: the server did not start on port $PORT"; exit 1; }

@@ -185,6 +185,9 @@ interface Waiter {
 
 type State = "open" | "nospace" | "failed" | "closed";
 
+/** Bytes of a batch payload before its ops: kind, first sequence, count. */
+const BATCH_HEADER = 1 + 8 + 4;
+
 /** Encodes a batch as a WAL payload: kind | first seq u64 LE | count u32 LE | ops. */
 export function encodeBatch(firstSeq: number, ops: BatchOp[]): Buffer {
   const b = Buffer.allocUnsafe(batchSize(ops));
@@ -194,7 +197,7 @@ export function encodeBatch(firstSeq: number, ops: BatchOp[]): Buffer {
 
 /** Bytes of a batch payload. */
 export function batchSize(ops: BatchOp[]): number {
-  let size = 1 + 8 + 4;
+  let size = BATCH_HEADER;
   for (const op of ops) {
     size += 1 + varintSize(op.key.length) + op.key.length;
     if (op.type === "put") size += varintSize(op.value.length) + op.value.length;
@@ -202,13 +205,28 @@ export function batchSize(ops: BatchOp[]): number {
   return size;
 }
 
-/** Writes a batch payload (batchSize(ops) bytes) into `b` at `at`. */
-export function encodeBatchInto(b: Buffer, at: number, firstSeq: number, ops: BatchOp[]): void {
+function writeBatchHeader(b: Buffer, at: number, firstSeq: number, count: number): void {
   b[at] = PayloadKind.BATCH;
   b.writeUInt32LE(firstSeq % 0x100000000, at + 1);
   b.writeUInt32LE(Math.floor(firstSeq / 0x100000000), at + 5);
-  b.writeUInt32LE(ops.length, at + 9);
-  let pos = at + 13;
+  b.writeUInt32LE(count, at + 9);
+}
+
+/** encodeBatchInto for a batch of one put (the same bytes). */
+function encodePutInto(b: Buffer, at: number, seq: number, key: Buffer, value: Buffer): void {
+  writeBatchHeader(b, at, seq, 1);
+  let pos = at + BATCH_HEADER;
+  b[pos++] = OpKind.PUT;
+  pos = writeVarint(b, pos, key.length);
+  copyBytes(b, pos, key);
+  pos = writeVarint(b, pos + key.length, value.length);
+  copyBytes(b, pos, value);
+}
+
+/** Writes a batch payload (batchSize(ops) bytes) into `b` at `at`. */
+export function encodeBatchInto(b: Buffer, at: number, firstSeq: number, ops: BatchOp[]): void {
+  writeBatchHeader(b, at, firstSeq, ops.length);
+  let pos = at + BATCH_HEADER;
   for (const op of ops) {
     b[pos++] = op.type === "put" ? OpKind.PUT : OpKind.DEL;
     pos = writeVarint(b, pos, op.key.length);
@@ -554,8 +572,17 @@ export class Engine implements EngineApi {
    * are paced; the memtable stays bounded (see apply).
    */
   get durableSequence(): bigint {
-    return BigInt(this.ackSeq());
+    // Asked for by every acknowledged write (twice a reply): the BigInt is made once per change, not per call.
+    const n = this.ackSeq();
+    if (n !== this.durableShown) {
+      this.durableShown = n;
+      this.durableBig = BigInt(n);
+    }
+    return this.durableBig;
   }
+
+  private durableShown = 0;
+  private durableBig = 0n;
 
   private ackSeq(): number {
     return this.durableSeq < this.stallBarrier ? this.durableSeq : this.stallBarrier;
@@ -566,15 +593,8 @@ export class Engine implements EngineApi {
   }
 
   apply(ops: BatchOp[]): bigint {
-    if (this.state === "closed") throw new TskvError("TSKV_ERR_CLOSED", "engine is closed");
-    if (this.state === "failed") throw this.failure as TskvError;
+    this.checkWritable();
     if (ops.length === 0) return BigInt(this.lastSeq);
-    if (this.diskFull) {
-      throw new TskvError("TSKV_ERR_NOSPACE", "disk full: a flush or the compaction L0 needs cannot run until space is freed");
-    }
-    if (this.atHardLimit()) {
-      throw new TskvError("TSKV_ERR_STALL", "write stall: flushes and compactions are behind and the memtable is at its hard limit; retry shortly");
-    }
     const first = this.lastSeq + 1;
     // The batch is encoded straight into the segment's next group, framed as it goes.
     const size = batchSize(ops);
@@ -582,6 +602,43 @@ export class Engine implements EngineApi {
     const at = group.reserve(size);
     encodeBatchInto(group.buffer, at, first, ops);
     group.commit(size);
+    this.logged(first, size, ops, null, null);
+    return BigInt(this.lastSeq);
+  }
+
+  /**
+   * apply([{ type: "put", key, value }]) without the batch's objects: the path of every string write. The same
+   * contract: keys and values up to 64 KiB are copied during the call, a longer value is kept as given.
+   */
+  applyPut(key: Buffer, value: Buffer): bigint {
+    this.checkWritable();
+    const first = this.lastSeq + 1;
+    const size = BATCH_HEADER + 1 + varintSize(key.length) + key.length + varintSize(value.length) + value.length;
+    const group = this.segment.group;
+    const at = group.reserve(size);
+    encodePutInto(group.buffer, at, first, key, value);
+    group.commit(size);
+    this.logged(first, size, null, key, value);
+    return BigInt(this.lastSeq);
+  }
+
+  /** Refuses a write (throws) when the engine cannot take one now; nothing is applied then. */
+  private checkWritable(): void {
+    if (this.state === "closed") throw new TskvError("TSKV_ERR_CLOSED", "engine is closed");
+    if (this.state === "failed") throw this.failure as TskvError;
+    if (this.diskFull) {
+      throw new TskvError("TSKV_ERR_NOSPACE", "disk full: a flush or the compaction L0 needs cannot run until space is freed");
+    }
+    if (this.atHardLimit()) {
+      throw new TskvError("TSKV_ERR_STALL", "write stall: flushes and compactions are behind and the memtable is at its hard limit; retry shortly");
+    }
+  }
+
+  /**
+   * A batch of `size` bytes starting at sequence `first` is framed in the WAL's pending group: inserts its versions
+   * (`ops`, or the one put `key`/`value` when ops is null) and queues the group's write for the end of the turn.
+   */
+  private logged(first: number, size: number, ops: BatchOp[] | null, key: Buffer | null, value: Buffer | null): void {
     if (this.state === "nospace") {
       // Probe with this batch alone: it either lands or is refused with nothing applied. Group commit (where a
       // failed append can only drop the clients whose replies were already written) comes back once a flush or
@@ -596,20 +653,28 @@ export class Engine implements EngineApi {
         this.state = "open";
         this.log.info("WAL writes resumed: disk space is back");
       }
-      this.insert(first, ops);
+      if (ops) this.insert(first, ops);
+      else this.insertPut(first, key as Buffer, value as Buffer);
       this.writtenSeq = this.lastSeq;
       this.afterWrite(size, 1);
-      return BigInt(this.lastSeq);
+      return;
     }
     if (this.pending === 0) this.pendingFirst = first;
     this.pending++;
     this.pendingBytes += size;
-    this.insert(first, ops, this.pendingVersions);
+    if (ops) this.insert(first, ops, this.pendingVersions);
+    else this.insertPut(first, key as Buffer, value as Buffer, this.pendingVersions);
     if (!this.groupScheduled) {
       this.groupScheduled = true;
       setImmediate(() => this.writeGroup());
     }
-    return BigInt(this.lastSeq);
+  }
+
+  private insertPut(seq: number, key: Buffer, value: Buffer, undo?: number[]): void {
+    const rec = this.mem.insert(key, seq, value);
+    if (undo) undo.push(rec, seq);
+    this.counters.userBytesWritten += key.length + value.length;
+    this.lastSeq = seq;
   }
 
   /** Inserts a batch's versions; with `undo`, lists each as key record and sequence there. */
@@ -792,6 +857,7 @@ export class Engine implements EngineApi {
   }
 
   writeLost(seq: bigint): Error | undefined {
+    if (this.lost.length === 0) return undefined;
     const s = Number(seq);
     for (const l of this.lost) if (s >= l.from && s <= l.to) return l.err;
     return undefined;

@@ -77,6 +77,8 @@ export interface EngineApi {
    * not change those afterwards (write() copies them for its caller).
    */
   apply(ops: BatchOp[]): bigint;
+  /** apply() of one put, without building the batch: the same contract and result. */
+  applyPut(key: Buffer, value: Buffer): bigint;
   /** Resolves when everything up to `seq` is as durable as the sync policy promises (always: fdatasync'd). */
   whenDurable(seq: bigint): Promise<void>;
   /** True while writes are stopped: applied, but not acknowledged until flushes and L0 compaction catch up. */

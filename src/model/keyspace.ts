@@ -6,7 +6,8 @@ import type { BatchOp, EngineApi, Snapshot } from "../engine/types";
 import { hash32 } from "../engine/sst/bloom";
 import { globMatch } from "./glob";
 import { META_RANGE, metaKey, Prefix, TypeTag, TypeTagValue, userKeyOfMeta, writeMetaKey } from "./keys";
-import { decodeMeta, encodeMeta, Meta } from "./meta";
+import { INLINE_MAX } from "../engine/memtable/arena";
+import { decodeMeta, encodeMeta, encodeMetaInto, Meta, META_HEADER } from "./meta";
 
 /** Hooks a type family registers to clean up or move its own entries when a key of its type goes or moves. */
 export interface TypeHooks {
@@ -103,6 +104,8 @@ export interface ScanOptions {
 
 /** Scratch of Keyspace.prefetch: META keys are hashed here (keys longer than it are not hinted). */
 const prefetchKey = Buffer.allocUnsafe(1024);
+/** Where store() builds a META value the engine copies (grown up to 64 KiB). */
+let metaScratch = Buffer.allocUnsafe(1024);
 const prefetchHashes = new Int32Array(1024);
 
 export class Keyspace {
@@ -257,6 +260,30 @@ export class Keyspace {
     ops.push({ type: "put", key: metaKey(key), value: encodeMeta(type, expireAt, payload) });
     this.setExpiryIndex(key, expireAt);
     return [ops, old ? 0 : 1];
+  }
+
+  /**
+   * writeOps() and commit() in one step for the common write (the key is new or holds `type` already: no other
+   * type's entries to clean up), as one put without batch objects; the META value is built in a scratch buffer when
+   * the engine copies it (up to 64 KiB). Returns the write's sequence.
+   */
+  store(key: Buffer, type: TypeTagValue, expireAt: number, payload: Buffer, old: Meta | undefined): bigint {
+    if (old && old.type !== type) {
+      const [ops, delta] = this.writeOps(key, type, expireAt, payload, old);
+      return this.commit(ops, delta);
+    }
+    const mk = metaKey(key);
+    const size = META_HEADER + payload.length;
+    let value: Buffer;
+    if (size <= INLINE_MAX) {
+      if (metaScratch.length < size) metaScratch = Buffer.allocUnsafe(Math.min(INLINE_MAX, Math.max(size, 2 * metaScratch.length)));
+      value = metaScratch.subarray(0, encodeMetaInto(metaScratch, type, expireAt, payload));
+    } else value = encodeMeta(type, expireAt, payload);
+    const seq = this.engine.applyPut(mk, value);
+    if (!old) this.live++;
+    this.setExpiryIndex(key, expireAt);
+    if (type === TypeTag.SERIES) this.noteSeries(mk);
+    return seq;
   }
 
   deleteOps(key: Buffer, old: Meta): BatchOp[] {

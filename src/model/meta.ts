@@ -16,12 +16,18 @@ export interface Meta {
 
 export function encodeMeta(type: TypeTagValue, expireAt: number, payload: Buffer): Buffer {
   const b = Buffer.allocUnsafe(META_HEADER + payload.length);
+  encodeMetaInto(b, type, expireAt, payload);
+  return b;
+}
+
+/** Writes a META value at the start of `b` (room for META_HEADER + the payload); returns its length. */
+export function encodeMetaInto(b: Buffer, type: TypeTagValue, expireAt: number, payload: Buffer): number {
   b[0] = type;
   // i64 LE without a BigInt: expire-at is a non-negative ms time, far below 2^53.
   b.writeUInt32LE(expireAt % 0x100000000, 1);
   b.writeInt32LE(Math.floor(expireAt / 0x100000000), 5);
   copyBytes(b, META_HEADER, payload);
-  return b;
+  return META_HEADER + payload.length;
 }
 
 /** A decoded META value; the payload view is made only when asked for (most writes need the type and expiry alone). */

@@ -31,6 +31,12 @@ export class RespDecoder {
   private readonly inlineMaxSize: number;
 
   private buf: Buffer = EMPTY;
+  /**
+   * `buf`'s ArrayBuffer and offset in it, read once per chunk: argument views are made from them, not by
+   * buf.subarray(), which reads `buffer` and `byteOffset` again for every view (in Node 20 a call into C++ each).
+   */
+  private bufAb: ArrayBuffer = EMPTY.buffer as ArrayBuffer;
+  private bufOff = EMPTY.byteOffset;
   private pos = 0;
   /** True when `buf` is our own copy rather than the caller's chunk. */
   private owned = true;
@@ -73,10 +79,10 @@ export class RespDecoder {
       if (chunk.length === 0) return;
     }
     if (this.pos >= this.buf.length) {
-      this.buf = chunk;
+      this.setBuf(chunk);
       this.owned = false;
     } else {
-      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+      this.setBuf(Buffer.concat([this.buf.subarray(this.pos), chunk]));
       this.owned = true;
     }
     this.pos = 0;
@@ -178,7 +184,7 @@ export class RespDecoder {
       const avail = this.buf.length - this.pos;
       if (avail >= this.bulkLen + 2) {
         // Like Redis, the two bytes after the body are skipped without being checked.
-        const body = this.buf.subarray(this.pos, this.pos + this.bulkLen);
+        const body = Buffer.from(this.bufAb, this.bufOff + this.pos, this.bulkLen);
         this.pos += this.bulkLen + 2;
         if (this.pushArg(body, this.owned)) return this.take();
         continue;
@@ -248,14 +254,20 @@ export class RespDecoder {
     if (!this.owned) {
       for (let i = this.ownedArgs; i < this.args.length; i++) this.args[i] = Buffer.from(this.args[i]);
       this.ownedArgs = this.args.length;
-      this.buf = this.pos < this.buf.length ? Buffer.from(this.buf.subarray(this.pos)) : EMPTY;
+      this.setBuf(this.pos < this.buf.length ? Buffer.from(this.buf.subarray(this.pos)) : EMPTY);
       this.pos = 0;
       this.owned = true;
     } else if (this.pos > 0 && this.pos >= this.buf.length) {
-      this.buf = EMPTY;
+      this.setBuf(EMPTY);
       this.pos = 0;
     }
     return null;
+  }
+
+  private setBuf(b: Buffer): void {
+    this.buf = b;
+    this.bufAb = b.buffer as ArrayBuffer;
+    this.bufOff = b.byteOffset;
   }
 }
 

@@ -45,6 +45,8 @@ export class Connection implements CommandContext {
 
   /** Data arrived this turn: the server runs it at the turn's end. */
   queuedForTurn = false;
+  /** In the server's list of connections with output to send (see DirtyList). */
+  dirty = false;
   /** Close once the queued output is written (QUIT, protocol errors). */
   closeAfterReply = false;
   closed = false;
@@ -58,6 +60,7 @@ export class Connection implements CommandContext {
   blocked = false;
   /** Commands run for this connection, for CLIENT LIST's cmd= and idle=. */
   lastCommand = "NULL";
+  /** ms time of the last read from the client (set by the server, as Redis's lastinteraction). */
   lastInteraction = Date.now();
 
   /** Taken from the writer, not yet handed to the socket. */
@@ -176,7 +179,6 @@ export class Connection implements CommandContext {
 
   /** Decodes up to `max` complete commands into the batch (and hints their keys). False when there was none. */
   private decodeBatch(max: number, hint = true): boolean {
-    this.host.commandGap();
     let n = 0;
     while (n < max) {
       let args: Buffer[] | null;
@@ -196,7 +198,8 @@ export class Connection implements CommandContext {
       if (this.batchError !== null) this.replyBatchError();
       return false;
     }
-    this.lastInteraction = Date.now();
+    // Decoding is not part of the next command's time: its clock starts afresh.
+    this.host.commandGap();
     if (hint && n > 1) this.host.prefetch(this.batch, n);
     return true;
   }

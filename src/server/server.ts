@@ -16,7 +16,7 @@ import { registerInfoSection } from "./info";
 import { Keyspace } from "../model/keyspace";
 import { SERIES_TIME_KEY } from "../model/keys";
 import { storageInfo } from "./commands/tskv";
-import { Metrics, percentilesLine } from "../metrics/registry";
+import { CommandStats, Metrics, percentilesLine } from "../metrics/registry";
 import { SlowLog } from "../metrics/slowlog";
 import { renderPrometheus, Sample } from "../metrics/prometheus";
 import { serveMetrics, MetricsEndpoint } from "../metrics/http";
@@ -34,6 +34,39 @@ export interface StartOptions {
 const TURN_HINT_MAX = 128;
 
 const EMPTY_BUFFER = Buffer.alloc(0);
+
+/**
+ * The connections with output to send when the turn ends, each once, in the order they got it (a Set did this with
+ * a hash table emptied and grown again every turn).
+ */
+class DirtyList {
+  private items: Connection[] = [];
+  private n = 0;
+
+  add(conn: Connection): void {
+    if (conn.dirty) return;
+    conn.dirty = true;
+    this.items[this.n++] = conn;
+  }
+
+  /** Number listed; a connection added while the list is walked is walked too (index loops see it). */
+  get size(): number {
+    return this.n;
+  }
+
+  at(i: number): Connection {
+    return this.items[i];
+  }
+
+  clear(): void {
+    const items = this.items;
+    for (let i = 0; i < this.n; i++) {
+      items[i].dirty = false;
+      items[i] = undefined as unknown as Connection;
+    }
+    this.n = 0;
+  }
+}
 
 /** The replies of one turn handed to the backend in one writeRuns() call; grown by doubling, never shrunk. */
 class TurnRuns {
@@ -88,7 +121,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
 
   private backend!: IoBackend;
   private readonly conns = new Map<number, Connection>();
-  private readonly dirty = new Set<Connection>();
+  private readonly dirty = new DirtyList();
   private readonly backlog = new Set<Connection>();
   private flushScheduled = false;
   private backlogScheduled = false;
@@ -160,6 +193,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
       onData: (id, data) => this.onData(id, data),
       onClose: (id) => this.onClose(id),
       onTurnEnd: () => {
+        this.readClock = -1;
         this.runTurn();
         this.flushDirty();
       },
@@ -187,10 +221,15 @@ export class TskvServer implements ServerContext, ConnectionHost {
     this.conns.set(id, conn);
   }
 
+  /** Date.now() of the current turn's reads, read once a turn (-1 until its first read). */
+  private readClock = -1;
+
   private onData(id: number, data: Buffer): void {
     const conn = this.conns.get(id);
     if (!conn || conn.closed) return;
     this.stats.netInputBytes += data.length;
+    if (this.readClock < 0) this.readClock = Date.now();
+    conn.lastInteraction = this.readClock;
     conn.decoder.feed(data);
     if (conn.decoder.bufferedBytes > this.config.clientQueryBufferLimit) {
       this.log.warn({ client: conn.client.addr, bytes: conn.decoder.bufferedBytes }, "closing client that reached max query buffer length");
@@ -221,13 +260,15 @@ export class TskvServer implements ServerContext, ConnectionHost {
     const together = all.length <= TURN_HINT_MAX;
     if (together && all.length > 1) this.prefetch(all, all.length);
     all.length = 0;
+    this.commandClock = -1;
     for (let i = 0; i < queue.length; i++) {
       const conn = queue[i];
       conn.queuedForTurn = false;
       if (conn.closed) continue;
       if (!together) conn.hintBatch();
-      this.runConnection(conn);
+      this.runConnection(conn, true);
     }
+    this.commandClock = -1;
     queue.length = 0;
   }
 
@@ -245,7 +286,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
     conn.closed = true;
     conn.abandonStreams();
     this.conns.delete(id);
-    this.dirty.delete(conn);
+    // Left in the dirty list, if there: flushDirty() skips closed connections.
     this.backlog.delete(conn);
   }
 
@@ -261,15 +302,19 @@ export class TskvServer implements ServerContext, ConnectionHost {
     }
   }
 
-  private runConnection(conn: Connection): void {
+  /**
+   * Runs what a connection has read. `chained`: it runs right after another connection's commands in the same
+   * turn, so the previous command's end time is this one's start (one clock read per command at pipeline 1).
+   */
+  private runConnection(conn: Connection, chained = false): void {
     if (conn.pausedForOutput || conn.pausedForStall) {
       conn.keepPending(); // commands decoded ahead this turn wait for the pause to end
       this.dirty.add(conn);
       return;
     }
-    this.commandClock = -1;
+    if (!chained) this.commandClock = -1;
     const left = conn.runCommands(PIPELINE_BUDGET);
-    this.commandClock = -1;
+    if (!chained) this.commandClock = -1;
     this.dirty.add(conn);
     if (left > 0) {
       this.backlog.add(conn);
@@ -307,7 +352,9 @@ export class TskvServer implements ServerContext, ConnectionHost {
     // output at once, as flush() does.
     let runs = this.runs;
     let nr = 0;
-    for (const conn of this.dirty) {
+    const dirty = this.dirty;
+    for (let d = 0; d < dirty.size; d++) {
+      const conn = dirty.at(d);
       if (conn.closed) continue;
       if (conn.syncFailed) {
         this.closeNow(conn);
@@ -507,11 +554,16 @@ export class TskvServer implements ServerContext, ConnectionHost {
     this.commandClock = -1;
   }
 
+  private lastStats: CommandStats | undefined;
+
   private recordCall(conn: Connection, name: string, args: Buffer[], started: number, failed: boolean): void {
     const end = performance.now();
     this.commandClock = end;
     const ms = end - started;
-    this.metrics.stats(name).record(ms * 1e6, failed);
+    // Runs of one command are the rule (pipelines, benchmarks): its stats are kept at hand instead of looked up.
+    let stats = this.lastStats;
+    if (stats === undefined || stats.name !== name) stats = this.lastStats = this.metrics.stats(name);
+    stats.record(ms * 1e6, failed);
     if (this.slowlog.slowerThan >= 0 && ms * 1000 >= this.slowlog.slowerThan) {
       this.slowlog.maybeRecord(ms * 1000, Date.now() - ms, args, conn.client.addr, conn.client.name);
     }

@@ -273,6 +273,31 @@ describe("engine durability and recovery", () => {
     await e2.close();
   });
 
+  it("applyPut logs the bytes apply() logs for a batch of that one put, and both read back after a restart", async () => {
+    // Sizes around the varint steps, one crossing WAL blocks, one over the memtable's inline limit (kept as given).
+    const sizes = [0, 1, 127, 128, 300, 16383, 16384, 40000, 70000];
+    const dirs = [tmpDir(), tmpDir()];
+    const seqs: bigint[][] = [[], []];
+    for (const [i, dir] of dirs.entries()) {
+      const e = await open(dir);
+      for (const n of sizes) {
+        const key = b(`key-${n}`);
+        const value = Buffer.alloc(n, n % 251);
+        seqs[i].push(i === 0 ? e.applyPut(key, value) : e.apply([{ type: "put", key, value }]));
+      }
+      await e.close();
+    }
+    expect(seqs[0]).toEqual(seqs[1]);
+    const files = dirs.map(segmentFiles);
+    expect(files[0]).toEqual(files[1]);
+    for (const f of files[0]) expect(fs.readFileSync(path.join(dirs[0], f))).toEqual(fs.readFileSync(path.join(dirs[1], f)));
+    for (const dir of dirs) {
+      const e = await open(dir);
+      for (const n of sizes) expect(e.get(b(`key-${n}`))).toEqual(Buffer.alloc(n, n % 251));
+      await e.close();
+    }
+  });
+
   it("a failed write is truncated back, its batch is taken out, and writes resume when space returns", async () => {
     const dir = tmpDir();
     // Write half, then fail: the classic torn append.
@@ -284,6 +309,9 @@ describe("engine durability and recovery", () => {
     expect(e.get(b("lost"))).toBeUndefined();
     disk.failNext = 1;
     expect(() => e.apply([{ type: "put", key: b("refused"), value: b("x") }])).toThrow(expect.objectContaining({ code: "TSKV_ERR_NOSPACE" }));
+    expect(e.get(b("refused"))).toBeUndefined();
+    disk.failNext = 1;
+    expect(() => e.applyPut(b("refused"), b("y"))).toThrow(expect.objectContaining({ code: "TSKV_ERR_NOSPACE" }));
     expect(e.get(b("refused"))).toBeUndefined();
     await e.put(b("after"), b("2"));
     await e.close();

@@ -21,9 +21,7 @@ function getString(ctx: CommandContext, key: Buffer): { meta: Meta; value: Buffe
  * may be a view of the request: the META value it becomes is a copy.
  */
 function store(ctx: CommandContext, key: Buffer, value: Buffer, expireAt: number, old: Meta | undefined): void {
-  const ks = keyspace(ctx);
-  const [ops, delta] = ks.writeOps(key, TypeTag.STRING, expireAt, value, old);
-  ctx.holdUntilDurable(ks.commit(ops, delta));
+  ctx.holdUntilDurable(keyspace(ctx).store(key, TypeTag.STRING, expireAt, value, old));
 }
 
 interface ExpireSpec {

@@ -15,6 +15,9 @@ export class EpollBackend implements IoBackend {
   private reactor: NativeReactor | undefined;
   private handlers: IoHandlers | undefined;
   private readonly open = new Set<number>();
+  private arena: Buffer | undefined;
+  private arenaAb: ArrayBuffer | undefined;
+  private arenaOff = 0;
 
   async listen(host: string, port: number, handlers: IoHandlers): Promise<ListenResult> {
     if (!native.Reactor) throw new Error("this build of the addon has no epoll reactor");
@@ -43,7 +46,15 @@ export class EpollBackend implements IoBackend {
           break;
         }
         case ReactorEvent.DATA:
-          if (this.open.has(id)) h.onData(id, arena.subarray(events[i + 2], events[i + 2] + events[i + 3]));
+          if (this.open.has(id)) {
+            // A view made from the arena's ArrayBuffer, read once: arena.subarray() would read it again each time.
+            if (arena !== this.arena) {
+              this.arena = arena;
+              this.arenaAb = arena.buffer as ArrayBuffer;
+              this.arenaOff = arena.byteOffset;
+            }
+            h.onData(id, Buffer.from(this.arenaAb as ArrayBuffer, this.arenaOff + events[i + 2], events[i + 3]));
+          }
           break;
         case ReactorEvent.CLOSE:
           if (this.open.delete(id)) h.onClose(id);
