@@ -221,6 +221,8 @@ describe.each(names)("io backend %s", (name) => {
       }
       expect(() => e.backend.writeRuns(3, Int32Array.of(id, id), [b, b], Int32Array.of(0, 5, 0, 5), out)).toThrow(expect.objectContaining(typeError));
       expect(() => e.backend.writeRuns(1, Int32Array.of(id), ["hello" as unknown as Buffer], Int32Array.of(0, 5), out)).toThrow(expect.objectContaining(typeError));
+      // Typed arrays of wider elements are refused too: their lengths are not byte counts.
+      expect(() => e.backend.writeRuns(1, Int32Array.of(id), [new Uint16Array(8) as unknown as Buffer], Int32Array.of(0, 5), out)).toThrow(expect.objectContaining(typeError));
       // The connection still works and got nothing from the refused calls.
       e.backend.writeRuns(1, Int32Array.of(id), [b], Int32Array.of(1, 4), out);
       await until(() => Buffer.concat(got).length >= 3);
