@@ -2,8 +2,9 @@
 # Before/after of a string workload on two builds of tskv, alternating, in the same run (how this repo's speed-up
 # figures are made: these machines are shared and drift, so only pairs measured side by side are compared).
 # Each round starts each build's server on a fresh data dir pinned to CPU 0, loads 300 000 SETs first when the test
-# is get, then runs `redis-benchmark -t TEST -d 100 -r KEYS -n REQUESTS -c 50 -P PIPELINE` pinned to CPU 1, and
-# prints requests per second with the server's user and system CPU microseconds per request (from /proc).
+# is get, runs a discarded warm-up, then runs `redis-benchmark -t TEST -d 100 -r KEYS -n REQUESTS -c 50 -P PIPELINE`
+# pinned to CPU 1, and prints requests per second with the server's user and system CPU microseconds per request
+# (from /proc).
 #   bash bench/scripts/ab-strings.sh OLD_DIST NEW_DIST [TEST] [PIPELINE] [KEYS] [REQUESTS] [ROUNDS]
 # e.g. build the old commit's TypeScript into dist-old (git worktree add /tmp/wt <commit>; link node_modules into
 # it; npx tsc -p tsconfig.build.json --outDir "$PWD/dist-old" from there), then
@@ -44,10 +45,13 @@ one() {
   if [ "$TEST" = get ]; then
     taskset -c 1 redis-benchmark -p $PORT -t set -d 100 -r "$KEYS" -n 300000 -c 50 -P 16 -q >/dev/null 2>&1
   fi
+  # A discarded warm-up of a tenth of the requests (at least 20 000), as bench/ does: JIT compilation is not measured.
+  taskset -c 1 redis-benchmark -p $PORT -t "$TEST" -d 100 -r "$KEYS" -n $(( N / 10 > 20000 ? N / 10 : 20000 )) -c 50 -P "$P" -q >/dev/null 2>&1
   read -r u0 s0 < <(awk '{print $14, $15}' /proc/$SERVER/stat)
   local rps
   rps=$(taskset -c 1 redis-benchmark -p $PORT -t "$TEST" -d 100 -r "$KEYS" -n "$N" -c 50 -P "$P" -q 2>&1 | tr '\r' '\n' | grep -oE '[A-Z]+: [0-9.]+' | tail -1 | awk '{print $2}')
   read -r u1 s1 < <(awk '{print $14, $15}' /proc/$SERVER/stat)
+  LAST_RPS=$rps
   redis-cli -p $PORT shutdown >/dev/null 2>&1 || true
   wait $SERVER 2>/dev/null || true
   node -e '
@@ -57,7 +61,13 @@ console.log(`${dist.padEnd(12)} ${test.toUpperCase()} P${p}: ${(Number(rps) / 10
     "$dist" "$TEST" "$P" "$rps" $((u1 - u0)) $((s1 - s0)) "$HZ" "$N"
 }
 
+RATIOS=()
 for _ in $(seq "$ROUNDS"); do
   one "$OLD"
+  a=$LAST_RPS
   one "$NEW"
+  RATIOS+=("$(awk -v a="$a" -v b="$LAST_RPS" 'BEGIN{printf "%.3f", b / a}')")
 done
+# Each round's NEW ÷ OLD (the two measured back to back), sorted, and their median: on a noisy machine the pairs say
+# more than any one figure.
+printf '%s\n' "${RATIOS[@]}" | sort -n | awk '{r[NR]=$1} END{m = NR % 2 ? r[(NR+1)/2] : (r[NR/2] + r[NR/2+1]) / 2; s=""; for (i=1;i<=NR;i++) s=s" "r[i]; printf "'"$NEW"' / '"$OLD"' by round:%s; median %.3f\n", s, m}'
