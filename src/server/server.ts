@@ -353,9 +353,12 @@ export class TskvServer implements ServerContext, ConnectionHost {
     let runs = this.runs;
     let nr = 0;
     const dirty = this.dirty;
+    // Writing to a client is an interaction too (Redis's lastinteraction counts reads and writes).
+    const now = dirty.size > 0 ? Date.now() : 0;
     for (let d = 0; d < dirty.size; d++) {
       const conn = dirty.at(d);
       if (conn.closed) continue;
+      conn.lastInteraction = now;
       if (conn.syncFailed) {
         this.closeNow(conn);
         continue;

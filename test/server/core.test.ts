@@ -75,6 +75,21 @@ describe.each(backends)("server core on %s", (io) => {
     expect(victim.status).not.toBe("ready");
   });
 
+  it("CLIENT LIST idle= counts whole seconds since the client's last command", async () => {
+    const observer = t.client();
+    const idler = t.client();
+    const idlerId = (await idler.call("CLIENT", "ID")) as number;
+    const idleOf = async (id: number): Promise<number> => {
+      const line = ((await observer.call("CLIENT", "LIST")) as string).split("\n").find((l) => l.startsWith(`id=${id} `)) as string;
+      return Number(/ idle=(\d+) /.exec(line)?.[1]);
+    };
+    expect(await idleOf(idlerId)).toBe(0);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await idleOf(idlerId)).toBeGreaterThanOrEqual(1);
+    expect(await idler.ping()).toBe("PONG");
+    expect(await idleOf(idlerId)).toBe(0);
+  });
+
   it("CONFIG GET/SET for tskv's settings and the ones clients ask for", async () => {
     const c = t.client();
     expect(await c.call("CONFIG", "GET", "save")).toEqual(["save", ""]);
