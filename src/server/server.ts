@@ -28,6 +28,11 @@ export interface StartOptions {
   log?: Logger;
   /** An engine opened by the caller (embedding); otherwise the server opens config.dir. */
   engine?: EngineApi;
+  /**
+   * A socket layer given by the caller instead of the one config.io names: bench/inproc-strings.ts drives the
+   * server's own code through one without sockets, to measure it without the kernel.
+   */
+  backend?: IoBackend;
 }
 
 /** Commands of one turn whose keys are hinted together (more would leave the first ones' lines out of cache). */
@@ -164,7 +169,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
         logger: engineLogger(log),
         timeKey: SERIES_TIME_KEY,
       }));
-    const server = new TskvServer(config, engine, log, io, opts.engine === undefined);
+    const server = new TskvServer(config, engine, log, opts.backend?.name ?? io, opts.engine === undefined);
     const keyspace = Keyspace.load(engine);
     server.extensions.set("keyspace", keyspace);
     registerInfoSection(server, "keyspace", () => {
@@ -174,7 +179,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
     registerInfoSection(server, "storage", () => storageInfo(engine));
     server.registerObservability();
     try {
-      await server.listen();
+      await server.listen(opts.backend);
       if (config.metricsPort !== undefined) {
         server.metricsEndpoint = await serveMetrics(config.host, config.metricsPort, () => server.prometheus(), () => !server.stopping);
       }
@@ -186,8 +191,8 @@ export class TskvServer implements ServerContext, ConnectionHost {
     return server;
   }
 
-  private async listen(): Promise<void> {
-    this.backend = createIoBackend(this.ioBackend);
+  private async listen(given: IoBackend | undefined): Promise<void> {
+    this.backend = given ?? createIoBackend(this.ioBackend);
     const addr = await this.backend.listen(this.config.host, this.config.port, {
       onOpen: (id, host, port) => this.onOpen(id, host, port),
       onData: (id, data) => this.onData(id, data),
