@@ -4,6 +4,7 @@
 // Zero copy: while a whole command lies inside the chunk last fed, its arguments are views of that chunk, valid
 // until the next feed(). When next() runs out of bytes in the middle of a command, whatever it keeps (parsed
 // arguments, the unparsed tail) is copied, so the caller may reuse its read buffer at once.
+import { BufferViews } from "../util/bytes";
 import { ProtocolError, ProtocolErrors } from "./errors";
 
 export interface DecoderLimits {
@@ -31,12 +32,8 @@ export class RespDecoder {
   private readonly inlineMaxSize: number;
 
   private buf: Buffer = EMPTY;
-  /**
-   * `buf`'s ArrayBuffer and offset in it, read once per chunk: argument views are made from them, not by
-   * buf.subarray(), which reads `buffer` and `byteOffset` again for every view (in Node 20 a call into C++ each).
-   */
-  private bufAb: ArrayBuffer = EMPTY.buffer as ArrayBuffer;
-  private bufOff = EMPTY.byteOffset;
+  /** Makes argument views of `buf` (set with it). */
+  private readonly views = new BufferViews();
   private pos = 0;
   /** True when `buf` is our own copy rather than the caller's chunk. */
   private owned = true;
@@ -184,7 +181,7 @@ export class RespDecoder {
       const avail = this.buf.length - this.pos;
       if (avail >= this.bulkLen + 2) {
         // Like Redis, the two bytes after the body are skipped without being checked.
-        const body = Buffer.from(this.bufAb, this.bufOff + this.pos, this.bulkLen);
+        const body = this.views.view(this.pos, this.bulkLen);
         this.pos += this.bulkLen + 2;
         if (this.pushArg(body, this.owned)) return this.take();
         continue;
@@ -266,8 +263,7 @@ export class RespDecoder {
 
   private setBuf(b: Buffer): void {
     this.buf = b;
-    this.bufAb = b.buffer as ArrayBuffer;
-    this.bufOff = b.byteOffset;
+    this.views.of(b);
   }
 }
 

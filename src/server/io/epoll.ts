@@ -2,6 +2,7 @@
 // connection's bytes as views into the reactor's read arena; replies go out with writev.
 import { native, NativeReactor, ReactorEvent } from "../../native";
 import type { IoBackend, IoHandlers, ListenResult } from "./types";
+import { BufferViews } from "../../util/bytes";
 
 /** Read arena per reactor: the most one loop turn reads from all connections together. */
 const ARENA_BYTES = 4 * 1024 * 1024;
@@ -15,9 +16,8 @@ export class EpollBackend implements IoBackend {
   private reactor: NativeReactor | undefined;
   private handlers: IoHandlers | undefined;
   private readonly open = new Set<number>();
-  private arena: Buffer | undefined;
-  private arenaAb: ArrayBuffer | undefined;
-  private arenaOff = 0;
+  /** Makes the read views of the reactor's arena. */
+  private readonly arena = new BufferViews();
 
   async listen(host: string, port: number, handlers: IoHandlers): Promise<ListenResult> {
     if (!native.Reactor) throw new Error("this build of the addon has no epoll reactor");
@@ -47,13 +47,8 @@ export class EpollBackend implements IoBackend {
         }
         case ReactorEvent.DATA:
           if (this.open.has(id)) {
-            // A view made from the arena's ArrayBuffer, read once: arena.subarray() would read it again each time.
-            if (arena !== this.arena) {
-              this.arena = arena;
-              this.arenaAb = arena.buffer as ArrayBuffer;
-              this.arenaOff = arena.byteOffset;
-            }
-            h.onData(id, Buffer.from(this.arenaAb as ArrayBuffer, this.arenaOff + events[i + 2], events[i + 3]));
+            if (arena !== this.arena.buf) this.arena.of(arena);
+            h.onData(id, this.arena.view(events[i + 2], events[i + 3]));
           }
           break;
         case ReactorEvent.CLOSE:
