@@ -654,7 +654,7 @@ export class Engine implements EngineApi {
         this.log.info("WAL writes resumed: disk space is back");
       }
       if (ops) this.insert(first, ops);
-      else this.insertPut(first, key as Buffer, value as Buffer);
+      else this.insertVersion(first, key as Buffer, value);
       this.writtenSeq = this.lastSeq;
       this.afterWrite(size, 1);
       return;
@@ -663,29 +663,27 @@ export class Engine implements EngineApi {
     this.pending++;
     this.pendingBytes += size;
     if (ops) this.insert(first, ops, this.pendingVersions);
-    else this.insertPut(first, key as Buffer, value as Buffer, this.pendingVersions);
+    else this.insertVersion(first, key as Buffer, value, this.pendingVersions);
     if (!this.groupScheduled) {
       this.groupScheduled = true;
       setImmediate(() => this.writeGroup());
     }
   }
 
-  private insertPut(seq: number, key: Buffer, value: Buffer, undo?: number[]): void {
-    const rec = this.mem.insert(key, seq, value);
-    if (undo) undo.push(rec, seq);
-    this.counters.userBytesWritten += key.length + value.length;
-    this.lastSeq = seq;
-  }
-
   /** Inserts a batch's versions; with `undo`, lists each as key record and sequence there. */
   private insert(first: number, ops: BatchOp[], undo?: number[]): void {
     for (let k = 0; k < ops.length; k++) {
       const op = ops[k];
-      const rec = this.mem.insert(op.key, first + k, op.type === "put" ? op.value : null);
-      if (undo) undo.push(rec, first + k);
-      this.counters.userBytesWritten += op.key.length + (op.type === "put" ? op.value.length : 0);
+      this.insertVersion(first + k, op.key, op.type === "put" ? op.value : null, undo);
     }
-    this.lastSeq = first + ops.length - 1;
+  }
+
+  /** Inserts one version (a null value is a tombstone); with `undo`, lists it there. */
+  private insertVersion(seq: number, key: Buffer, value: Buffer | null, undo?: number[]): void {
+    const rec = this.mem.insert(key, seq, value);
+    if (undo) undo.push(rec, seq);
+    this.counters.userBytesWritten += key.length + (value === null ? 0 : value.length);
+    this.lastSeq = seq;
   }
 
   private writeError(e: unknown): TskvError {
