@@ -198,9 +198,12 @@ export class TskvServer implements ServerContext, ConnectionHost {
       onData: (id, data) => this.onData(id, data),
       onClose: (id) => this.onClose(id),
       onTurnEnd: () => {
-        this.readClock = -1;
-        this.runTurn();
-        this.flushDirty();
+        try {
+          this.runTurn();
+          this.flushDirty();
+        } finally {
+          this.readClock = -1;
+        }
       },
       onDrain: (id) => this.onDrain(id),
     });
@@ -226,7 +229,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
     this.conns.set(id, conn);
   }
 
-  /** Date.now() of the current turn's reads, read once a turn (-1 until its first read). */
+  /** Date.now() of the current turn's reads, read once a turn (-1 until its first read, and between turns). */
   private readClock = -1;
 
   private onData(id: number, data: Buffer): void {
@@ -358,8 +361,9 @@ export class TskvServer implements ServerContext, ConnectionHost {
     let runs = this.runs;
     let nr = 0;
     const dirty = this.dirty;
-    // Writing to a client is an interaction too (Redis's lastinteraction counts reads and writes).
-    const now = dirty.size > 0 ? Date.now() : 0;
+    // Writing to a client is an interaction too (Redis's lastinteraction counts reads and writes); a turn's replies
+    // share the clock its reads took.
+    const now = dirty.size === 0 ? 0 : this.readClock >= 0 ? this.readClock : Date.now();
     for (let d = 0; d < dirty.size; d++) {
       const conn = dirty.at(d);
       if (conn.closed) continue;
