@@ -23,6 +23,11 @@ constexpr size_t kReadChunk = 256 << 10;  // per connection per turn: one fast c
 constexpr int kMaxEvents = 512;
 constexpr int kMaxIov = 1024;
 constexpr uint64_t kListenerId = 0;
+// Connections are edge-triggered: epoll reports a socket once per arrival of data instead of again on every
+// epoll_wait while it stays readable. Level-triggered, each socket served in a turn was put back on the ready list and
+// polled again (tcp_poll) by the next epoll_wait, and by the loop's own poll of the epoll fd, only to be found empty.
+// Whatever a read may leave behind is re-armed explicitly (see ReadConn).
+constexpr uint32_t kEdge = EPOLLET;
 
 Napi::Error ErrnoError(Napi::Env env, const char* what, int err) {
   Napi::Error e = Napi::Error::New(env, std::string(what) + ": " + strerror(err));
@@ -273,7 +278,7 @@ void Reactor::Accept() {
     if (next_id_ == 0) next_id_ = 1;
     epoll_event ev;
     memset(&ev, 0, sizeof(ev));
-    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.events = EPOLLIN | EPOLLRDHUP | kEdge;
     ev.data.u64 = id;
     if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
       close(fd);
@@ -287,15 +292,22 @@ void Reactor::Accept() {
   }
 }
 
-void Reactor::ReadConn(uint32_t id, Conn* c) {
+// One read a turn. The connection is edge-triggered, so when bytes may remain (the read filled what it asked for, or
+// the arena had no room) or the peer's hang-up is still to be read (it came with data; the replies to that data go
+// out before the close), EPOLL_CTL_MOD re-arms it: the kernel polls it again and reports it next turn.
+void Reactor::ReadConn(uint32_t id, Conn* c, uint32_t events) {
   size_t room = arena_size_ - arena_used_;
-  if (room == 0) return;  // level-triggered: the rest comes next turn
+  if (room == 0) {
+    UpdateInterest(id, c);
+    return;
+  }
   size_t want = std::min(room, kReadChunk);
   for (;;) {
     ssize_t n = read(c->fd, arena_ + arena_used_, want);
     if (n > 0) {
       Push(kData, id, static_cast<uint32_t>(arena_used_), static_cast<uint32_t>(n));
       arena_used_ += static_cast<size_t>(n);
+      if (static_cast<size_t>(n) == want || (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) UpdateInterest(id, c);
       return;
     }
     if (n == 0) {
@@ -331,7 +343,7 @@ bool Reactor::FlushPending(uint32_t id, Conn* c) {
 void Reactor::UpdateInterest(uint32_t id, Conn* c) {
   epoll_event ev;
   memset(&ev, 0, sizeof(ev));
-  ev.events = (c->paused ? 0u : static_cast<uint32_t>(EPOLLIN | EPOLLRDHUP)) | (c->want_out ? static_cast<uint32_t>(EPOLLOUT) : 0u);
+  ev.events = kEdge | (c->paused ? 0u : static_cast<uint32_t>(EPOLLIN | EPOLLRDHUP)) | (c->want_out ? static_cast<uint32_t>(EPOLLOUT) : 0u);
   ev.data.u64 = id;
   epoll_ctl(epfd_, EPOLL_CTL_MOD, c->fd, &ev);
 }
@@ -379,7 +391,7 @@ void Reactor::Turn() {
       }
     }
     if (e & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
-      if (!c->paused || (e & (EPOLLHUP | EPOLLERR))) ReadConn(id, c);
+      if (!c->paused || (e & (EPOLLHUP | EPOLLERR))) ReadConn(id, c, e);
     }
   }
   // One call into JS for the whole turn; events that JS causes while it runs go out in a follow-up call.

@@ -2,6 +2,8 @@
 // - Everything runs on the JS thread that created the Reactor: libuv polls the epoll fd (a uv_poll_t on the
 //   environment's own loop), and the poll callback drains epoll_wait(0) and makes ONE call into JS per turn with
 //   the batch of events. No other thread exists; no busy polling.
+// - Connections are edge-triggered (one event per arrival of data); a read that may leave bytes behind, or leaves a
+//   hang-up to read, re-arms its connection with EPOLL_CTL_MOD so it is reported again next turn.
 // - Reads land in one arena Buffer owned by JS (created once, kept by a reference); events carry offsets into it.
 //   The arena is rewritten next turn, so JS must copy what it keeps past the callback.
 // - write() tries writev at once; whatever the kernel does not take is copied into the connection's pending buffer
@@ -56,7 +58,7 @@ class Reactor : public Napi::ObjectWrap<Reactor> {
 
   void Turn();
   void Accept();
-  void ReadConn(uint32_t id, Conn* c);
+  void ReadConn(uint32_t id, Conn* c, uint32_t events);
   bool FlushPending(uint32_t id, Conn* c);  // false when the connection broke
   double Send(uint32_t id, Conn* c, const uint8_t* p, size_t n);
   double WatchPending(uint32_t id, Conn* c);
