@@ -664,7 +664,7 @@ export class Engine implements EngineApi {
     this.pendingBytes += size;
     if (ops) this.insert(first, ops, this.pendingVersions);
     else this.insertVersion(first, key as Buffer, value, this.pendingVersions);
-    if (!this.groupScheduled) {
+    if (!this.groupScheduled && !this.groupHeld) {
       this.groupScheduled = true;
       setImmediate(() => this.writeGroup());
     }
@@ -703,7 +703,15 @@ export class Engine implements EngineApi {
   /** Flushes + compactions finished when the WAL last ran out of space (see apply's probing). */
   private jobsAtNoSpace = 0;
 
+  /** Set by holdGroup() until the next commit(): the caller writes the group, no setImmediate is scheduled. */
+  private groupHeld = false;
+
+  holdGroup(): void {
+    this.groupHeld = true;
+  }
+
   commit(): void {
+    this.groupHeld = false;
     if (this.pending > 0) this.writeGroup();
   }
 

@@ -95,6 +95,12 @@ export interface EngineApi {
    */
   commit(): void;
   /**
+   * Promises a commit() before this turn ends: batches applied until then wait for it instead of scheduling their own
+   * end-of-turn write (a setImmediate a turn). The server holds the group while a turn runs and commits it before
+   * the turn's replies go out.
+   */
+  holdGroup(): void;
+  /**
    * The error that took `seq` back out when its group's WAL write failed (a full disk), or undefined. Such a write
    * is never durable, even once later writes make the log durable past its number: its reply must not go out.
    */

@@ -198,11 +198,15 @@ export class TskvServer implements ServerContext, ConnectionHost {
       onData: (id, data) => this.onData(id, data),
       onClose: (id) => this.onClose(id),
       onTurnEnd: () => {
+        // The turn's writes form one group that flushDirty() commits before the replies (or the finally, if a command
+        // threw past its connection): no end-of-turn callback is scheduled for it.
+        this.engine.holdGroup();
         try {
           this.runTurn();
           this.flushDirty();
         } finally {
           this.readClock = -1;
+          this.engine.commit();
         }
       },
       onDrain: (id) => this.onDrain(id),

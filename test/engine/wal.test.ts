@@ -298,6 +298,44 @@ describe("engine durability and recovery", () => {
     }
   });
 
+  it("a held group waits for commit(): nothing of it reaches the log at the end of the turn, all of it in one write then", async () => {
+    const dir = tmpDir();
+    let writes = 0;
+    const counting = { ...nodeFs, writeSync: (fd: number, buf: Uint8Array, off: number, len: number, pos: number): number => (writes++, nodeFs.writeSync(fd, buf, off, len, pos)) } as FileSystem;
+    const e = await open(dir, { fs: counting, walSync: "no" });
+    const logBytes = (): number => segmentFiles(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+    // Not held: the turn's batches are written by the end of the turn, in one write.
+    const before = logBytes();
+    writes = 0;
+    e.applyPut(b("a"), b("1"));
+    e.apply([{ type: "put", key: b("b"), value: b("2") }]);
+    await new Promise((r) => setImmediate(r));
+    expect(writes).toBe(1);
+    expect(logBytes()).toBeGreaterThan(before);
+    // Held: later turns pass without a write, and the batches stay readable; commit() writes them in one.
+    const held = logBytes();
+    e.holdGroup();
+    const seq = e.applyPut(b("c"), b("3"));
+    e.apply([{ type: "del", key: b("a") }]);
+    writes = 0;
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    expect(writes).toBe(0);
+    expect(logBytes()).toBe(held);
+    expect(e.durableSequence < seq).toBe(true);
+    expect(e.get(b("c"))).toEqual(b("3"));
+    e.commit();
+    expect(writes).toBe(1);
+    expect(e.durableSequence > seq).toBe(true);
+    // The hold ends with the commit: the next batch is written by the end of its turn again.
+    e.applyPut(b("d"), b("4"));
+    await new Promise((r) => setImmediate(r));
+    expect(writes).toBe(2);
+    await e.close();
+    const e2 = await open(dir);
+    expect([e2.get(b("a")), e2.get(b("b")), e2.get(b("c")), e2.get(b("d"))]).toEqual([undefined, b("2"), b("3"), b("4")]);
+    await e2.close();
+  });
+
   it("a failed write is truncated back, its batch is taken out, and writes resume when space returns", async () => {
     const dir = tmpDir();
     // Write half, then fail: the classic torn append.
