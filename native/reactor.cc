@@ -81,7 +81,8 @@ void Reactor::Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Reactor", cls);
 }
 
-// new Reactor(onEvents: (events: Int32Array, addrs: string[], arena: Buffer) => void, arenaBytes?: number)
+// new Reactor(onEvents: (events: Int32Array, count: number, addrs: string[] | null, arena: Buffer) => void,
+//             arenaBytes?: number)
 Reactor::Reactor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Reactor>(info), env_(info.Env()) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsFunction()) {
@@ -396,15 +397,27 @@ void Reactor::Turn() {
   }
   // One call into JS for the whole turn; events that JS causes while it runs go out in a follow-up call.
   Napi::Env env = env_;
+  // The events go in one Int32Array kept from turn to turn (made again only when a turn outgrows it), with their
+  // count: JS reads them during the call and keeps nothing.
   for (int rounds = 0; rounds < 8 && !events_.empty() && !destroyed_; rounds++) {
     Napi::HandleScope scope(env);
-    Napi::Int32Array arr = Napi::Int32Array::New(env, events_.size());
-    memcpy(arr.Data(), events_.data(), events_.size() * sizeof(int32_t));
-    Napi::Array addrs = Napi::Array::New(env, addrs_.size());
-    for (size_t k = 0; k < addrs_.size(); k++) addrs.Set(static_cast<uint32_t>(k), Napi::String::New(env, addrs_[k]));
+    if (events_.size() > events_cap_) {
+      events_cap_ = std::max(events_.size(), 2 * events_cap_);
+      Napi::Int32Array grown = Napi::Int32Array::New(env, events_cap_);
+      events_ref_ = Napi::Persistent(grown);
+      events_data_ = grown.Data();
+    }
+    memcpy(events_data_, events_.data(), events_.size() * sizeof(int32_t));
+    Napi::Number count = Napi::Number::New(env, static_cast<double>(events_.size()));
+    Napi::Value addrs = env.Null();
+    if (!addrs_.empty()) {
+      Napi::Array a = Napi::Array::New(env, addrs_.size());
+      for (size_t k = 0; k < addrs_.size(); k++) a.Set(static_cast<uint32_t>(k), Napi::String::New(env, addrs_[k]));
+      addrs = a;
+    }
     events_.clear();
     addrs_.clear();
-    callback_.MakeCallback(Value(), {arr, addrs, arena_ref_.Value()}, *async_context_);
+    callback_.MakeCallback(Value(), {events_ref_.Value(), count, addrs, arena_ref_.Value()}, *async_context_);
     if (env.IsExceptionPending()) break;
   }
   arena_used_ = 0;

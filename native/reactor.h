@@ -86,6 +86,9 @@ class Reactor : public Napi::ObjectWrap<Reactor> {
   std::unordered_map<uint32_t, Conn> conns_;
 
   std::vector<int32_t> events_;       // kind, id, offset, length
+  Napi::Reference<Napi::Int32Array> events_ref_;  // what JS is handed them in, reused from turn to turn
+  int32_t* events_data_ = nullptr;
+  size_t events_cap_ = 0;
   std::vector<std::string> addrs_;    // one per open event, "ip port"
 
   struct Run {

@@ -31,8 +31,13 @@ export interface NativeAddon {
   bloomMayContain?(filter: Uint8Array, key: Uint8Array): boolean;
   /** [entry offset, sequence] of the first entry ≥ (key, maxSeq), or -1 at the end of the block. */
   blockSeek?(block: Uint8Array, key: Uint8Array, maxSeq: number): [number, number] | -1;
-  /** The epoll reactor (Linux builds only); see native/reactor.h for its contract. */
-  Reactor?: new (onEvents: (events: Int32Array, addrs: string[], arena: Buffer) => void, arenaBytes?: number) => NativeReactor;
+  /**
+   * The epoll reactor (Linux builds only); see native/reactor.h for its contract. onEvents gets the turn's events as
+   * [kind, id, offset, length] quadruples in the first `count` ints of an array the reactor reuses (read them during
+   * the call), the addresses of the turn's new connections ("ip port", one per open event; null when none) and the
+   * read arena the offsets point into.
+   */
+  Reactor?: new (onEvents: (events: Int32Array, count: number, addrs: string[] | null, arena: Buffer) => void, arenaBytes?: number) => NativeReactor;
 }
 
 export interface NativeReactor {

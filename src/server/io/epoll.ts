@@ -22,7 +22,7 @@ export class EpollBackend implements IoBackend {
   async listen(host: string, port: number, handlers: IoHandlers): Promise<ListenResult> {
     if (!native.Reactor) throw new Error("this build of the addon has no epoll reactor");
     this.handlers = handlers;
-    this.reactor = new native.Reactor((events, addrs, arena) => this.onEvents(events, addrs, arena), ARENA_BYTES);
+    this.reactor = new native.Reactor((events, count, addrs, arena) => this.onEvents(events, count, addrs, arena), ARENA_BYTES);
     try {
       const [h, p] = this.reactor.listen(host, port);
       return { host: h, port: p };
@@ -33,14 +33,14 @@ export class EpollBackend implements IoBackend {
     }
   }
 
-  private onEvents(events: Int32Array, addrs: string[], arena: Buffer): void {
+  private onEvents(events: Int32Array, count: number, addrs: string[] | null, arena: Buffer): void {
     const h = this.handlers as IoHandlers;
     let a = 0;
-    for (let i = 0; i < events.length; i += 4) {
+    for (let i = 0; i < count; i += 4) {
       const id = events[i + 1];
       switch (events[i]) {
         case ReactorEvent.OPEN: {
-          const [host, port] = addrs[a++].split(" ");
+          const [host, port] = (addrs as string[])[a++].split(" ");
           this.open.add(id);
           h.onOpen(id, host, Number(port));
           break;
