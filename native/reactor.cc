@@ -23,6 +23,7 @@ constexpr size_t kReadChunk = 256 << 10;  // per connection per turn: one fast c
 constexpr int kMaxEvents = 512;
 constexpr int kMaxIov = 1024;
 constexpr uint64_t kListenerId = 0;
+constexpr uint32_t kMaxId = 0x7fffffff;
 // Connections are edge-triggered: epoll reports a socket once per arrival of data instead of again on every
 // epoll_wait while it stays readable. Level-triggered, each socket served in a turn was put back on the ready list and
 // polled again (tcp_poll) by the next epoll_wait, and by the loop's own poll of the epoll fd, only to be found empty.
@@ -144,8 +145,8 @@ void Reactor::CleanupHook(void* arg) { static_cast<Reactor*>(arg)->Teardown(); }
 void Reactor::Teardown() {
   if (destroyed_) return;
   destroyed_ = true;
-  for (auto& kv : conns_) close(kv.second.fd);
-  conns_.clear();
+  conns_.ForEach([](uint32_t, Conn* c) { close(c->fd); });
+  conns_.Clear();
   if (listen_fd_ >= 0) close(listen_fd_);
   listen_fd_ = -1;
   if (poll_ != nullptr) {
@@ -181,8 +182,7 @@ Reactor::Conn* Reactor::Find(const Napi::CallbackInfo& info, uint32_t* id) {
     Napi::TypeError::New(info.Env(), "Reactor: connection id must be a positive integer").ThrowAsJavaScriptException();
     return nullptr;
   }
-  auto it = conns_.find(*id);
-  return it == conns_.end() ? nullptr : &it->second;
+  return conns_.Find(*id);
 }
 
 // listen(host: string, port: number): [host, port]
@@ -275,8 +275,13 @@ void Reactor::Accept() {
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    uint32_t id = next_id_++;
-    if (next_id_ == 0) next_id_ = 1;
+    // Ids are positive int32s (JS reads them from an Int32Array); after 2^31 - 1 connections they wrap, skipping
+    // any still open.
+    uint32_t id;
+    do {
+      id = next_id_;
+      next_id_ = next_id_ == kMaxId ? 1 : next_id_ + 1;
+    } while (conns_.Find(id) != nullptr);
     epoll_event ev;
     memset(&ev, 0, sizeof(ev));
     ev.events = EPOLLIN | EPOLLRDHUP | kEdge;
@@ -287,7 +292,7 @@ void Reactor::Accept() {
     }
     Conn c;
     c.fd = fd;
-    conns_.emplace(id, std::move(c));
+    conns_.Insert(id, std::move(c));
     addrs_.push_back(AddrString(ss));
     Push(kOpen, id, 0, 0);
   }
@@ -350,11 +355,11 @@ void Reactor::UpdateInterest(uint32_t id, Conn* c) {
 }
 
 void Reactor::CloseConn(uint32_t id, bool emit) {
-  auto it = conns_.find(id);
-  if (it == conns_.end()) return;
-  epoll_ctl(epfd_, EPOLL_CTL_DEL, it->second.fd, nullptr);
-  close(it->second.fd);
-  conns_.erase(it);
+  Conn* c = conns_.Find(id);
+  if (c == nullptr) return;
+  epoll_ctl(epfd_, EPOLL_CTL_DEL, c->fd, nullptr);
+  close(c->fd);
+  conns_.Erase(id);
   if (emit) Push(kClose, id, 0, 0);
   UpdateRef();
 }
@@ -373,9 +378,8 @@ void Reactor::Turn() {
       continue;
     }
     uint32_t id = static_cast<uint32_t>(id64);
-    auto it = conns_.find(id);
-    if (it == conns_.end()) continue;
-    Conn* c = &it->second;
+    Conn* c = conns_.Find(id);
+    if (c == nullptr) continue;
     uint32_t e = evs[i].events;
     if (e & EPOLLOUT) {
       bool had = !c->pending.empty();
@@ -578,8 +582,8 @@ Napi::Value Reactor::WriteRuns(const Napi::CallbackInfo& info) {
     runs_.push_back(Run{static_cast<const uint8_t*>(data) + start, static_cast<size_t>(end - start)});
   }
   for (size_t i = 0; i < count; i++) {
-    auto it = ids[i] > 0 ? conns_.find(static_cast<uint32_t>(ids[i])) : conns_.end();
-    out[i] = it == conns_.end() ? -1 : Send(it->first, &it->second, runs_[i].data, runs_[i].size);
+    Conn* c = ids[i] > 0 ? conns_.Find(static_cast<uint32_t>(ids[i])) : nullptr;
+    out[i] = c == nullptr ? -1 : Send(static_cast<uint32_t>(ids[i]), c, runs_[i].data, runs_[i].size);
   }
   return env.Undefined();
 }

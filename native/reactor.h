@@ -17,9 +17,10 @@
 #include <napi.h>
 #include <uv.h>
 
+#include "id_table.h"
+
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace tskv {
@@ -83,7 +84,7 @@ class Reactor : public Napi::ObjectWrap<Reactor> {
   bool destroyed_ = false;
   bool in_turn_ = false;
   uint32_t next_id_ = 1;
-  std::unordered_map<uint32_t, Conn> conns_;
+  IdTable<Conn> conns_;  // by id
 
   std::vector<int32_t> events_;       // kind, id, offset, length
   Napi::Reference<Napi::Int32Array> events_ref_;  // what JS is handed them in, reused from turn to turn

@@ -15,8 +15,9 @@ trap 'rm -rf "$out"' EXIT
 flags=(-DTSKV_NO_NAPI -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -msse4.2)
 clang++ "${flags[@]}" -o "$out/fuzz_sstable" "$root/native/fuzz/fuzz_sstable.cc" "$root/native/sstable.cc" "$root/native/crc32c.cc"
 clang++ "${flags[@]}" -o "$out/fuzz_crc32c" "$root/native/fuzz/fuzz_crc32c.cc" "$root/native/crc32c.cc"
+clang++ "${flags[@]}" -o "$out/fuzz_id_table" "$root/native/fuzz/fuzz_id_table.cc"
 # Seed the block fuzzer with real blocks (prefix-compressed entries, restarts) when the TypeScript build exists.
-mkdir -p "$out/corpus-fuzz_sstable" "$out/corpus-fuzz_crc32c"
+mkdir -p "$out/corpus-fuzz_sstable" "$out/corpus-fuzz_crc32c" "$out/corpus-fuzz_id_table"
 if [ -f "$root/dist/engine/sst/block.js" ]; then
   node -e '
     const { BlockBuilder } = require(process.argv[1] + "/dist/engine/sst/block.js");
@@ -30,7 +31,7 @@ if [ -f "$root/dist/engine/sst/block.js" ]; then
     }' "$root" "$out/corpus-fuzz_sstable"
 fi
 status=0
-for t in fuzz_sstable fuzz_crc32c; do
+for t in fuzz_sstable fuzz_crc32c fuzz_id_table; do
   echo "fuzzing $t for ${secs}s"
   len=8192
   [ "$t" = fuzz_crc32c ] && len=100000
