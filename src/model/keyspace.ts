@@ -7,6 +7,7 @@ import { hash32 } from "../engine/sst/bloom";
 import { globMatch } from "./glob";
 import { META_RANGE, metaKey, Prefix, TypeTag, TypeTagValue, userKeyOfMeta, writeMetaKey } from "./keys";
 import { INLINE_MAX } from "../engine/memtable/arena";
+import { BufferViews } from "../util/bytes";
 import { decodeMeta, encodeMeta, encodeMetaInto, Meta, META_HEADER } from "./meta";
 
 /** Hooks a type family registers to clean up or move its own entries when a key of its type goes or moves. */
@@ -106,6 +107,8 @@ export interface ScanOptions {
 const prefetchKey = Buffer.allocUnsafe(1024);
 /** Where store() builds a META value the engine copies (grown up to 64 KiB). */
 let metaScratch = Buffer.allocUnsafe(1024);
+const metaViews = new BufferViews();
+metaViews.of(metaScratch);
 const prefetchHashes = new Int32Array(1024);
 
 export class Keyspace {
@@ -276,8 +279,11 @@ export class Keyspace {
     const size = META_HEADER + payload.length;
     let value: Buffer;
     if (size <= INLINE_MAX) {
-      if (metaScratch.length < size) metaScratch = Buffer.allocUnsafe(Math.min(INLINE_MAX, Math.max(size, 2 * metaScratch.length)));
-      value = metaScratch.subarray(0, encodeMetaInto(metaScratch, type, expireAt, payload));
+      if (metaScratch.length < size) {
+        metaScratch = Buffer.allocUnsafe(Math.min(INLINE_MAX, Math.max(size, 2 * metaScratch.length)));
+        metaViews.of(metaScratch);
+      }
+      value = metaViews.view(0, encodeMetaInto(metaScratch, type, expireAt, payload));
     } else value = encodeMeta(type, expireAt, payload);
     const seq = this.engine.applyPut(mk, value);
     if (!old) this.live++;

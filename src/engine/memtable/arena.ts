@@ -30,6 +30,8 @@ export const TOMBSTONE = -1;
 /** Append-only memory in shared 1 MiB slabs, each seen as bytes, int32s and float64s; records are 8-byte aligned. */
 export class Arena {
   readonly u8: Buffer[] = [];
+  /** Each slab's own (shared) ArrayBuffer, for making views without reading it from a Buffer again. */
+  readonly ab: ArrayBufferLike[] = [];
   readonly i32: Int32Array[] = [];
   readonly f64: Float64Array[] = [];
   private used = SLAB;
@@ -49,6 +51,7 @@ export class Arena {
 
   private addSlab(sab: SharedArrayBuffer | ArrayBufferLike): void {
     this.u8.push(Buffer.from(sab, 0, SLAB));
+    this.ab.push(sab);
     this.i32.push(new Int32Array(sab, 0, SLAB >> 2));
     this.f64.push(new Float64Array(sab, 0, SLAB >> 3));
   }

@@ -22,7 +22,7 @@
 //
 // In the list, keys are compared as latin1 strings (one byte per char, so string order is byte order): V8 compares flat
 // one-byte strings natively, which measured faster than Buffer#compare or a JS byte loop.
-import { copyBytes } from "../../util/bytes";
+import { copyBytes, viewOf } from "../../util/bytes";
 import { hash32 } from "../sst/bloom";
 import { Arena, INLINE_MAX, MemImage, NONE, OFF_BITS, OFF_MASK, RecordReader, TOMBSTONE } from "./arena";
 
@@ -298,8 +298,7 @@ export class SkipList {
     const n = ints[2 * d + 3];
     if (n === TOMBSTONE) return null;
     if (n > INLINE_MAX) return this.bigs[ints[2 * d + 4]];
-    const at = 8 * d + 16;
-    return this.arena.u8[slab].subarray(at, at + n);
+    return viewOf(this.arena.ab[slab], 8 * d + 16, n);
   }
 
   /** The key of a node (a view of the memtable's bytes). */
@@ -314,8 +313,7 @@ export class SkipList {
     const ints = this.arena.i32[slab];
     const n = ints[w + 1];
     if (n > INLINE_MAX) return this.bigs[ints[w + 2]];
-    const at = 4 * w + 8;
-    return this.arena.u8[slab].subarray(at, at + n);
+    return viewOf(this.arena.ab[slab], 4 * w + 8, n);
   }
 
   /** The newest version of a node at or below `maxSeq`, or -1. */
