@@ -31,7 +31,7 @@ import { OpKind, parseSegmentName, PayloadKind, SEGMENT_MAGIC, segmentName, WAL_
 import { readSegment } from "./wal/reader";
 import { WalSegmentWriter } from "./wal/writer";
 import { readVarint, varintSize, writeVarint } from "./varint";
-import { copyBytes, equalBytes } from "../util/bytes";
+import { copyBytes, equalBytes, putU32LE } from "../util/bytes";
 
 const QUIET: EngineLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -207,9 +207,9 @@ export function batchSize(ops: BatchOp[]): number {
 
 function writeBatchHeader(b: Buffer, at: number, firstSeq: number, count: number): void {
   b[at] = PayloadKind.BATCH;
-  b.writeUInt32LE(firstSeq % 0x100000000, at + 1);
-  b.writeUInt32LE(Math.floor(firstSeq / 0x100000000), at + 5);
-  b.writeUInt32LE(count, at + 9);
+  putU32LE(b, at + 1, firstSeq % 0x100000000);
+  putU32LE(b, at + 5, Math.floor(firstSeq / 0x100000000));
+  putU32LE(b, at + 9, count);
 }
 
 /** encodeBatchInto for a batch of one put (the same bytes). */

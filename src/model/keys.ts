@@ -2,7 +2,7 @@
 // one metadata entry under META; a series' points live in chunk entries under CHUNK keyed by the series' id, so
 // deleting or recreating a key is one small write and its old chunks become unreachable at once (compaction
 // reclaims them). The labels index lives under LABEL.
-import { copyBytes } from "../util/bytes";
+import { BufferViews, copyBytes } from "../util/bytes";
 
 /** Engine key prefixes. One byte each; never reuse a retired value. */
 export const Prefix = {
@@ -38,6 +38,19 @@ export function metaKey(userKey: Buffer): Buffer {
   lastUserKey = userKey;
   lastMetaKey = k;
   return k;
+}
+
+const scratch = Buffer.allocUnsafe(1024);
+const scratchViews = new BufferViews();
+scratchViews.of(scratch);
+
+/**
+ * The META engine key of `userKey` in a scratch buffer every caller shares: a view valid until the next call, for a
+ * lookup or a write that does not keep the key (the engine copies what it keeps). Longer keys get their own buffer.
+ */
+export function scratchMetaKey(userKey: Buffer): Buffer {
+  if (userKey.length >= scratch.length) return metaKey(userKey);
+  return scratchViews.view(0, writeMetaKey(scratch, 0, userKey));
 }
 
 /** Writes the META engine key of `userKey` into `dst` at `at` (room for 1 + its length); returns where it ends. */

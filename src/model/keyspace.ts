@@ -5,7 +5,7 @@
 import type { BatchOp, EngineApi, Snapshot } from "../engine/types";
 import { hash32 } from "../engine/sst/bloom";
 import { globMatch } from "./glob";
-import { META_RANGE, metaKey, Prefix, TypeTag, TypeTagValue, userKeyOfMeta, writeMetaKey } from "./keys";
+import { META_RANGE, metaKey, Prefix, scratchMetaKey, TypeTag, TypeTagValue, userKeyOfMeta, writeMetaKey } from "./keys";
 import { INLINE_MAX } from "../engine/memtable/arena";
 import { BufferViews } from "../util/bytes";
 import { decodeMeta, encodeMeta, encodeMetaInto, Meta, META_HEADER } from "./meta";
@@ -173,7 +173,7 @@ export class Keyspace {
 
   /** The key's META if it exists and has not expired. */
   lookup(key: Buffer): Meta | undefined {
-    const v = this.engine.get(metaKey(key));
+    const v = this.engine.get(scratchMetaKey(key));
     if (!v) return undefined;
     const meta = decodeMeta(v);
     if (!meta) return undefined;
@@ -275,7 +275,7 @@ export class Keyspace {
       const [ops, delta] = this.writeOps(key, type, expireAt, payload, old);
       return this.commit(ops, delta);
     }
-    const mk = metaKey(key);
+    const mk = scratchMetaKey(key);
     const size = META_HEADER + payload.length;
     let value: Buffer;
     if (size <= INLINE_MAX) {

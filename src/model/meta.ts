@@ -1,7 +1,7 @@
 // The META value every user key has (docs/format.md, "Engine keyspace"):
 //   type tag u8 | expire-at i64 LE (ms since the epoch, 0 = no expiry) | the type's payload
 // For a string the payload is the value's bytes; for a series it is the series header (src/model/series/).
-import { copyBytes } from "../util/bytes";
+import { copyBytes, getI32LE, getU32LE, putU32LE } from "../util/bytes";
 import { TypeTag, TypeTagValue } from "./keys";
 
 export const META_HEADER = 9;
@@ -24,8 +24,8 @@ export function encodeMeta(type: TypeTagValue, expireAt: number, payload: Buffer
 export function encodeMetaInto(b: Buffer, type: TypeTagValue, expireAt: number, payload: Buffer): number {
   b[0] = type;
   // i64 LE without a BigInt: expire-at is a non-negative ms time, far below 2^53.
-  b.writeUInt32LE(expireAt % 0x100000000, 1);
-  b.writeInt32LE(Math.floor(expireAt / 0x100000000), 5);
+  putU32LE(b, 1, expireAt % 0x100000000);
+  putU32LE(b, 5, Math.floor(expireAt / 0x100000000));
   copyBytes(b, META_HEADER, payload);
   return META_HEADER + payload.length;
 }
@@ -47,7 +47,7 @@ export function decodeMeta(v: Buffer): Meta | undefined {
   if (v.length < META_HEADER) return undefined;
   const type = v[0];
   if (type !== TypeTag.STRING && type !== TypeTag.SERIES) return undefined;
-  return new DecodedMeta(type as TypeTagValue, v.readUInt32LE(1) + v.readInt32LE(5) * 0x100000000, v);
+  return new DecodedMeta(type as TypeTagValue, getU32LE(v, 1) + getI32LE(v, 5) * 0x100000000, v);
 }
 
 export function typeName(type: TypeTagValue): string {

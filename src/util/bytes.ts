@@ -51,6 +51,31 @@ export class KeptBytes {
 }
 
 /**
+ * Little-endian integers by element access. Buffer's own readUInt32LE and friends are reached through a generic
+ * property load in optimized code (Buffer.prototype is not a fast-mode prototype) and check their arguments in JS:
+ * ~6 ns a call against ~1 ns here. The caller keeps `at` in bounds.
+ */
+export function putU32LE(b: Uint8Array, at: number, v: number): void {
+  b[at] = v;
+  b[at + 1] = v >>> 8;
+  b[at + 2] = v >>> 16;
+  b[at + 3] = v >>> 24;
+}
+
+export function putU16LE(b: Uint8Array, at: number, v: number): void {
+  b[at] = v;
+  b[at + 1] = v >>> 8;
+}
+
+export function getU32LE(b: Uint8Array, at: number): number {
+  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16)) + b[at + 3] * 0x1000000;
+}
+
+export function getI32LE(b: Uint8Array, at: number): number {
+  return b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24);
+}
+
+/**
  * Buffers made directly on an ArrayBuffer: instances of a Uint8Array subclass whose prototype chain runs through
  * Buffer.prototype, so they are Buffers to every caller (Buffer.isBuffer, instanceof, every Buffer method, subarray()
  * giving Buffers). Made in about half the time of Buffer.from(arrayBuffer, offset, length), which checks its

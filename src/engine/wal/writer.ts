@@ -3,6 +3,7 @@
 // may be appended, so a failed write never leaves a half record in front of later ones.
 import * as path from "node:path";
 import { maskCrc } from "../../util/crc32c";
+import { putU16LE, putU32LE } from "../../util/bytes";
 import { native } from "../../native";
 import type { FileSystem } from "../io";
 import { BLOCK_SIZE, HEADER_SIZE, PayloadKind, RecordType, SEGMENT_MAGIC, WAL_FORMAT_VERSION, segmentName } from "./format";
@@ -109,7 +110,7 @@ export class RecordFramer {
     const buf = this.buf;
     const ranges = this.ranges;
     const crcs = this.crcs;
-    for (let i = 0; i < n; i++) buf.writeUInt32LE(maskCrc(crcs[i]), ranges[2 * i] - 6);
+    for (let i = 0; i < n; i++) putU32LE(buf, ranges[2 * i] - 6, maskCrc(crcs[i]));
     this.unsummed = 0;
   }
 
@@ -123,7 +124,7 @@ export class RecordFramer {
 
   private header(pos: number, n: number, type: number): void {
     const buf = this.buf;
-    buf.writeUInt16LE(n, pos + 4);
+    putU16LE(buf, pos + 4, n);
     buf[pos + 6] = type;
     // The CRC covers the type byte and the data, which lie next to each other; it is computed with the group's.
     const i = this.unsummed;
