@@ -112,6 +112,26 @@ export class RespDecoder {
 
   /** Reads "*<n>\r\n"; returns n (0 for commands to skip), or null when incomplete. */
   private multibulkHeader(): number | null {
+    // The common header, "*<n>\r\n" complete in the buffer with a plain count, read in one pass (Buffer#indexOf is a
+    // call into C++); anything else takes the general path below, which says what is wrong.
+    const buf = this.buf;
+    const first = this.pos + 1;
+    const lim = Math.min(buf.length, first + 10);
+    let j = first;
+    let n = 0;
+    for (; j < lim; j++) {
+      const c = buf[j] - 0x30;
+      if (c < 0 || c > 9) break;
+      n = n * 10 + c;
+    }
+    if (j > first && j + 1 < buf.length && buf[j] === 0x0d && buf[first] !== 0x30 && n <= INT_MAX && !(n > UNAUTH_MULTIBULK_MAX && this.unauthenticated)) {
+      this.pos = j + 2;
+      this.remaining = n;
+      this.args = [];
+      this.ownedArgs = 0;
+      this.bulkLen = -1;
+      return n;
+    }
     const cr = this.buf.indexOf(CR, this.pos);
     if (cr < 0) {
       if (this.buf.length - this.pos > this.inlineMaxSize) throw new ProtocolError(ProtocolErrors.tooBigMbulkCount);

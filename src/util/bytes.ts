@@ -90,21 +90,27 @@ export function viewOf(ab: ArrayBufferLike, offset: number, length: number): Buf
   return new BufferView(ab as ArrayBuffer, offset, length) as unknown as Buffer;
 }
 
-/** Views into one Buffer at a time, made by viewOf() from its ArrayBuffer and offset, read once. */
+/**
+ * Views into one Buffer at a time, made by viewOf() from its ArrayBuffer and offset, read once, when the first view
+ * is asked for (a Buffer's `buffer` is a call into C++: a buffer no view is made of costs nothing).
+ */
 export class BufferViews {
   /** The Buffer views are made of. */
   buf: Buffer = Buffer.alloc(0);
-  private ab: ArrayBufferLike = this.buf.buffer;
-  private off = this.buf.byteOffset;
+  private ab: ArrayBufferLike | null = null;
+  private off = 0;
 
   of(b: Buffer): void {
     this.buf = b;
-    this.ab = b.buffer;
-    this.off = b.byteOffset;
+    this.ab = null;
   }
 
   /** buf[at, at + len) as a Buffer sharing its memory. */
   view(at: number, len: number): Buffer {
+    if (this.ab === null) {
+      this.ab = this.buf.buffer;
+      this.off = this.buf.byteOffset;
+    }
     return new BufferView(this.ab as ArrayBuffer, this.off + at, len) as unknown as Buffer;
   }
 }
