@@ -50,7 +50,7 @@ scratchViews.of(scratch);
  */
 export function scratchMetaKey(userKey: Buffer): Buffer {
   if (userKey.length >= scratch.length) return metaKey(userKey);
-  return scratchViews.view(0, writeMetaKey(scratch, 0, userKey));
+  return scratchViews.scratchView(writeMetaKey(scratch, 0, userKey));
 }
 
 /** Writes the META engine key of `userKey` into `dst` at `at` (room for 1 + its length); returns where it ends. */

@@ -283,7 +283,7 @@ export class Keyspace {
         metaScratch = Buffer.allocUnsafe(Math.min(INLINE_MAX, Math.max(size, 2 * metaScratch.length)));
         metaViews.of(metaScratch);
       }
-      value = metaViews.view(0, encodeMetaInto(metaScratch, type, expireAt, payload));
+      value = metaViews.scratchView(encodeMetaInto(metaScratch, type, expireAt, payload));
     } else value = encodeMeta(type, expireAt, payload);
     const seq = this.engine.applyPut(mk, value);
     if (!old) this.live++;

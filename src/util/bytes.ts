@@ -99,10 +99,26 @@ export class BufferViews {
   buf: Buffer = Buffer.alloc(0);
   private ab: ArrayBufferLike | null = null;
   private off = 0;
+  /** The last view scratchView() made, and its length. */
+  private scratch: Buffer | null = null;
+  private scratchLen = -1;
 
   of(b: Buffer): void {
     this.buf = b;
     this.ab = null;
+    this.scratch = null;
+  }
+
+  /**
+   * buf[0, len) for a scratch buffer whose bytes the caller rewrites before each use: the same object as the last
+   * call's when the length is the same (a run of same-length keys or values makes no view at all).
+   */
+  scratchView(len: number): Buffer {
+    if (this.scratch === null || this.scratchLen !== len) {
+      this.scratch = this.view(0, len);
+      this.scratchLen = len;
+    }
+    return this.scratch;
   }
 
   /** buf[at, at + len) as a Buffer sharing its memory. */

@@ -8,9 +8,17 @@ export const SYNTAX_ERROR = "ERR syntax error";
 export const WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
 export const NOT_INTEGER = "ERR value is not an integer or out of range";
 
+let lastServer: unknown = null;
+let lastKeyspace: Keyspace | undefined;
+
+/** The keyspace of the context's server (set once at its start: the last server's is kept at hand). */
 export function keyspace(ctx: CommandContext): Keyspace {
-  const ks = ctx.server.extensions.get("keyspace") as Keyspace | undefined;
+  const server = ctx.server;
+  if (server === lastServer && lastKeyspace !== undefined) return lastKeyspace;
+  const ks = server.extensions.get("keyspace") as Keyspace | undefined;
   if (!ks) throw new Error("keyspace not loaded");
+  lastServer = server;
+  lastKeyspace = ks;
   return ks;
 }
 
