@@ -114,17 +114,9 @@ export class RespDecoder {
   private multibulkHeader(): number | null {
     // The common header, "*<n>\r\n" complete in the buffer with a plain count, read in one pass (Buffer#indexOf is a
     // call into C++); anything else takes the general path below, which says what is wrong.
-    const buf = this.buf;
-    const first = this.pos + 1;
-    const lim = Math.min(buf.length, first + 10);
-    let j = first;
-    let n = 0;
-    for (; j < lim; j++) {
-      const c = buf[j] - 0x30;
-      if (c < 0 || c > 9) break;
-      n = n * 10 + c;
-    }
-    if (j > first && j + 1 < buf.length && buf[j] === 0x0d && buf[first] !== 0x30 && n <= INT_MAX && !(n > UNAUTH_MULTIBULK_MAX && this.unauthenticated)) {
+    const j = plainHeader(this.buf, this.pos + 1);
+    const n = plainValue;
+    if (j >= 0 && n > 0 && n <= INT_MAX && !(n > UNAUTH_MULTIBULK_MAX && this.unauthenticated)) {
       this.pos = j + 2;
       this.remaining = n;
       this.args = [];
@@ -167,18 +159,10 @@ export class RespDecoder {
         if (this.pos >= this.buf.length) return null;
         // The common header, "$<len>\r\n" complete in the buffer with a plain length, read in one pass; anything
         // else (split, malformed, over a limit) takes the general path below, which says what is wrong.
-        const buf = this.buf;
-        if (buf[this.pos] === 0x24 /* $ */) {
-          const first = this.pos + 1;
-          const lim = Math.min(buf.length, first + 10);
-          let j = first;
-          let n = 0;
-          for (; j < lim; j++) {
-            const c = buf[j] - 0x30;
-            if (c < 0 || c > 9) break;
-            n = n * 10 + c;
-          }
-          if (j > first && j + 1 < buf.length && buf[j] === 0x0d && (buf[first] !== 0x30 || j === first + 1) && n <= this.protoMaxBulkLen && !(n > UNAUTH_BULK_MAX && this.unauthenticated)) {
+        if (this.buf[this.pos] === 0x24 /* $ */) {
+          const j = plainHeader(this.buf, this.pos + 1);
+          const n = plainValue;
+          if (j >= 0 && n <= this.protoMaxBulkLen && !(n > UNAUTH_BULK_MAX && this.unauthenticated)) {
             this.pos = j + 2;
             this.bulkLen = n;
           }
@@ -292,6 +276,28 @@ export class RespDecoder {
  * int64. Returns null when the text is not such an integer. Values beyond 2^53 lose precision but stay beyond
  * every limit they are compared with.
  */
+/** The value of the last header plainHeader() accepted. */
+let plainValue = 0;
+
+/**
+ * Reads a plain header's number, "<digits>\r\n" from `first` (at most 10 digits, no sign, no leading zero but "0"),
+ * complete in `buf`: returns where its CR is and leaves the number in plainValue, or -1 when the header is anything
+ * else (the general path then reads it and says what is wrong).
+ */
+function plainHeader(buf: Buffer, first: number): number {
+  const lim = Math.min(buf.length, first + 10);
+  let j = first;
+  let n = 0;
+  for (; j < lim; j++) {
+    const c = buf[j] - 0x30;
+    if (c < 0 || c > 9) break;
+    n = n * 10 + c;
+  }
+  if (j === first || j + 1 >= buf.length || buf[j] !== 0x0d || (buf[first] === 0x30 && j !== first + 1)) return -1;
+  plainValue = n;
+  return j;
+}
+
 export function parseInteger(buf: Buffer, start: number, end: number): number | null {
   if (start >= end || end - start > 20) return null;
   let i = start;
