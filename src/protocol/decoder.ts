@@ -114,26 +114,20 @@ export class RespDecoder {
   private multibulkHeader(): number | null {
     // The common header, "*<n>\r\n" complete in the buffer with a plain count, read in one pass (Buffer#indexOf is a
     // call into C++); anything else takes the general path below, which says what is wrong.
-    const j = plainHeader(this.buf, this.pos + 1);
-    const n = plainValue;
-    if (j >= 0 && n > 0 && n <= INT_MAX && !(n > UNAUTH_MULTIBULK_MAX && this.unauthenticated)) {
-      this.pos = j + 2;
-      this.remaining = n;
-      this.args = [];
-      this.ownedArgs = 0;
-      this.bulkLen = -1;
-      return n;
-    }
-    const cr = this.buf.indexOf(CR, this.pos);
-    if (cr < 0) {
-      if (this.buf.length - this.pos > this.inlineMaxSize) throw new ProtocolError(ProtocolErrors.tooBigMbulkCount);
-      return null;
-    }
-    if (cr + 1 >= this.buf.length) return null; // wait for the LF
-    const ll = parseInteger(this.buf, this.pos + 1, cr);
-    if (ll === null || ll > INT_MAX) throw new ProtocolError(ProtocolErrors.invalidMultibulkLength);
-    if (ll > UNAUTH_MULTIBULK_MAX && this.unauthenticated) {
-      throw new ProtocolError(ProtocolErrors.unauthenticatedMultibulkLength);
+    let cr = plainHeader(this.buf, this.pos + 1);
+    let ll: number | null = plainValue;
+    if (cr < 0 || ll > INT_MAX || (ll > UNAUTH_MULTIBULK_MAX && this.unauthenticated)) {
+      cr = this.buf.indexOf(CR, this.pos);
+      if (cr < 0) {
+        if (this.buf.length - this.pos > this.inlineMaxSize) throw new ProtocolError(ProtocolErrors.tooBigMbulkCount);
+        return null;
+      }
+      if (cr + 1 >= this.buf.length) return null; // wait for the LF
+      ll = parseInteger(this.buf, this.pos + 1, cr);
+      if (ll === null || ll > INT_MAX) throw new ProtocolError(ProtocolErrors.invalidMultibulkLength);
+      if (ll > UNAUTH_MULTIBULK_MAX && this.unauthenticated) {
+        throw new ProtocolError(ProtocolErrors.unauthenticatedMultibulkLength);
+      }
     }
     this.pos = cr + 2;
     if (ll <= 0) return 0;
@@ -271,11 +265,6 @@ export class RespDecoder {
   }
 }
 
-/**
- * Redis's string2ll over buf[start, end): optional '-', digits, no '+', no leading zeros, no spaces, fits in
- * int64. Returns null when the text is not such an integer. Values beyond 2^53 lose precision but stay beyond
- * every limit they are compared with.
- */
 /** The value of the last header plainHeader() accepted. */
 let plainValue = 0;
 
@@ -298,6 +287,11 @@ function plainHeader(buf: Buffer, first: number): number {
   return j;
 }
 
+/**
+ * Redis's string2ll over buf[start, end): optional '-', digits, no '+', no leading zeros, no spaces, fits in
+ * int64. Returns null when the text is not such an integer. Values beyond 2^53 lose precision but stay beyond
+ * every limit they are compared with.
+ */
 export function parseInteger(buf: Buffer, start: number, end: number): number | null {
   if (start >= end || end - start > 20) return null;
   let i = start;
