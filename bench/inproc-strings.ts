@@ -2,7 +2,7 @@
 // turn (redis-benchmark's shape at pipeline 1) and swallows the replies, so a SET's or GET's JavaScript cost can be
 // measured apart from the TCP work that is most of the server's time under redis-benchmark. Keys are spread over
 // KEYS like redis-benchmark -r, so the memtable's reads miss the cache as they do under load.
-// Run: npm run build && npm run build:bench && node dist-bench/bench/inproc-strings.js [set|get] [turns] [clients] [keys]
+// Run: npm run build:ts && npm run build:bench && node dist-bench/bench/inproc-strings.js [set|get] [turns] [clients] [keys]
 // It drives the build in dist/ (as the server suite runs dist/cli), so an old build can be measured from its own
 // dist directory with TSKV_DIST=dist-old.
 // Prints wall time and the process's user and system CPU per command over the measured turns (after warm-up turns).

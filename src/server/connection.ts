@@ -60,7 +60,7 @@ export class Connection implements CommandContext {
   blocked = false;
   /** Commands run for this connection, for CLIENT LIST's cmd= and idle=. */
   lastCommand = "NULL";
-  /** ms time of the last read from the client (set by the server, as Redis's lastinteraction). */
+  /** ms time of the last read from or write to the client (set by the server, as Redis's lastinteraction). */
   lastInteraction = Date.now();
 
   /** Taken from the writer, not yet handed to the socket. */

@@ -127,6 +127,6 @@ export class BufferViews {
       this.ab = this.buf.buffer;
       this.off = this.buf.byteOffset;
     }
-    return new BufferView(this.ab as ArrayBuffer, this.off + at, len) as unknown as Buffer;
+    return viewOf(this.ab, this.off + at, len);
   }
 }
