@@ -4,7 +4,7 @@
 // build their values on top.
 import type { BatchOp, EngineApi, Snapshot } from "../engine/types";
 import { hash32 } from "../engine/sst/bloom";
-import { globMatch } from "./glob";
+import type { Glob } from "./glob";
 import { META_RANGE, metaKey, Prefix, scratchMetaKey, TypeTag, TypeTagValue, userKeyOfMeta, writeMetaKey } from "./keys";
 import { INLINE_MAX } from "../engine/memtable/arena";
 import { BufferViews } from "../util/bytes";
@@ -98,7 +98,8 @@ export function onKeyspaceLoad(init: (ks: Keyspace) => void): void {
 }
 
 export interface ScanOptions {
-  match?: string;
+  /** Keys not matching are visited but not returned (absent: every key). */
+  match?: Glob;
   count: number;
   type?: string;
 }
@@ -435,7 +436,7 @@ export class Keyspace {
       visited++;
       last = key;
       const name = meta.type === TypeTag.STRING ? "string" : "tsdb-type";
-      if ((!opts.match || globMatch(opts.match, key.toString("latin1"))) && (!opts.type || opts.type === name)) out.push(key);
+      if ((!opts.match || opts.match.matches(key)) && (!opts.type || opts.type === name)) out.push(key);
       if (visited >= opts.count) return { cursor: this.cursors.put(last), keys: out };
     }
     return { cursor: "0", keys: out };

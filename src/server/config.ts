@@ -1,9 +1,6 @@
 // Server settings: defaults, size parsing ("64mb"), and the names CONFIG GET/SET know.
 import type { ServerConfig } from "./context";
 import { MAX_MEMTABLE_SIZE } from "../engine/types";
-import { globMatch } from "../model/glob";
-
-export { globMatch };
 
 export const DEFAULT_PORT = 7070;
 

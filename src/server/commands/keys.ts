@@ -1,6 +1,6 @@
 // Generic key commands, across every type: DEL, EXISTS, TYPE, the expiry family, RENAME, KEYS, SCAN, RANDOMKEY,
 // DBSIZE, FLUSHALL/FLUSHDB.
-import { globMatch } from "../../model/glob";
+import { Glob } from "../../model/glob";
 import { typeName } from "../../model/meta";
 import type { CommandContext, CommandSpec } from "../command";
 import { CommandError } from "../errors";
@@ -145,9 +145,10 @@ export const keyCommands: CommandSpec[] = [
     rename(ctx, args, true),
   ),
   command("keys", 2, ["readonly"], NOKEY, "generic", "1.0.0", "Returns all key names that match a pattern.", (ctx, args) => {
-    const pattern = args[1].toString("latin1");
+    // A bare `*` is every key, the empty key too (the matcher alone would not match ""), as in Redis.
+    const glob = args[1].length === 1 && args[1][0] === 0x2a ? null : new Glob(args[1]);
     const out: Buffer[] = [];
-    for (const [key] of keyspace(ctx).keys()) if (globMatch(pattern, key.toString("latin1"))) out.push(key);
+    for (const [key] of keyspace(ctx).keys()) if (!glob || glob.matches(key)) out.push(key);
     ctx.reply.arrayHeader(out.length);
     for (const k of out) ctx.reply.bulk(k);
   }),
@@ -155,7 +156,7 @@ export const keyCommands: CommandSpec[] = [
     const cursorText = args[1].toString("latin1");
     if (!/^\d+$/.test(cursorText) || cursorText.length > 20) throw new CommandError("ERR invalid cursor");
     let count = 10;
-    let match: string | undefined;
+    let match: Glob | undefined;
     let type: string | undefined;
     for (let i = 2; i < args.length; i++) {
       const o = lower(args[i]);
@@ -164,8 +165,9 @@ export const keyCommands: CommandSpec[] = [
         count = intArg(args[++i]);
         if (count < 1) throw new CommandError(SYNTAX_ERROR);
       } else if (o === "match") {
-        match = args[++i].toString("latin1");
-        if (match === "*") match = undefined;
+        const p = args[++i];
+        // A bare `*` is every key (the empty key too), as in Redis.
+        match = p.length === 1 && p[0] === 0x2a ? undefined : new Glob(p);
       } else if (o === "type") {
         type = lower(args[++i]);
       } else throw new CommandError(SYNTAX_ERROR);

@@ -1,7 +1,8 @@
 // Connection and server commands: PING, ECHO, QUIT, HELLO, AUTH, SELECT, CLIENT, CONFIG, INFO, TIME, COMMAND,
 // FUNCTION FLUSH, SHUTDOWN, DEBUG SLEEP — and clear refusals for what tskv does not have (MULTI, Lua, pub/sub).
 import type { CommandContext, CommandFlag, CommandSpec } from "../command";
-import { CONFIG_PARAMS, globMatch } from "../config";
+import { CONFIG_PARAMS } from "../config";
+import { Glob } from "../../model/glob";
 import { CommandError } from "../errors";
 import { renderInfo } from "../info";
 import { helpReply } from "./util";
@@ -277,8 +278,8 @@ const configCommands: CommandSpec[] = [
   spec("config|get", -3, ["admin", "noscript", "loading", "stale"], "server", "Returns the effective values of configuration parameters.", (ctx, args) => {
     const found = new Map<string, string>();
     for (let i = 2; i < args.length; i++) {
-      const pattern = s(args[i]);
-      for (const p of CONFIG_PARAMS) if (globMatch(pattern, p.name, true)) found.set(p.name, p.get(ctx.server.config));
+      const pattern = new Glob(args[i], true);
+      for (const p of CONFIG_PARAMS) if (pattern.matches(Buffer.from(p.name, "latin1"))) found.set(p.name, p.get(ctx.server.config));
     }
     ctx.reply.mapHeader(found.size);
     for (const [k, v] of found) {
@@ -361,9 +362,10 @@ const commandCommands: CommandSpec[] = [
     if (args.length > 2) {
       if (args.length !== 5 || lower(args[2]) !== "filterby") throw new CommandError(SYNTAX);
       const kind = lower(args[3]);
-      const value = s(args[4]);
-      if (kind === "pattern") names = names.filter((n) => globMatch(value, n, true));
-      else if (kind === "aclcat" || kind === "module") names = kind === "module" ? [] : names;
+      if (kind === "pattern") {
+        const pattern = new Glob(args[4], true);
+        names = names.filter((n) => pattern.matches(Buffer.from(n, "latin1")));
+      } else if (kind === "aclcat" || kind === "module") names = kind === "module" ? [] : names;
       else throw new CommandError(SYNTAX);
     }
     ctx.reply.arrayHeader(names.length);
