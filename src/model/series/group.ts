@@ -5,7 +5,7 @@
 // series (the heads of the streams) and one accumulator, so a reply over tens of millions of points can be counted
 // and written in passes over the same inputs without ever being held whole.
 import { Accumulator, accumulator, AggregatorName, Point, reduced } from "./aggregate";
-import type { ChunkSlice } from "./series";
+import type { ChunkSlice } from "./state";
 import { heapify, siftDown } from "../../util/heap";
 
 /**

@@ -21,13 +21,46 @@ import { CommandError } from "../../server/errors";
 import { Keyspace, onKeyspaceLoad } from "../keyspace";
 import { Prefix, TypeTag } from "../keys";
 import type { Meta } from "../meta";
-import { aggregate, AggregationSpec, bucketStart, Point } from "./aggregate";
-import { chunkCount, chunkFirstTimestamp, chunkLastTimestamp, decodeChunk, encodeChunk } from "./codec";
+import type { Point } from "./aggregate";
+import { chunkCount, chunkFirstTimestamp, chunkLastTimestamp, encodeChunk } from "./codec";
 import { CompactionRule, decodeHeader, DuplicatePolicy, encodeHeader, maxChunkPoints, SeriesHeader } from "./header";
-import { chunkKey, chunkRange, chunkStartOf, decodeNextId, deltaKey, DELTA_KEY_LENGTH, encodeNextId, labelKey, labelValueRange, NEXT_ID_KEY, seriesIdOf } from "./layout";
+import { chunkKey, chunkRange, chunkStartOf, decodeNextId, deltaKey, DELTA_KEY_LENGTH, encodeNextId, labelKey, NEXT_ID_KEY, seriesIdOf } from "./layout";
+import { decodeBase, decodeDelta, decodePoints, deltaSeqOf, encodeBase, encodeDelta, encodePoints } from "./open-chunk";
+import * as reads from "./reads";
+import * as rules from "./rules";
+import {
+  ChunkInfo,
+  ChunkSlice,
+  CreateOptions,
+  emptyState,
+  ERR_BLOCKED_UPSERT,
+  ERR_OLDER_THAN_RETENTION,
+  grow,
+  headerId,
+  lastTimestamp,
+  lastValue,
+  Points,
+  removeRange,
+  retentionFloor,
+  sameKey,
+  SeriesBatch,
+  SeriesState,
+  totalSamples,
+  upsertInto,
+} from "./state";
 
-export const ERR_OLDER_THAN_RETENTION = "ERR TSDB: Timestamp is older than retention";
-export const ERR_BLOCKED_UPSERT = "ERR TSDB: Error at upsert, update is not supported when DUPLICATE_POLICY is set to BLOCK mode";
+export {
+  chunkTotal,
+  ERR_BLOCKED_UPSERT,
+  ERR_OLDER_THAN_RETENTION,
+  lastTimestamp,
+  lastValue,
+  retentionFloor,
+  SeriesBatch,
+  sliceOf,
+  totalSamples,
+} from "./state";
+export type { ChunkInfo, ChunkSlice, CreateOptions, SeriesState } from "./state";
 
 /** Decoded series kept in memory at most (the longest cached go first; they reload from the engine). */
 const MAX_CACHED = 16384;
@@ -36,263 +69,6 @@ const SPLIT_FACTOR = 1.2;
 const EMPTY = Buffer.alloc(0);
 /** Delta entries after the newest chunk's base before it is compressed again. */
 const FOLD_DELTAS = 64;
-
-/** A series as commands see it: its header and its newest chunk, decoded. */
-export interface SeriesState {
-  readonly key: Buffer;
-  expireAt: number;
-  header: SeriesHeader;
-  /** Key start of the newest chunk; null when the series holds no points. */
-  openStart: number | null;
-  ts: Float64Array;
-  vals: Float64Array;
-  n: number;
-  /** Points of the newest chunk already in the engine (base + deltas): those after them are appends to write. */
-  written: number;
-  /** Sequence number of the next delta; deltas from `covered` on are not in the base. */
-  deltaSeq: number;
-  covered: number;
-  /** Delta slots that may hold an entry (0 .. slots - 1). */
-  slots: number;
-  /** The newest chunk changed other than by appends: its base must be written again (covering the deltas). */
-  full: boolean;
-}
-
-export function totalSamples(s: SeriesState): number {
-  return s.header.sealedSamples + s.n;
-}
-
-/** RedisTimeSeries's lastTimestamp: 0 for an empty series. */
-export function lastTimestamp(s: SeriesState): number {
-  return s.n > 0 ? s.ts[s.n - 1] : 0;
-}
-
-export function lastValue(s: SeriesState): number {
-  return s.n > 0 ? s.vals[s.n - 1] : 0;
-}
-
-export function chunkTotal(s: SeriesState): number {
-  return s.header.sealedChunks + (s.openStart !== null ? 1 : 0);
-}
-
-/** Earliest timestamp reads may see: points older than lastTimestamp - retention are gone for readers at once. */
-export function retentionFloor(s: SeriesState): number {
-  const r = s.header.retention;
-  const last = lastTimestamp(s);
-  return r > 0 && last > r ? last - r : 0;
-}
-
-/** The writes of one command: changed newest chunks are written once, at the end (or with the next structural change). */
-export class SeriesBatch {
-  ops: BatchOp[] = [];
-  delta = 0;
-  readonly dirty = new Set<SeriesState>();
-  readonly touched = new Set<SeriesState>();
-  seq: bigint | undefined;
-}
-
-export interface CreateOptions {
-  retention: number;
-  chunkSize: number;
-  duplicatePolicy: DuplicatePolicy | null;
-  uncompressed: boolean;
-  ignoreMaxTimeDiff: number;
-  ignoreMaxValDiff: number;
-  labels: Array<[string, string]>;
-}
-
-/** One run of points of a chunk inside a queried range: indexes lo..hi (inclusive) of ts / vals. */
-export interface ChunkSlice {
-  ts: Float64Array;
-  vals: Float64Array;
-  lo: number;
-  hi: number;
-}
-
-/** Shown by TS.INFO DEBUG. */
-export interface ChunkInfo {
-  first: number;
-  last: number;
-  samples: number;
-  bytes: number;
-}
-
-function lowerBound(ts: Float64Array, n: number, t: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ts[mid] < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** The points of sorted arrays inside [from, to], as a slice (undefined when none). */
-function sliceIn(ts: Float64Array, vals: Float64Array, n: number, from: number, to: number): ChunkSlice | undefined {
-  const lo = lowerBound(ts, n, from);
-  let hi = lowerBound(ts, n, to);
-  if (hi < n && ts[hi] === to) hi++;
-  return hi > lo ? { ts, vals, lo, hi: hi - 1 } : undefined;
-}
-
-/** The points of a stored chunk inside [from, to] (undefined when none). */
-export function sliceOf(chunk: Buffer, from: number, to: number): ChunkSlice | undefined {
-  const d = decodeChunk(chunk);
-  return sliceIn(d.timestamps, d.values, d.timestamps.length, from, to);
-}
-
-/** Applies a duplicate policy; returns the value to keep or throws for BLOCK. */
-function resolveDuplicate(policy: DuplicatePolicy, old: number, value: number): number {
-  switch (policy) {
-    case "block":
-      throw new CommandError(ERR_BLOCKED_UPSERT);
-    case "first":
-      return old;
-    case "last":
-      return value;
-    case "min":
-      return value < old ? value : old;
-    case "max":
-      return value > old ? value : old;
-    case "sum":
-      return old + value;
-  }
-}
-
-interface Points {
-  ts: Float64Array;
-  vals: Float64Array;
-  n: number;
-}
-
-/** Inserts or merges (t, v) into sorted arrays, growing them when full. Returns true when a point was added. */
-function upsertInto(p: Points, t: number, v: number, policy: DuplicatePolicy): boolean {
-  const i = lowerBound(p.ts, p.n, t);
-  if (i < p.n && p.ts[i] === t) {
-    p.vals[i] = resolveDuplicate(policy, p.vals[i], v);
-    return false;
-  }
-  if (p.n === p.ts.length) grow(p, p.n + 1);
-  p.ts.copyWithin(i + 1, i, p.n);
-  p.vals.copyWithin(i + 1, i, p.n);
-  p.ts[i] = t;
-  p.vals[i] = v;
-  p.n++;
-  return true;
-}
-
-function grow(p: Points, need: number): void {
-  let cap = Math.max(8, p.ts.length);
-  while (cap < need) cap *= 2;
-  const ts = new Float64Array(cap);
-  const vals = new Float64Array(cap);
-  ts.set(p.ts.subarray(0, p.n));
-  vals.set(p.vals.subarray(0, p.n));
-  p.ts = ts;
-  p.vals = vals;
-}
-
-/** Removes the points inside [from, to]; returns how many went. */
-function removeRange(p: Points, from: number, to: number): number {
-  const a = lowerBound(p.ts, p.n, from);
-  let b = lowerBound(p.ts, p.n, to);
-  if (b < p.n && p.ts[b] === to) b++;
-  if (b <= a) return 0;
-  p.ts.copyWithin(a, b, p.n);
-  p.vals.copyWithin(a, b, p.n);
-  p.n -= b - a;
-  return b - a;
-}
-
-/** Deltas of this many points or more are compressed; fewer are stored raw (compressing them costs more). */
-const DELTA_COMPRESS_AT = 16;
-const DeltaKind = { RAW: 0, CHUNK: 1 } as const;
-/** First byte of a newest chunk's base that records the delta sequence it covers (a bare chunk covers none). */
-const BASE_TAG = 0xb5;
-
-/**
- * A delta value: seq u32 LE | kind u8 | RAW: (ts f64 LE | value f64 LE)*, or CHUNK: a compressed chunk (codec.ts)
- * — the points ts[from..to) appended to the newest chunk by one command.
- */
-function encodeDelta(seq: number, ts: Float64Array, vals: Float64Array, from: number, to: number): Buffer {
-  if (to - from >= DELTA_COMPRESS_AT) {
-    const c = encodeChunk(ts.subarray(from, to), vals.subarray(from, to));
-    const b = Buffer.allocUnsafe(c.length + 5);
-    b.writeUInt32LE(seq, 0);
-    b[4] = DeltaKind.CHUNK;
-    c.copy(b, 5);
-    return b;
-  }
-  const b = Buffer.allocUnsafe(5 + (to - from) * 16);
-  b.writeUInt32LE(seq, 0);
-  b[4] = DeltaKind.RAW;
-  for (let i = from, p = 5; i < to; i++, p += 16) {
-    b.writeDoubleLE(ts[i], p);
-    b.writeDoubleLE(vals[i], p + 8);
-  }
-  return b;
-}
-
-function deltaSeqOf(b: Buffer): number {
-  return b.readUInt32LE(0);
-}
-
-function decodeDelta(b: Buffer): Points {
-  if (b[4] === DeltaKind.CHUNK) return decodePoints(b.subarray(5));
-  if (b[4] !== DeltaKind.RAW || (b.length - 5) % 16 !== 0) throw new Error(`bad series delta (kind ${b[4]}, ${b.length} bytes)`);
-  const n = (b.length - 5) >>> 4;
-  const ts = new Float64Array(n);
-  const vals = new Float64Array(n);
-  for (let i = 0, p = 5; i < n; i++, p += 16) {
-    ts[i] = b.readDoubleLE(p);
-    vals[i] = b.readDoubleLE(p + 8);
-  }
-  return { ts, vals, n };
-}
-
-/** The newest chunk's base: BASE_TAG | covered seq u32 LE | chunk, or a bare chunk (covers no delta). */
-function encodeBase(p: Points, covered: number): Buffer {
-  const c = encodePoints(p);
-  if (covered === 0) return c;
-  const b = Buffer.allocUnsafe(c.length + 5);
-  b[0] = BASE_TAG;
-  b.writeUInt32LE(covered, 1);
-  c.copy(b, 5);
-  return b;
-}
-
-function decodeBase(b: Buffer): { p: Points; covered: number } {
-  if (b[0] === BASE_TAG) return { p: decodePoints(b.subarray(5)), covered: b.readUInt32LE(1) };
-  return { p: decodePoints(b), covered: 0 };
-}
-
-function encodePoints(p: Points): Buffer {
-  return encodeChunk(p.ts, p.vals, p.n);
-}
-
-function decodePoints(buf: Buffer, extra = 0): Points {
-  const d = decodeChunk(buf);
-  const n = d.timestamps.length;
-  if (extra === 0) return { ts: d.timestamps, vals: d.values, n };
-  const p: Points = { ts: new Float64Array(n + extra), vals: new Float64Array(n + extra), n };
-  p.ts.set(d.timestamps);
-  p.vals.set(d.values);
-  return p;
-}
-
-/** The id stored at a fixed place of the header (bytes 8..15), read without decoding the rest. */
-function headerId(payload: Buffer): number {
-  return payload.readUInt32LE(8) + payload.readInt32LE(12) * 0x100000000;
-}
-
-function emptyState(key: Buffer, expireAt: number, header: SeriesHeader): SeriesState {
-  return { key, expireAt, header, openStart: null, ts: new Float64Array(0), vals: new Float64Array(0), n: 0, written: 0, deltaSeq: 0, covered: 0, slots: 0, full: false };
-}
-
-function sameKey(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && a.equals(b);
-}
 
 const stores = new WeakMap<Keyspace, SeriesStore>();
 
@@ -782,10 +558,10 @@ export class SeriesStore {
     }
     if (total !== 0 && t <= last) {
       this.upsert(w, s, t, v, dp);
-      if (h.rules.length > 0) this.upsertCompaction(w, s, t);
+      if (h.rules.length > 0) rules.upsertCompaction(this, w, s, t);
     } else {
       this.append(w, s, t, v);
-      if (h.rules.length > 0) this.appendCompaction(w, s, t, v, total, last);
+      if (h.rules.length > 0) rules.appendCompaction(this, w, s, t, v, total, last);
     }
     return t;
   }
@@ -998,249 +774,56 @@ export class SeriesStore {
     if (deleted === 0) return 0;
     this.stageHeader(w, s);
     this.commitNow(w);
-    if (h.rules.length > 0) this.delRangeCompaction(w, s, from, to, oldLast);
+    if (h.rules.length > 0) rules.delRangeCompaction(this, w, s, from, to, oldLast);
     return deleted;
   }
 
-  // ---- compaction rules --------------------------------------------------------------------------------------
-
-  /**
-   * The rule's aggregate of the source's points in [from, end) (undefined when there are none). twa also sees the
-   * samples around the bucket: `next` when given, else the first one at or after `end`.
-   */
-  private bucketValue(src: SeriesState, rule: CompactionRule, from: number, end: number, next?: Point): number | undefined {
-    const spec: AggregationSpec = { type: rule.aggregator, bucketDuration: rule.bucketDuration, align: rule.align, bucketTimestamp: "start", empty: false };
-    let prev: Point | undefined;
-    if (rule.aggregator === "twa") {
-      for (const pt of this.points(src, -Number.MAX_SAFE_INTEGER, from - 1, true)) {
-        prev = pt;
-        break;
-      }
-      if (!next) {
-        for (const pt of this.points(src, end, Number.MAX_SAFE_INTEGER, false)) {
-          next = pt;
-          break;
-        }
-      }
-    }
-    let any = false;
-    const pts = (function* (it: Iterable<Point>) {
-      for (const p of it) {
-        any = true;
-        yield p;
-      }
-    })(this.points(src, from, end - 1, false));
-    let out: number | undefined;
-    for (const [, val] of aggregate(pts, spec, from, end, false, prev, next)) {
-      out = val;
-      break;
-    }
-    return any ? out : undefined;
-  }
-
-  private addToDest(w: SeriesBatch, rule: CompactionRule, src: SeriesState, at: number, value: number): void {
-    const dest = this.series(rule.destKey);
-    if (!dest || !dest.header.srcKey || !sameKey(dest.header.srcKey, src.key)) return;
-    try {
-      this.add(w, dest, at, value, "last");
-    } catch (e) {
-      if (!(e instanceof CommandError)) throw e;
-    }
-  }
-
-  /** A sample after the last one: closes each rule's current bucket when the sample starts a later one. */
-  private appendCompaction(w: SeriesBatch, s: SeriesState, t: number, v: number, prevTotal: number, prevLast: number): void {
-    for (const rule of s.header.rules) {
-      if (prevTotal === 0 || prevLast < rule.from) continue;
-      const cur = Math.max(0, bucketStart(prevLast, rule.bucketDuration, rule.align));
-      const now = Math.max(0, bucketStart(t, rule.bucketDuration, rule.align));
-      if (now <= cur) continue;
-      const end = bucketStart(prevLast, rule.bucketDuration, rule.align) + rule.bucketDuration;
-      const value = this.bucketValue(s, rule, Math.max(cur, rule.from), end, [t, v]);
-      if (value !== undefined) this.addToDest(w, rule, s, cur, value);
-    }
-  }
-
-  /** An out-of-order write: a closed bucket it lands in is computed again and written over the old result. */
-  private upsertCompaction(w: SeriesBatch, s: SeriesState, t: number): void {
-    const last = lastTimestamp(s);
-    for (const rule of s.header.rules) {
-      const cur = Math.max(0, bucketStart(last, rule.bucketDuration, rule.align));
-      if (t >= cur) continue;
-      const raw = bucketStart(t, rule.bucketDuration, rule.align);
-      const b = Math.max(0, raw);
-      const value = this.bucketValue(s, rule, b, raw + rule.bucketDuration);
-      if (value !== undefined) this.addToDest(w, rule, s, b, value);
-    }
-  }
-
-  /** TS.DEL on a source: buckets it touched are computed again, emptied ones deleted from the destination. */
-  private delRangeCompaction(w: SeriesBatch, s: SeriesState, from: number, to: number, oldLast: number): void {
-    const newTotal = totalSamples(s);
-    const newLast = lastTimestamp(s);
-    for (const rule of s.header.rules) {
-      const dest = this.series(rule.destKey);
-      if (!dest || !dest.header.srcKey || !sameKey(dest.header.srcKey, s.key)) continue;
-      const d = rule.bucketDuration;
-      const bs = (x: number): number => bucketStart(x, d, rule.align);
-      const oldCur = Math.max(0, bs(oldLast));
-      const redo = (rawStart: number): void => {
-        const b = Math.max(0, rawStart);
-        const value = this.bucketValue(s, rule, b, rawStart + d);
-        if (value === undefined) this.delRange(w, dest, b, b);
-        else this.addToDest(w, rule, s, b, value);
-      };
-      if (from < oldCur) {
-        const first = bs(from);
-        redo(first);
-        const lastClosed = to >= oldCur ? bs(oldCur) - d : bs(to);
-        if (lastClosed > first) {
-          if (lastClosed - d > first) this.delRange(w, dest, Math.max(0, first + d), Math.max(0, lastClosed - 1));
-          if (to < oldCur) redo(lastClosed);
-          else this.delRange(w, dest, Math.max(0, lastClosed), Math.max(0, lastClosed + d - 1));
-        }
-      }
-      // The open bucket emptied: the bucket of the new last sample is open again, so its result leaves the
-      // destination until it closes once more.
-      if (newTotal > 0) {
-        const newCur = Math.max(0, bs(newLast));
-        if (newCur < oldCur) this.delRange(w, dest, newCur, newCur);
-      }
-    }
-  }
+  // ---- compaction rules (rules.ts) ---------------------------------------------------------------------------
 
   /** LATEST: the still-open bucket of a compaction's source, as the rule would write it; undefined otherwise. */
   latest(dest: SeriesState): Point | undefined {
-    const src = this.liveSource(dest);
-    if (!src || totalSamples(src) === 0) return undefined;
-    const rule = src.header.rules.find((r) => sameKey(r.destKey, dest.key));
-    if (!rule) return undefined;
-    const last = lastTimestamp(src);
-    if (last < rule.from) return undefined;
-    const raw = bucketStart(last, rule.bucketDuration, rule.align);
-    const b = Math.max(0, raw);
-    const value = this.bucketValue(src, rule, Math.max(b, rule.from), raw + rule.bucketDuration);
-    return value === undefined ? undefined : [b, value];
+    return rules.latest(this, dest);
   }
 
-  // ---- reads -------------------------------------------------------------------------------------------------
+  // ---- reads (reads.ts) --------------------------------------------------------------------------------------
 
-  /**
-   * The chunks a range touches, in time order (newest first when `reverse`): sealed chunks as their stored
-   * (compressed) bytes, read from the engine one at a time as the caller goes; the newest chunk's points in range as
-   * a slice of memory. Sealed chunks may hold no point in range (callers slice them).
-   */
-  private *pieces(s: SeriesState, from: number, to: number, reverse: boolean): Generator<Buffer | ChunkSlice> {
-    if (s.openStart === null || from > to) return;
-    const id = s.header.id;
-    const range = chunkRange(id);
-    const openKey = chunkKey(id, s.openStart);
-    const open = sliceIn(s.ts, s.vals, s.n, from, to);
-    if (!reverse) {
-      if (s.header.sealedChunks > 0 && from < s.openStart) {
-        let startKey = range.gte;
-        for (const [k] of this.engine.iterate({ gte: range.gte, lte: chunkKey(id, from), reverse: true, limit: 1 })) startKey = k;
-        for (const [k, buf] of this.engine.iterate({ gte: startKey, lt: openKey })) {
-          if (chunkStartOf(k) > to) return;
-          yield buf;
-        }
-      }
-      if (open) yield open;
-      return;
-    }
-    if (open) yield open;
-    if (s.header.sealedChunks === 0 || from >= s.openStart) return;
-    const upper = to < s.openStart ? chunkKey(id, to) : openKey;
-    const bound = to < s.openStart ? { lte: upper } : { lt: upper };
-    for (const [, buf] of this.engine.iterate({ gte: range.gte, ...bound, reverse: true })) {
-      if (chunkLastTimestamp(buf) < from) return;
-      yield buf;
-    }
+  /** The chunks holding points inside [from, to], as slices, in time order (newest first when `reverse`). */
+  slices(s: SeriesState, from: number, to: number, reverse: boolean): Generator<ChunkSlice> {
+    return reads.slices(this.engine, s, from, to, reverse);
   }
 
-  /**
-   * The chunks holding points inside [from, to], as slices, in time order (newest first when `reverse`). Reads
-   * chunks one at a time from the engine; the newest chunk comes from memory.
-   */
-  *slices(s: SeriesState, from: number, to: number, reverse: boolean): Generator<ChunkSlice> {
-    for (const p of this.pieces(s, from, to, reverse)) {
-      const sl = Buffer.isBuffer(p) ? sliceOf(p, from, to) : p;
-      if (sl) yield sl;
-    }
-  }
-
-  /**
-   * The chunks a range touches, captured now in reply order: sealed chunks as their compressed bytes (owned
-   * copies, a few bytes per point), the newest chunk's points in range as a copied slice. A streaming reply decodes
-   * them piece by piece later, from this fixed view, whatever writes happen meanwhile.
-   */
+  /** The chunks a range touches, captured now in reply order (see reads.capture). */
   capture(s: SeriesState, from: number, to: number, reverse: boolean): Array<Buffer | ChunkSlice> {
-    const out: Array<Buffer | ChunkSlice> = [];
-    for (const p of this.pieces(s, from, to, reverse)) {
-      out.push(Buffer.isBuffer(p) ? p : { ts: p.ts.slice(p.lo, p.hi + 1), vals: p.vals.slice(p.lo, p.hi + 1), lo: 0, hi: p.hi - p.lo });
-    }
-    return out;
+    return reads.capture(this.engine, s, from, to, reverse);
   }
 
   /** Points inside [from, to] one by one (for aggregation and reducers). */
-  *points(s: SeriesState, from: number, to: number, reverse: boolean): Generator<Point> {
-    for (const sl of this.slices(s, from, to, reverse)) {
-      if (!reverse) for (let i = sl.lo; i <= sl.hi; i++) yield [sl.ts[i], sl.vals[i]];
-      else for (let i = sl.hi; i >= sl.lo; i--) yield [sl.ts[i], sl.vals[i]];
-    }
+  points(s: SeriesState, from: number, to: number, reverse: boolean): Generator<Point> {
+    return reads.points(this.engine, s, from, to, reverse);
   }
 
   /** The first visible timestamp and how many stored points retention hides (TS.INFO). */
   firstValid(s: SeriesState): { first: number; skipped: number } {
-    if (totalSamples(s) === 0) return { first: 0, skipped: 0 };
-    const floor = retentionFloor(s);
-    let skipped = 0;
-    for (const sl of this.slices(s, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, false)) {
-      for (let i = sl.lo; i <= sl.hi; i++) {
-        if (sl.ts[i] >= floor) return { first: sl.ts[i], skipped };
-        skipped++;
-      }
-    }
-    return { first: lastTimestamp(s), skipped };
+    return reads.firstValid(this.engine, s);
   }
 
   /** Every chunk of the series in order, for TS.INFO DEBUG. */
   chunkInfos(s: SeriesState): ChunkInfo[] {
-    const out: ChunkInfo[] = [];
-    if (s.openStart === null) return out;
-    const range = chunkRange(s.header.id);
-    for (const [, buf] of this.engine.iterate({ gte: range.gte, lt: chunkKey(s.header.id, s.openStart) })) {
-      out.push({ first: chunkFirstTimestamp(buf), last: chunkLastTimestamp(buf), samples: chunkCount(buf), bytes: buf.length });
-    }
-    if (s.n > 0) out.push({ first: s.ts[0], last: s.ts[s.n - 1], samples: s.n, bytes: encodePoints(s).length });
-    return out;
+    return reads.chunkInfos(this.engine, s);
   }
 
   /** Bytes the series takes in the engine: header, chunks and their keys. */
   memoryUsage(s: SeriesState): number {
-    const open = s.n > 0 ? encodePoints(s).length : 0;
-    return encodeHeader(s.header).length + 9 + s.key.length + s.header.sealedBytes + open + chunkTotal(s) * 17;
+    return reads.memoryUsage(s);
   }
 
-  // ---- labels index ------------------------------------------------------------------------------------------
-
-  /**
-   * Keys of series whose label `name` has one of `values`, in key order, from the labels index. Entries whose key
-   * no longer holds such a series are skipped by the caller's check of the header.
-   */
+  /** Keys of series whose label `name` has one of `values`, in key order, from the labels index. */
   keysWithLabel(name: string, values: string[]): Buffer[] {
-    const seen = new Map<string, Buffer>();
-    for (const value of values) {
-      const r = labelValueRange(name, value);
-      for (const [k] of this.engine.iterate({ gte: r.gte, lt: r.lt })) {
-        const key = k.subarray(r.prefixLength);
-        seen.set(key.toString("latin1"), key);
-      }
-    }
-    return [...seen.values()].sort(Buffer.compare);
+    return reads.keysWithLabel(this.engine, name, values);
   }
 }
 
 onKeyspaceLoad((ks) => {
   SeriesStore.of(ks);
 });
+

@@ -1,0 +1,190 @@
+// A series' state as commands see it (its header and its newest chunk, decoded), the batch of one command's writes,
+// and the helpers over sorted point arrays that the store, its rules and its reads share.
+import type { BatchOp } from "../../engine/types";
+import { CommandError } from "../../server/errors";
+import { decodeChunk } from "./codec";
+import type { DuplicatePolicy, SeriesHeader } from "./header";
+
+export const ERR_OLDER_THAN_RETENTION = "ERR TSDB: Timestamp is older than retention";
+export const ERR_BLOCKED_UPSERT = "ERR TSDB: Error at upsert, update is not supported when DUPLICATE_POLICY is set to BLOCK mode";
+
+/** A series as commands see it: its header and its newest chunk, decoded. */
+export interface SeriesState {
+  readonly key: Buffer;
+  expireAt: number;
+  header: SeriesHeader;
+  /** Key start of the newest chunk; null when the series holds no points. */
+  openStart: number | null;
+  ts: Float64Array;
+  vals: Float64Array;
+  n: number;
+  /** Points of the newest chunk already in the engine (base + deltas): those after them are appends to write. */
+  written: number;
+  /** Sequence number of the next delta; deltas from `covered` on are not in the base. */
+  deltaSeq: number;
+  covered: number;
+  /** Delta slots that may hold an entry (0 .. slots - 1). */
+  slots: number;
+  /** The newest chunk changed other than by appends: its base must be written again (covering the deltas). */
+  full: boolean;
+}
+
+export function totalSamples(s: SeriesState): number {
+  return s.header.sealedSamples + s.n;
+}
+
+/** RedisTimeSeries's lastTimestamp: 0 for an empty series. */
+export function lastTimestamp(s: SeriesState): number {
+  return s.n > 0 ? s.ts[s.n - 1] : 0;
+}
+
+export function lastValue(s: SeriesState): number {
+  return s.n > 0 ? s.vals[s.n - 1] : 0;
+}
+
+export function chunkTotal(s: SeriesState): number {
+  return s.header.sealedChunks + (s.openStart !== null ? 1 : 0);
+}
+
+/** Earliest timestamp reads may see: points older than lastTimestamp - retention are gone for readers at once. */
+export function retentionFloor(s: SeriesState): number {
+  const r = s.header.retention;
+  const last = lastTimestamp(s);
+  return r > 0 && last > r ? last - r : 0;
+}
+
+/** The writes of one command: changed newest chunks are written once, at the end (or with the next structural change). */
+export class SeriesBatch {
+  ops: BatchOp[] = [];
+  delta = 0;
+  readonly dirty = new Set<SeriesState>();
+  readonly touched = new Set<SeriesState>();
+  seq: bigint | undefined;
+}
+
+export interface CreateOptions {
+  retention: number;
+  chunkSize: number;
+  duplicatePolicy: DuplicatePolicy | null;
+  uncompressed: boolean;
+  ignoreMaxTimeDiff: number;
+  ignoreMaxValDiff: number;
+  labels: Array<[string, string]>;
+}
+
+/** One run of points of a chunk inside a queried range: indexes lo..hi (inclusive) of ts / vals. */
+export interface ChunkSlice {
+  ts: Float64Array;
+  vals: Float64Array;
+  lo: number;
+  hi: number;
+}
+
+/** Shown by TS.INFO DEBUG. */
+export interface ChunkInfo {
+  first: number;
+  last: number;
+  samples: number;
+  bytes: number;
+}
+
+export function lowerBound(ts: Float64Array, n: number, t: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The points of sorted arrays inside [from, to], as a slice (undefined when none). */
+export function sliceIn(ts: Float64Array, vals: Float64Array, n: number, from: number, to: number): ChunkSlice | undefined {
+  const lo = lowerBound(ts, n, from);
+  let hi = lowerBound(ts, n, to);
+  if (hi < n && ts[hi] === to) hi++;
+  return hi > lo ? { ts, vals, lo, hi: hi - 1 } : undefined;
+}
+
+/** The points of a stored chunk inside [from, to] (undefined when none). */
+export function sliceOf(chunk: Buffer, from: number, to: number): ChunkSlice | undefined {
+  const d = decodeChunk(chunk);
+  return sliceIn(d.timestamps, d.values, d.timestamps.length, from, to);
+}
+
+/** Applies a duplicate policy; returns the value to keep or throws for BLOCK. */
+export function resolveDuplicate(policy: DuplicatePolicy, old: number, value: number): number {
+  switch (policy) {
+    case "block":
+      throw new CommandError(ERR_BLOCKED_UPSERT);
+    case "first":
+      return old;
+    case "last":
+      return value;
+    case "min":
+      return value < old ? value : old;
+    case "max":
+      return value > old ? value : old;
+    case "sum":
+      return old + value;
+  }
+}
+
+export interface Points {
+  ts: Float64Array;
+  vals: Float64Array;
+  n: number;
+}
+
+/** Inserts or merges (t, v) into sorted arrays, growing them when full. Returns true when a point was added. */
+export function upsertInto(p: Points, t: number, v: number, policy: DuplicatePolicy): boolean {
+  const i = lowerBound(p.ts, p.n, t);
+  if (i < p.n && p.ts[i] === t) {
+    p.vals[i] = resolveDuplicate(policy, p.vals[i], v);
+    return false;
+  }
+  if (p.n === p.ts.length) grow(p, p.n + 1);
+  p.ts.copyWithin(i + 1, i, p.n);
+  p.vals.copyWithin(i + 1, i, p.n);
+  p.ts[i] = t;
+  p.vals[i] = v;
+  p.n++;
+  return true;
+}
+
+export function grow(p: Points, need: number): void {
+  let cap = Math.max(8, p.ts.length);
+  while (cap < need) cap *= 2;
+  const ts = new Float64Array(cap);
+  const vals = new Float64Array(cap);
+  ts.set(p.ts.subarray(0, p.n));
+  vals.set(p.vals.subarray(0, p.n));
+  p.ts = ts;
+  p.vals = vals;
+}
+
+/** Removes the points inside [from, to]; returns how many went. */
+export function removeRange(p: Points, from: number, to: number): number {
+  const a = lowerBound(p.ts, p.n, from);
+  let b = lowerBound(p.ts, p.n, to);
+  if (b < p.n && p.ts[b] === to) b++;
+  if (b <= a) return 0;
+  p.ts.copyWithin(a, b, p.n);
+  p.vals.copyWithin(a, b, p.n);
+  p.n -= b - a;
+  return b - a;
+}
+
+/** The id stored at a fixed place of the header (bytes 8..15), read without decoding the rest. */
+export function headerId(payload: Buffer): number {
+  return payload.readUInt32LE(8) + payload.readInt32LE(12) * 0x100000000;
+}
+
+export function emptyState(key: Buffer, expireAt: number, header: SeriesHeader): SeriesState {
+  return { key, expireAt, header, openStart: null, ts: new Float64Array(0), vals: new Float64Array(0), n: 0, written: 0, deltaSeq: 0, covered: 0, slots: 0, full: false };
+}
+
+export function sameKey(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && a.equals(b);
+}
