@@ -412,9 +412,8 @@ export class Keyspace {
 
   // ---- iteration ---------------------------------------------------------------------------------------------
 
-  /** Live keys in key order, optionally after `after`. */
-  *keys(after: Buffer | null = null, snapshot?: Snapshot): IterableIterator<[Buffer, Meta]> {
-    const now = this.now();
+  /** Live keys in key order, optionally after `after`, as of `snapshot` (default now), expiry judged at `now`. */
+  *keys(after: Buffer | null = null, snapshot?: Snapshot, now = this.now()): IterableIterator<[Buffer, Meta]> {
     const range = after ? { gt: metaKey(after), lt: META_RANGE.lt, snapshot } : { gte: META_RANGE.gte, lt: META_RANGE.lt, snapshot };
     for (const [k, v] of this.engine.iterate(range)) {
       const meta = decodeMeta(v);

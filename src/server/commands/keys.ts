@@ -1,8 +1,11 @@
 // Generic key commands, across every type: DEL, EXISTS, TYPE, the expiry family, RENAME, KEYS, SCAN, RANDOMKEY,
 // DBSIZE, FLUSHALL/FLUSHDB.
 import { Glob } from "../../model/glob";
+import type { Keyspace } from "../../model/keyspace";
 import { typeName } from "../../model/meta";
+import type { Snapshot } from "../../engine/types";
 import type { CommandContext, CommandSpec } from "../command";
+import { STREAM_LOW_WATER } from "../connection";
 import { CommandError } from "../errors";
 import { command, intArg, keyspace, lower, SYNTAX_ERROR } from "./util";
 
@@ -97,6 +100,108 @@ function flush(ctx: CommandContext, args: Buffer[]): void {
   ctx.reply.simple("OK");
 }
 
+/** Keys KEYS visits in one slice before other clients get a turn; and the time a slice may take at most (ms). */
+const KEYS_SLICE = 4096;
+const KEYS_SLICE_MS = 5;
+/** Bytes of matching keys KEYS keeps from its first walk to answer from; past that it walks again to send them. */
+const KEYS_HOLD = STREAM_LOW_WATER;
+
+/** The live keys of one snapshot, in key order, walked a slice at a time (each slice seeks past the last key seen). */
+class KeyWalk {
+  private after: Buffer | null = null;
+
+  constructor(
+    private readonly ks: Keyspace,
+    private readonly snapshot: Snapshot,
+    private readonly now: number,
+    private readonly glob: Glob | null,
+  ) {}
+
+  /**
+   * Visits the matching keys of the next slice: up to KEYS_SLICE keys or KEYS_SLICE_MS, or until `visit` answers true
+   * (its output should go out first). True when the walk has reached the end.
+   */
+  slice(visit: (key: Buffer) => boolean): boolean {
+    const started = performance.now();
+    let n = 0;
+    for (const [key] of this.ks.keys(this.after, this.snapshot, this.now)) {
+      this.after = key;
+      if ((this.glob === null || this.glob.matches(key)) && visit(key)) return false;
+      if (++n >= KEYS_SLICE || ((n & 63) === 0 && performance.now() - started >= KEYS_SLICE_MS)) return false;
+    }
+    return true;
+  }
+}
+
+/**
+ * KEYS: every key of one engine snapshot matching the pattern, expiry judged at the instant the command runs, so the
+ * answer is the keyspace of that instant whatever other clients write meanwhile. The walk goes a slice at a time,
+ * other clients running between slices, and this connection's later commands wait for it (the handler's promise).
+ * A first walk counts the matches (the array header comes first) and keeps them while they are small; a larger
+ * answer is walked again and sent a slice at a time, each waiting for the client to read (ctx.drain), as streamed
+ * TS.RANGE replies do, so the server holds at most about KEYS_HOLD bytes of it whatever the keyspace.
+ */
+function keysCommand(ctx: CommandContext, args: Buffer[]): void | Promise<void> {
+  // A bare `*` is every key, the empty key too (the matcher alone would not match ""), as in Redis.
+  const glob = args[1].length === 1 && args[1][0] === 0x2a ? null : new Glob(args[1]);
+  const ks = keyspace(ctx);
+  const snapshot = ctx.server.engine.snapshot();
+  const now = ks.now();
+  let count = 0;
+  let held: Buffer[] | null = [];
+  let heldBytes = 0;
+  const counting = (key: Buffer): boolean => {
+    count++;
+    if (held !== null) {
+      heldBytes += key.length + 16;
+      if (heldBytes <= KEYS_HOLD) held.push(key);
+      else held = null;
+    }
+    return false;
+  };
+  const answer = (keys: Buffer[]): void => {
+    ctx.reply.arrayHeader(keys.length);
+    for (const k of keys) ctx.reply.bulk(k);
+  };
+  const first = new KeyWalk(ks, snapshot, now, glob);
+  let done: boolean;
+  try {
+    done = first.slice(counting);
+  } catch (e) {
+    snapshot.release();
+    throw e;
+  }
+  if (done && held !== null) {
+    snapshot.release();
+    return answer(held);
+  }
+  return (async () => {
+    try {
+      while (!done) {
+        await ctx.drain();
+        done = first.slice(counting);
+      }
+      if (held !== null) return answer(held);
+      ctx.reply.arrayHeader(count);
+      const second = new KeyWalk(ks, snapshot, now, glob);
+      let sent = 0;
+      let written = 0;
+      const sending = (key: Buffer): boolean => {
+        ctx.reply.bulk(key);
+        sent++;
+        written += key.length + 16;
+        if (written < KEYS_HOLD) return false;
+        written = 0;
+        return true;
+      };
+      while (!second.slice(sending)) await ctx.drain();
+      if (sent !== count) throw new Error(`KEYS walked ${count} keys of its snapshot, then ${sent}`);
+    } finally {
+      snapshot.release();
+    }
+  })();
+}
+
 const KEY1: [number, number, number] = [1, 1, 1];
 const NOKEY: [number, number, number] = [0, 0, 0];
 
@@ -144,14 +249,7 @@ export const keyCommands: CommandSpec[] = [
   command("renamenx", 3, ["write", "fast"], [1, 2, 1], "generic", "1.0.0", "Renames a key only when the target key name doesn't exist.", (ctx, args) =>
     rename(ctx, args, true),
   ),
-  command("keys", 2, ["readonly"], NOKEY, "generic", "1.0.0", "Returns all key names that match a pattern.", (ctx, args) => {
-    // A bare `*` is every key, the empty key too (the matcher alone would not match ""), as in Redis.
-    const glob = args[1].length === 1 && args[1][0] === 0x2a ? null : new Glob(args[1]);
-    const out: Buffer[] = [];
-    for (const [key] of keyspace(ctx).keys()) if (!glob || glob.matches(key)) out.push(key);
-    ctx.reply.arrayHeader(out.length);
-    for (const k of out) ctx.reply.bulk(k);
-  }),
+  command("keys", 2, ["readonly"], NOKEY, "generic", "1.0.0", "Returns all key names that match a pattern.", keysCommand),
   command("scan", -2, ["readonly"], NOKEY, "generic", "2.8.0", "Iterates over the key names in the database.", (ctx, args) => {
     const cursorText = args[1].toString("latin1");
     if (!/^\d+$/.test(cursorText) || cursorText.length > 20) throw new CommandError("ERR invalid cursor");
