@@ -87,6 +87,7 @@ const FIXED: Record<string, string> = {
   maxmemory: "0",
   "maxmemory-policy": "noeviction",
   "cluster-enabled": "no",
+  "enable-module-command": "no",
   timeout: "0",
   "tcp-keepalive": "300",
 };

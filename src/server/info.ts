@@ -1,7 +1,7 @@
 // INFO: Redis 7's sections as "# Section" headers and "field:value" lines joined by CRLF.
 import * as os from "node:os";
 import type { ServerContext } from "./context";
-import { REDIS_COMPAT_VERSION } from "./commands/server";
+import { moduleInfoLines, REDIS_COMPAT_VERSION } from "./compat";
 import { VERSION } from "../version";
 
 export type InfoSection = (server: ServerContext) => Array<[string, string | number]>;
@@ -77,6 +77,7 @@ const sections: Record<string, InfoSection> = {
       ["used_cpu_user", (u.user / 1e6).toFixed(6)],
     ];
   },
+  modules: () => moduleInfoLines(),
 };
 
 /** Extra sections other layers register (keyspace, storage, commandstats, …), rendered after the built-in ones. */
@@ -86,7 +87,7 @@ export function registerInfoSection(server: ServerContext, name: string, section
   server.extensions.set("info-sections", map);
 }
 
-const DEFAULT = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu"];
+const DEFAULT = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules"];
 
 function title(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);

@@ -43,7 +43,8 @@ describe.each(backends)("server core on %s", (io) => {
 
   it("speaks RESP3 after HELLO 3 and refuses other versions", async () => {
     const reply = await t.raw("HELLO 3\r\n", (s) => s.includes("modules") && s.endsWith("*0\r\n"));
-    expect(reply).toMatch(/^%7\r\n\$6\r\nserver\r\n\$5\r\nredis\r\n\$7\r\nversion\r\n\$6\r\n7\.0\.15\r\n\$5\r\nproto\r\n:3\r\n\$2\r\nid\r\n:\d+\r\n\$4\r\nmode\r\n\$10\r\nstandalone\r\n\$4\r\nrole\r\n\$6\r\nmaster\r\n\$7\r\nmodules\r\n\*0\r\n$/);
+    // modules: the built-in RedisTimeSeries entry (test/server/modules.test.ts checks its bytes).
+    expect(reply).toMatch(/^%7\r\n\$6\r\nserver\r\n\$5\r\nredis\r\n\$7\r\nversion\r\n\$6\r\n7\.0\.15\r\n\$5\r\nproto\r\n:3\r\n\$2\r\nid\r\n:\d+\r\n\$4\r\nmode\r\n\$10\r\nstandalone\r\n\$4\r\nrole\r\n\$6\r\nmaster\r\n\$7\r\nmodules\r\n\*1\r\n%4\r\n\$4\r\nname\r\n\$10\r\ntimeseries\r\n[^]*\*0\r\n$/);
     expect(await t.raw("HELLO 4\r\n")).toBe("-NOPROTO sorry, this protocol version is not supported.\r\n");
     expect(await t.raw("HELLO 3\r\nGET nokey\r\n", (s) => s.endsWith("_\r\n"))).toMatch(/_\r\n$/);
   });

@@ -1,14 +1,13 @@
 // Connection and server commands: PING, ECHO, QUIT, HELLO, AUTH, SELECT, CLIENT, CONFIG, INFO, TIME, COMMAND,
-// FUNCTION FLUSH, SHUTDOWN, DEBUG SLEEP — and clear refusals for what tskv does not have (MULTI, Lua, pub/sub).
+// MODULE, FUNCTION FLUSH, SHUTDOWN, DEBUG SLEEP — and clear refusals for what tskv does not have (MULTI, Lua, pub/sub).
 import type { CommandContext, CommandFlag, CommandSpec } from "../command";
 import { CONFIG_PARAMS } from "../config";
 import { Glob } from "../../model/glob";
 import { CommandError } from "../errors";
+import { REDIS_COMPAT_VERSION, TIMESERIES_MODULE, writeModuleList } from "../compat";
 import { renderInfo } from "../info";
 import { helpReply } from "./util";
 import { parseInteger } from "../../protocol/decoder";
-
-export const REDIS_COMPAT_VERSION = "7.0.15";
 
 type Handler = CommandSpec["handler"];
 
@@ -115,7 +114,7 @@ const hello: Handler = (ctx, args) => {
   r.bulk("role");
   r.bulk("master");
   r.bulk("modules");
-  r.arrayHeader(0);
+  writeModuleList(r);
 };
 
 function validClientName(name: string): boolean {
@@ -365,8 +364,10 @@ const commandCommands: CommandSpec[] = [
       if (kind === "pattern") {
         const pattern = new Glob(args[4], true);
         names = names.filter((n) => pattern.matches(Buffer.from(n, "latin1")));
-      } else if (kind === "aclcat" || kind === "module") names = kind === "module" ? [] : names;
-      else throw new CommandError(SYNTAX);
+      } else if (kind === "module") {
+        // The TS.* commands are RedisTimeSeries's (MODULE LIST's "timeseries"); Redis compares module names without case.
+        names = lower(args[4]) === TIMESERIES_MODULE.name ? names.filter((n) => n.startsWith("ts.")) : [];
+      } else if (kind !== "aclcat") throw new CommandError(SYNTAX);
     }
     ctx.reply.arrayHeader(names.length);
     for (const n of names) ctx.reply.bulk(n);
@@ -393,6 +394,36 @@ const commandCommands: CommandSpec[] = [
       "GETKEYS <full-command>", "    Return the keys from a full command.",
     ]);
   }),
+];
+
+// ---- MODULE ---------------------------------------------------------------------------------------------------
+
+/** Redis 7.0's answer to MODULE LOAD/LOADEX/UNLOAD under its default `enable-module-command no` (tskv's only mode). */
+const MODULE_NOT_ALLOWED =
+  'ERR MODULE command not allowed. If the enable-module-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.';
+
+const moduleRefused: Handler = () => {
+  throw new CommandError(MODULE_NOT_ALLOWED);
+};
+
+const moduleCommands: CommandSpec[] = [
+  spec("module|list", 2, ["admin", "noscript"], "server", "Returns all loaded modules.", (ctx) => writeModuleList(ctx.reply), { since: "4.0.0" }),
+  spec("module|load", -3, ["admin", "noscript"], "server", "Loads a module (tskv's module is built in; it loads no others).", moduleRefused, { since: "4.0.0" }),
+  spec("module|loadex", -3, ["admin", "noscript"], "server", "Loads a module using extended parameters (tskv loads no modules).", moduleRefused, { since: "7.0.0" }),
+  spec("module|unload", 3, ["admin", "noscript"], "server", "Unloads a module (tskv's module is built in).", moduleRefused, { since: "4.0.0" }),
+  spec("module|help", 2, ["loading", "stale"], "server", "Returns helpful text about the different subcommands.", (ctx) => {
+    // Redis's own MODULE HELP ends with "Prints this help." rather than helpReply()'s "Print this help.".
+    const lines = [
+      "MODULE <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "LIST", "    Return a list of loaded modules.",
+      "LOAD <path> [<arg> ...]", "    Load a module library from <path>, passing to it any optional arguments.",
+      "LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]", "    Load a module library from <path>, while passing it module configurations and optional arguments.",
+      "UNLOAD <name>", "    Unload a module.",
+      "HELP", "    Prints this help.",
+    ];
+    ctx.reply.arrayHeader(lines.length);
+    for (const l of lines) ctx.reply.simple(l);
+  }, { since: "5.0.0" }),
 ];
 
 // ---- the family ----------------------------------------------------------------------------------------------
@@ -429,6 +460,7 @@ export const serverCommands: CommandSpec[] = [
     ctx.reply.arrayHeader(all.length);
     for (const c of all) ctx.server.commands.writeInfo(ctx.reply, c);
   }, { subcommands: commandCommands }),
+  spec("module", -2, [], "server", "A container for module commands.", () => undefined, { subcommands: moduleCommands, since: "4.0.0" }),
   spec("info", -1, ["loading", "stale"], "server", "Returns information and statistics about the server.", (ctx, args) => {
     ctx.reply.verbatim("txt", renderInfo(ctx.server, args.slice(1).map((a) => lower(a))));
   }),
