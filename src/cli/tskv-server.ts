@@ -81,6 +81,11 @@ function buildProgram(): Command {
       return n;
     }, d.backgroundNice)
     .option("--retention <ms>", "default retention of auto-created series in ms (0 = forever)", nonNegative, d.retention)
+    .option("--series-note-window <writes>", "engine writes after which a series' logged appends are written into its chunks", (v: string) => {
+      const n = Number(v);
+      if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`'${v}' is not a positive integer`);
+      return n;
+    }, d.seriesNoteWindow)
     .option("--proto-max-bulk-len <size>", "largest bulk string accepted", size, d.protoMaxBulkLen)
     .option("--client-query-buffer-limit <size>", "query buffer limit per client", size, d.clientQueryBufferLimit)
     .option("--output-buffer-soft-limit <size>", "per-client output above which reading from the client pauses", size, d.outputBufferSoftLimit)
@@ -134,6 +139,7 @@ function parse(argv: string[]): ServerConfig {
     compactionRate: o.compactionRate,
     backgroundNice: o.backgroundNice,
     retention: o.retention,
+    seriesNoteWindow: o.seriesNoteWindow,
     logLevel: o.logLevel,
     protoMaxBulkLen: o.protoMaxBulkLen,
     clientQueryBufferLimit: o.clientQueryBufferLimit,

@@ -30,6 +30,7 @@ import { MAX_MEMTABLE_SIZE, type BatchOp, type EngineApi, type EngineLogger, typ
 import { OpKind, parseSegmentName, PayloadKind, SEGMENT_MAGIC, segmentName, WAL_FORMAT_VERSION } from "./wal/format";
 import { readSegment } from "./wal/reader";
 import { WalSegmentWriter } from "./wal/writer";
+import { NoteSegments, replaySegmentNotes, scanBatch, SegmentNotes } from "./wal/notes";
 import { readVarint, varintSize, writeVarint } from "./varint";
 import { copyBytes, equalBytes, putU32LE } from "../util/bytes";
 
@@ -185,6 +186,9 @@ interface Waiter {
 
 type State = "open" | "nospace" | "failed" | "closed";
 
+/** WAL bytes at which a segment holding notes rotates (or the memtable size, when smaller). */
+const NOTE_SEGMENT_SIZE = 64 * 1024 * 1024;
+
 /** Bytes of a batch payload before its ops: kind, first sequence, count. */
 const BATCH_HEADER = 1 + 8 + 4;
 
@@ -200,7 +204,7 @@ export function batchSize(ops: BatchOp[]): number {
   let size = BATCH_HEADER;
   for (const op of ops) {
     size += 1 + varintSize(op.key.length) + op.key.length;
-    if (op.type === "put") size += varintSize(op.value.length) + op.value.length;
+    if (op.type !== "del") size += varintSize(op.value.length) + op.value.length;
   }
   return size;
 }
@@ -212,11 +216,11 @@ function writeBatchHeader(b: Buffer, at: number, firstSeq: number, count: number
   putU32LE(b, at + 9, count);
 }
 
-/** encodeBatchInto for a batch of one put (the same bytes). */
-function encodePutInto(b: Buffer, at: number, seq: number, key: Buffer, value: Buffer): void {
+/** encodeBatchInto for a batch of one put or note (the same bytes). */
+function encodePutInto(b: Buffer, at: number, seq: number, key: Buffer, value: Buffer, kind: number = OpKind.PUT): void {
   writeBatchHeader(b, at, seq, 1);
   let pos = at + BATCH_HEADER;
-  b[pos++] = OpKind.PUT;
+  b[pos++] = kind;
   pos = writeVarint(b, pos, key.length);
   copyBytes(b, pos, key);
   pos = writeVarint(b, pos + key.length, value.length);
@@ -228,11 +232,11 @@ export function encodeBatchInto(b: Buffer, at: number, firstSeq: number, ops: Ba
   writeBatchHeader(b, at, firstSeq, ops.length);
   let pos = at + BATCH_HEADER;
   for (const op of ops) {
-    b[pos++] = op.type === "put" ? OpKind.PUT : OpKind.DEL;
+    b[pos++] = op.type === "put" ? OpKind.PUT : op.type === "del" ? OpKind.DEL : OpKind.NOTE;
     pos = writeVarint(b, pos, op.key.length);
     copyBytes(b, pos, op.key);
     pos += op.key.length;
-    if (op.type === "put") {
+    if (op.type !== "del") {
       pos = writeVarint(b, pos, op.value.length);
       copyBytes(b, pos, op.value);
       pos += op.value.length;
@@ -254,10 +258,10 @@ export function decodeBatch(b: Buffer): { firstSeq: number; ops: BatchOp[] } | u
     if (!kl || kl[1] + kl[0] > b.length) return undefined;
     const key = b.subarray(kl[1], kl[1] + kl[0]);
     pos = kl[1] + kl[0];
-    if (kind === OpKind.PUT) {
+    if (kind === OpKind.PUT || kind === OpKind.NOTE) {
       const vl = readVarint(b, pos, b.length);
       if (!vl || vl[1] + vl[0] > b.length) return undefined;
-      ops.push({ type: "put", key, value: b.subarray(vl[1], vl[1] + vl[0]) });
+      ops.push({ type: kind === OpKind.PUT ? "put" : "note", key, value: b.subarray(vl[1], vl[1] + vl[0]) });
       pos = vl[1] + vl[0];
     } else if (kind === OpKind.DEL) {
       ops.push({ type: "del", key });
@@ -303,6 +307,11 @@ export class Engine implements EngineApi {
    * newest 64 are kept.
    */
   private lost: Array<{ from: number; to: number; err: Error }> = [];
+  private readonly lostHandlers: Array<() => void> = [];
+  /** Which WAL segments hold notes still needed (wal/notes.ts). */
+  private readonly notes = new NoteSegments();
+  /** The lowest last note of a closed segment kept for its notes (Infinity: none): a floor past it trims. */
+  private keptNote = Infinity;
   private everysecTimer: NodeJS.Timeout | undefined;
   private readonly snapshots = new Map<Snapshot, number>();
   private closing: Promise<void> | undefined;
@@ -413,6 +422,19 @@ export class Engine implements EngineApi {
         .map(parseSegmentName)
         .filter((n): n is number => n !== undefined && n >= mstate.logNumber)
         .sort((a, b) => a - b);
+      // Segments below the log number hold writes already in tables; they are read only for their notes (docs/format.md,
+      // "WAL notes"): one that holds notes stays, the others go with the obsolete files.
+      const noteInfo = new Map<number, SegmentNotes>();
+      const older = names
+        .map(parseSegmentName)
+        .filter((n): n is number => n !== undefined && n < mstate.logNumber)
+        .sort((a, b) => a - b);
+      for (const n of older) {
+        const info: SegmentNotes = { lastNote: -1, hasWrites: true };
+        const read = readSegment(fs.readFileSync(path.join(dir, segmentName(n))));
+        for (let r = 1; r < read.records.length; r++) scanBatch(read.records[r], info);
+        if (info.lastNote >= 0) noteInfo.set(n, info);
+      }
       let mem = new SkipList();
       const memtableSize = options.memtableSize ?? 128 * 1024 * 1024;
       let lastSeq = mstate.lastSequence;
@@ -428,10 +450,17 @@ export class Engine implements EngineApi {
         let records = read.records;
         if (records.length > 0) checkSegmentHeader(file, records[0]);
         records = records.slice(1);
+        const info: SegmentNotes = { lastNote: -1, hasWrites: false };
         for (const rec of records) {
           const batch = decodeBatch(rec);
           if (!batch) throw corruption(file, 0, "malformed write batch inside a record with a valid checksum");
           batch.ops.forEach((op, k) => {
+            // Notes never enter the memtable: the series store replays them (replayNotes).
+            if (op.type === "note") {
+              info.lastNote = batch.firstSeq + k;
+              return;
+            }
+            info.hasWrites = true;
             // Writes already in tables (a crash between manifest edit and segment deletion) are not replayed twice.
             // Views of the segment's bytes: the memtable copies them, except a value it would keep (isBig).
             if (batch.firstSeq + k > mstate.lastSequence) mem.insert(op.key, batch.firstSeq + k, op.type === "put" ? (isBig(op) ? Buffer.from(op.value) : op.value) : null);
@@ -439,6 +468,7 @@ export class Engine implements EngineApi {
           lastSeq = Math.max(lastSeq, batch.firstSeq + batch.ops.length - 1);
           replayedBatches++;
         }
+        noteInfo.set(numbers[i], info);
         if (read.damage) {
           const dropped = data.length - read.goodEnd;
           const where = `${segmentName(numbers[i])} at offset ${read.damage.offset} (${read.damage.reason})`;
@@ -498,7 +528,7 @@ export class Engine implements EngineApi {
         lsm,
         log,
         segment,
-        [...live, next],
+        [...[...noteInfo.keys()].filter((n) => n < mstate.logNumber), ...live, next],
         mem,
         live.length > 0 ? live[0] : next,
         mstate,
@@ -506,6 +536,8 @@ export class Engine implements EngineApi {
         cache,
         counters,
       );
+      for (const [n, info] of noteInfo) engine.notes.add(n, info);
+      engine.keptNote = engine.notes.lowestNote();
       engine.current = new Version(levels);
       for (const lvl of levels) for (const h of lvl) engine.handles.set(h.meta.number, h);
       engine.lastSeq = engine.writtenSeq = engine.durableSeq = lastSeq;
@@ -552,7 +584,7 @@ export class Engine implements EngineApi {
       const w = parseSegmentName(name);
       const stale =
         (m !== undefined && m !== this.manifest.number) ||
-        (w !== undefined && w < this.mstate.logNumber) ||
+        (w !== undefined && w < this.mstate.logNumber && this.notes.deletable(w, this.mstate.logNumber)) ||
         name === "CURRENT.tmp";
       if (!stale) continue;
       try {
@@ -622,6 +654,60 @@ export class Engine implements EngineApi {
     return BigInt(this.lastSeq);
   }
 
+  applyNote(key: Buffer, value: Buffer): number {
+    this.checkWritable();
+    const first = this.lastSeq + 1;
+    const size = BATCH_HEADER + 1 + varintSize(key.length) + key.length + varintSize(value.length) + value.length;
+    const group = this.segment.group;
+    const at = group.reserve(size);
+    encodePutInto(group.buffer, at, first, key, value, OpKind.NOTE);
+    group.commit(size);
+    this.logged(first, size, null, key, null);
+    return first;
+  }
+
+  get sequence(): number {
+    return this.lastSeq;
+  }
+
+  setNoteFloor(seq: number): void {
+    this.notes.floor = seq;
+    if (seq > this.keptNote) this.trimSegments();
+  }
+
+  replayNotes(visit: (seq: number, key: Buffer, value: Buffer) => void): void {
+    const numbers = this.notes.withNotes();
+    if (this.notes.current.lastNote >= 0) numbers.push(this.segments[this.segments.length - 1]);
+    replaySegmentNotes(this.fs, this.dir, numbers, visit);
+  }
+
+  onWriteLost(fn: () => void): void {
+    this.lostHandlers.push(fn);
+  }
+
+  /**
+   * Deletes the closed WAL segments nothing needs: their writes are in tables (or they hold none) and their notes are
+   * below the floor (wal/notes.ts). Never the segment being written.
+   */
+  private trimSegments(): void {
+    const logNumber = this.mstate.logNumber;
+    for (let i = 0; i < this.segments.length - 1; i++) {
+      const n = this.segments[i];
+      if (!this.notes.deletable(n, logNumber)) continue;
+      // A segment of the memtable being written (or frozen, not yet flushed) stays while it holds writes.
+      const info = this.notes.info(n);
+      if (n >= logNumber && (info === undefined || info.hasWrites)) continue;
+      try {
+        this.fs.unlinkSync(path.join(this.dir, segmentName(n)));
+      } catch {
+        // removed at the next open
+      }
+      this.notes.forget(n);
+      this.segments.splice(i--, 1);
+    }
+    this.keptNote = this.notes.lowestNote();
+  }
+
   /** Refuses a write (throws) when the engine cannot take one now; nothing is applied then. */
   private checkWritable(): void {
     if (this.state === "closed") throw new TskvError("TSKV_ERR_CLOSED", "engine is closed");
@@ -654,6 +740,7 @@ export class Engine implements EngineApi {
         this.log.info("WAL writes resumed: disk space is back");
       }
       if (ops) this.insert(first, ops);
+      else if (value === null && key !== null) this.noted(first);
       else this.insertVersion(first, key as Buffer, value);
       this.writtenSeq = this.lastSeq;
       this.afterWrite(size, 1);
@@ -663,6 +750,7 @@ export class Engine implements EngineApi {
     this.pending++;
     this.pendingBytes += size;
     if (ops) this.insert(first, ops, this.pendingVersions);
+    else if (value === null && key !== null) this.noted(first);
     else this.insertVersion(first, key as Buffer, value, this.pendingVersions);
     if (!this.groupScheduled && !this.groupHeld) {
       this.groupScheduled = true;
@@ -670,18 +758,26 @@ export class Engine implements EngineApi {
     }
   }
 
-  /** Inserts a batch's versions; with `undo`, lists each as key record and sequence there. */
+  /** Inserts a batch's versions (notes take their sequence only); with `undo`, lists each as key record and sequence there. */
   private insert(first: number, ops: BatchOp[], undo?: number[]): void {
     for (let k = 0; k < ops.length; k++) {
       const op = ops[k];
-      this.insertVersion(first + k, op.key, op.type === "put" ? op.value : null, undo);
+      if (op.type === "note") this.noted(first + k);
+      else this.insertVersion(first + k, op.key, op.type === "put" ? op.value : null, undo);
     }
+  }
+
+  /** A note took sequence `seq` in the segment being written. */
+  private noted(seq: number): void {
+    this.notes.current.lastNote = seq;
+    this.lastSeq = seq;
   }
 
   /** Inserts one version (a null value is a tombstone); with `undo`, lists it there. */
   private insertVersion(seq: number, key: Buffer, value: Buffer | null, undo?: number[]): void {
     const rec = this.mem.insert(key, seq, value);
     if (undo) undo.push(rec, seq);
+    this.notes.current.hasWrites = true;
     this.counters.userBytesWritten += key.length + (value === null ? 0 : value.length);
     this.lastSeq = seq;
   }
@@ -741,6 +837,7 @@ export class Engine implements EngineApi {
       this.rejectWaiters(first, last, err);
       this.lost.push({ from: first, to: last, err });
       if (this.lost.length > 64) this.lost.shift();
+      for (const fn of this.lostHandlers) fn();
       return;
     }
     undo.length = 0;
@@ -767,7 +864,36 @@ export class Engine implements EngineApi {
    * instead of adding frozen memtables without bound for a client that pipelines writes without reading its replies.
    */
   private maybeFreeze(): void {
-    if (this.mem.approximateBytes >= this.memtableSize && this.frozen.length <= this.lsm.maxFrozen) this.freeze();
+    if (this.frozen.length > this.lsm.maxFrozen) return;
+    if (this.mem.approximateBytes >= this.memtableSize) this.freeze();
+    else if (this.notes.current.lastNote >= 0 && this.segment.size >= Math.min(this.memtableSize, NOTE_SEGMENT_SIZE)) {
+      // Notes do not fill the memtable: the segment they pin rotates by its own size, so it can go once they are
+      // covered (a memtable with writes is frozen with it; one without keeps going).
+      if (this.mem.size > 0) this.freeze();
+      else this.rotateSegment();
+    }
+  }
+
+  /** Moves the WAL to a new segment without freezing the memtable, which holds nothing (the old one holds notes only). */
+  private rotateSegment(): void {
+    if (this.syncing || this.pending > 0 || this.state !== "open") return;
+    try {
+      this.segment.syncNow();
+      this.segment.close();
+      const old = this.segments[this.segments.length - 1];
+      const next = old + 1;
+      this.segment = WalSegmentWriter.create(this.fs, this.dir, next);
+      this.segments.push(next);
+      this.notes.rotate(old);
+      this.keptNote = this.notes.lowestNote();
+      this.memFirstSegment = next;
+      this.durableSeq = this.writtenSeq;
+      this.resolveWaiters();
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
+    this.trimSegments();
   }
 
   /**
@@ -780,9 +906,12 @@ export class Engine implements EngineApi {
     try {
       this.segment.syncNow();
       this.segment.close();
-      const next = this.segments[this.segments.length - 1] + 1;
+      const old = this.segments[this.segments.length - 1];
+      const next = old + 1;
       this.segment = WalSegmentWriter.create(this.fs, this.dir, next);
       this.segments.push(next);
+      this.notes.rotate(old);
+      this.keptNote = this.notes.lowestNote();
       this.durableSeq = this.writtenSeq;
       this.resolveWaiters();
       this.frozen.push({ mem: this.mem, firstSegment: this.memFirstSegment, lastSeq: this.writtenSeq });
@@ -1035,15 +1164,8 @@ export class Engine implements EngineApi {
     levels[0].push(handle);
     this.install(new Version(levels));
     this.frozen.shift();
-    // The manifest now covers everything below logNumber: those WAL segments may go.
-    while (this.segments.length > 0 && this.segments[0] < logNumber) {
-      const n = this.segments.shift() as number;
-      try {
-        this.fs.unlinkSync(path.join(this.dir, segmentName(n)));
-      } catch {
-        // removed at the next open
-      }
-    }
+    // The manifest now covers everything below logNumber: those WAL segments may go (unless they keep notes).
+    this.trimSegments();
     this.counters.flushes++;
     this.counters.flushBytes += meta.size;
     this.counters.flushMicros += result.micros;

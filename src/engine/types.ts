@@ -43,7 +43,7 @@ export interface EngineLogger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
-export type BatchOp = { type: "put"; key: Buffer; value: Buffer } | { type: "del"; key: Buffer };
+export type BatchOp = { type: "put"; key: Buffer; value: Buffer } | { type: "del"; key: Buffer } | { type: "note"; key: Buffer; value: Buffer };
 
 export interface RangeOptions {
   gt?: Buffer;
@@ -79,6 +79,25 @@ export interface EngineApi {
   apply(ops: BatchOp[]): bigint;
   /** apply() of one put, without building the batch: the same contract and result. */
   applyPut(key: Buffer, value: Buffer): bigint;
+  /**
+   * Logs a note: a record in the WAL's pending group that takes one sequence number and is never inserted in the
+   * memtable, flushed or read (docs/format.md, "WAL notes"). Its writer keeps what it says in memory until later
+   * writes cover it, and tells the engine with setNoteFloor() which notes it still needs: the WAL segments that hold
+   * those stay (past their memtable's flush) and replayNotes() gives them back after a restart. Returns the note's
+   * sequence; durability and refusals as apply(). The key and value are copied during the call.
+   */
+  applyNote(key: Buffer, value: Buffer): number;
+  /** Notes below `seq` are no longer needed: the WAL segments holding only older ones may go. */
+  setNoteFloor(seq: number): void;
+  /**
+   * Calls visit(seq, key, value) for every note in the WAL the engine keeps, in sequence order (key and value are
+   * views valid during the call).
+   */
+  replayNotes(visit: (seq: number, key: Buffer, value: Buffer) => void): void;
+  /** Calls `fn` after a group's WAL write failed and its writes were taken back (see writeLost). */
+  onWriteLost(fn: () => void): void;
+  /** The sequence of the last write applied, as a number (lastSequence without the BigInt). */
+  readonly sequence: number;
   /** Resolves when everything up to `seq` is as durable as the sync policy promises (always: fdatasync'd). */
   whenDurable(seq: bigint): Promise<void>;
   /** True while writes are stopped: applied, but not acknowledged until flushes and L0 compaction catch up. */

@@ -16,6 +16,8 @@ export interface TypeHooks {
   onDelete?(key: Buffer, meta: Meta): BatchOp[];
   /** Extra ops when a key of this type is renamed. */
   onRename?(from: Buffer, to: Buffer, meta: Meta): BatchOp[];
+  /** Every key is gone (FLUSHALL). */
+  onFlushAll?(): void;
 }
 
 /** A binary min-heap of (expireAt, key) with lazy invalidation against `expires`. */
@@ -212,6 +214,14 @@ export class Keyspace {
     return this.live - pending;
   }
 
+  /**
+   * The expiry of a key known to exist (0: none), from the in-memory expiry index, by the key's latin1 form: what a
+   * type family that keeps its values in memory asks instead of reading the key's META entry.
+   */
+  expireAtOf(id: string): number {
+    return this.expires.size === 0 ? 0 : (this.expires.get(id) ?? 0);
+  }
+
   /** Keys with an expiry, for INFO keyspace. */
   get expiresCount(): number {
     return this.expires.size;
@@ -349,6 +359,7 @@ export class Keyspace {
     }
     if (batch.length > 0) seq = this.engine.apply(batch);
     this.live = 0;
+    for (const h of this.hooks.values()) h.onFlushAll?.();
     this.seriesNames.clear();
     this.expires.clear();
     this.heap.clear();

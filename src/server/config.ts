@@ -20,6 +20,7 @@ export function defaultConfig(): ServerConfig {
     compactionRate: 64 * 1024 * 1024,
     backgroundNice: 19,
     retention: 0,
+    seriesNoteWindow: 1 << 20,
     logLevel: "info",
     clientQueryBufferLimit: 1024 * 1024 * 1024,
     protoMaxBulkLen: 512 * 1024 * 1024,

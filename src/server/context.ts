@@ -27,6 +27,8 @@ export interface ServerConfig {
   backgroundNice: number;
   /** Default retention (ms) for auto-created series; 0 keeps points forever. */
   retention: number;
+  /** Engine writes after which a series' WAL notes are persisted into engine entries (docs/format.md, WAL notes). */
+  seriesNoteWindow: number;
   logLevel: string;
   /** Per-client query buffer limit (Redis client-query-buffer-limit). */
   clientQueryBufferLimit: number;

@@ -14,6 +14,7 @@ import type { IoBackend, IoBackendName } from "./io/types";
 import { createLogger, engineLogger, Logger } from "./logger";
 import { registerInfoSection } from "./info";
 import { Keyspace } from "../model/keyspace";
+import { SeriesStore } from "../model/series/series";
 import { SERIES_TIME_KEY } from "../model/keys";
 import { storageInfo } from "./commands/tskv";
 import { CommandStats, Metrics, percentilesLine } from "../metrics/registry";
@@ -171,6 +172,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
       }));
     const server = new TskvServer(config, engine, log, opts.backend?.name ?? io, opts.engine === undefined);
     const keyspace = Keyspace.load(engine);
+    SeriesStore.of(keyspace).noteWindow = config.seriesNoteWindow;
     server.extensions.set("keyspace", keyspace);
     registerInfoSection(server, "keyspace", () => {
       const keys = keyspace.dbsize();

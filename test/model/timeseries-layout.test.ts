@@ -3,6 +3,7 @@
 import { decodeHeader, encodeHeader, HeaderError, maxChunkPoints, SeriesHeader } from "../../src/model/series/header";
 import { chunkKey, chunkRange, chunkStartOf, decodeNextId, deltaKey, encodeNextId, labelKey, labelValueRange } from "../../src/model/series/layout";
 import { formatSampleValue } from "../../src/model/series/format";
+import { decodeBase, decodeDelta, decodeNote, encodeBase, encodeDelta, encodeNote, encodePoints } from "../../src/model/series/open-chunk";
 
 const header = (over: Partial<SeriesHeader> = {}): SeriesHeader => ({
   id: 2 ** 40 + 7,
@@ -21,6 +22,7 @@ const header = (over: Partial<SeriesHeader> = {}): SeriesHeader => ({
   sealedSamples: 2 ** 33,
   sealedChunks: 12345,
   sealedBytes: 2 ** 35 + 3,
+  notesCovered: 2 ** 41 + 5,
   ...over,
 });
 
@@ -41,10 +43,16 @@ describe("series header", () => {
 
   it("refuses a truncated or unknown header", () => {
     const b = encodeHeader(header());
-    expect(() => decodeHeader(b.subarray(0, b.length - 3))).toThrow(HeaderError);
+    expect(() => decodeHeader(b.subarray(0, b.length - 8 - 3))).toThrow(HeaderError);
     const v2 = Buffer.from(b);
     v2[0] = 2;
     expect(() => decodeHeader(v2)).toThrow(HeaderError);
+  });
+
+  it("reads a header written before WAL notes (no notes-covered field) as covering none", () => {
+    const b = encodeHeader(header());
+    expect(b.readUInt32LE(b.length - 8) + b.readInt32LE(b.length - 4) * 2 ** 32).toBe(2 ** 41 + 5);
+    expect(decodeHeader(b.subarray(0, b.length - 8))).toEqual(header({ notesCovered: 0 }));
   });
 
   it("maps CHUNK_SIZE to points per chunk", () => {
@@ -113,5 +121,46 @@ describe("RESP2 sample values", () => {
       [NaN, "NaN"],
     ];
     for (const [v, s] of cases) expect(formatSampleValue(v)).toBe(s);
+  });
+});
+
+describe("newest chunk entries and WAL notes", () => {
+  const ts = Float64Array.from([10, 20, 30]);
+  const vals = Float64Array.from([1.5, -2, 3e300]);
+  const pts = { ts, vals, n: 3 };
+
+  it("a base records the deltas and the WAL notes it covers; a bare chunk covers neither", () => {
+    const b = decodeBase(encodeBase(pts, 7, 2 ** 40 + 9));
+    expect([b.covered, b.notes, [...b.p.ts.subarray(0, b.p.n)], [...b.p.vals.subarray(0, b.p.n)]]).toEqual([7, 2 ** 40 + 9, [10, 20, 30], [1.5, -2, 3e300]]);
+    const bare = encodeBase(pts, 0, 0);
+    expect(bare.equals(encodePoints(pts))).toBe(true);
+    expect(decodeBase(bare)).toMatchObject({ covered: 0, notes: 0 });
+  });
+
+  it("reads the older base form (0xB5, no notes field) as covering no note", () => {
+    const c = encodePoints(pts);
+    const old = Buffer.concat([Buffer.from([0xb5, 4, 0, 0, 0]), c]);
+    expect(decodeBase(old)).toMatchObject({ covered: 4, notes: 0 });
+  });
+
+  it("deltas, raw and compressed, carry the notes they cover; older kinds read as covering none", () => {
+    const raw = decodeDelta(encodeDelta(3, ts, vals, 1, 3, 99));
+    expect([raw.notes, [...raw.ts.subarray(0, raw.n)], [...raw.vals.subarray(0, raw.n)]]).toEqual([99, [20, 30], [-2, 3e300]]);
+    const many = Float64Array.from({ length: 40 }, (_, i) => 1000 + i);
+    const big = decodeDelta(encodeDelta(3, many, many, 0, 40, 12345));
+    expect([big.notes, big.n, big.ts[39]]).toEqual([12345, 40, 1039]);
+    const oldRaw = Buffer.alloc(5 + 16);
+    oldRaw.writeUInt32LE(3, 0);
+    oldRaw[4] = 0;
+    oldRaw.writeDoubleLE(5, 5);
+    oldRaw.writeDoubleLE(6, 13);
+    expect(decodeDelta(oldRaw)).toMatchObject({ n: 1, notes: 0 });
+  });
+
+  it("a note names its series id and holds the appended points; anything else is not a note", () => {
+    const n = decodeNote(encodeNote(2 ** 35 + 1, ts, vals, 0, 3));
+    expect([n?.id, [...(n?.ts ?? [])], [...(n?.vals ?? [])]]).toEqual([2 ** 35 + 1, [10, 20, 30], [1.5, -2, 3e300]]);
+    expect(decodeNote(Buffer.from([2, 0, 0]))).toBeUndefined();
+    expect(decodeNote(encodeNote(1, ts, vals, 0, 1).subarray(0, 20))).toBeUndefined();
   });
 });

@@ -26,10 +26,14 @@ export const PayloadKind = {
 export const SEGMENT_MAGIC = Buffer.from("TSKVWAL\0", "latin1");
 export const WAL_FORMAT_VERSION = 1;
 
-/** Op kinds inside a batch: kind u8 | key length varint | key | (PUT only) value length varint | value. */
+/**
+ * Op kinds inside a batch: kind u8 | key length varint | key | (PUT and NOTE) value length varint | value. A NOTE is
+ * logged and takes a sequence number like a PUT but never enters the memtable (docs/format.md, "WAL notes").
+ */
 export const OpKind = {
   DEL: 0,
   PUT: 1,
+  NOTE: 2,
 } as const;
 
 export function segmentName(n: number): string {

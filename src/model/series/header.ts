@@ -9,6 +9,7 @@
 //   | label count u32 | (name len u32 | name | value len u32 | value)*
 //   | source key len u32 (0xFFFFFFFF = none) | source key
 //   | rule count u32 | (dest key len u32 | dest key | aggregator u8 | bucket duration i64 | align i64 | from i64)*
+//   [ | notes covered u64 ]   (absent in headers written before WAL notes: read as 0)
 
 export const SERIES_HEADER_VERSION = 1;
 
@@ -52,6 +53,11 @@ export interface SeriesHeader {
   sealedSamples: number;
   sealedChunks: number;
   sealedBytes: number;
+  /**
+   * Engine sequence up to which this header's write covers the series' WAL notes (series.ts): a note at or below it
+   * is already in the chunks the header describes.
+   */
+  notesCovered: number;
 }
 
 /** Points in one chunk at most: RedisTimeSeries's uncompressed sample size (16 bytes) into CHUNK_SIZE, capped. */
@@ -72,7 +78,7 @@ const FIXED = 4 + 4 + 8 + 8 + 8 + 8 + 8 + 4 + 8;
 
 export function encodeHeader(h: SeriesHeader): Buffer {
   const labels = h.labels.map(([n, v]) => [Buffer.from(n, "latin1"), Buffer.from(v, "latin1")]);
-  let size = FIXED + 4 + 4 + (h.srcKey ? h.srcKey.length : 0) + 4;
+  let size = FIXED + 4 + 4 + (h.srcKey ? h.srcKey.length : 0) + 4 + 8;
   for (const [n, v] of labels) size += 8 + n.length + v.length;
   for (const r of h.rules) size += 4 + r.destKey.length + 1 + 24;
   const b = Buffer.alloc(size);
@@ -127,6 +133,7 @@ export function encodeHeader(h: SeriesHeader): Buffer {
     writeI64(b, r.from, p + 16);
     p += 24;
   }
+  writeI64(b, h.notesCovered, p);
   return b;
 }
 
@@ -199,6 +206,7 @@ export function decodeHeader(b: Buffer): SeriesHeader {
     rules.push({ destKey, aggregator: agg, bucketDuration: readI64(b, p), align: readI64(b, p + 8), from: readI64(b, p + 16) });
     p += 24;
   }
+  const notesCovered = p + 8 <= b.length ? readI64(b, p) : 0;
   return {
     id,
     retention,
@@ -213,5 +221,6 @@ export function decodeHeader(b: Buffer): SeriesHeader {
     sealedSamples,
     sealedChunks,
     sealedBytes,
+    notesCovered,
   };
 }

@@ -25,7 +25,7 @@ import type { Point } from "./aggregate";
 import { chunkCount, chunkFirstTimestamp, chunkLastTimestamp, encodeChunk } from "./codec";
 import { CompactionRule, decodeHeader, DuplicatePolicy, encodeHeader, maxChunkPoints, SeriesHeader } from "./header";
 import { chunkKey, chunkRange, chunkStartOf, decodeNextId, deltaKey, DELTA_KEY_LENGTH, encodeNextId, labelKey, NEXT_ID_KEY, seriesIdOf } from "./layout";
-import { decodeBase, decodeDelta, decodePoints, deltaSeqOf, encodeBase, encodeDelta, encodePoints } from "./open-chunk";
+import { decodeBase, decodeDelta, decodeNote, decodePoints, deltaSeqOf, encodeBase, encodeDelta, encodeNote, encodePoints } from "./open-chunk";
 import * as reads from "./reads";
 import * as rules from "./rules";
 import {
@@ -62,8 +62,13 @@ export {
 } from "./state";
 export type { ChunkInfo, ChunkSlice, CreateOptions, SeriesState } from "./state";
 
-/** Decoded series kept in memory at most (the longest cached go first; they reload from the engine). */
-const MAX_CACHED = 16384;
+/**
+ * A head whose oldest WAL note is this many engine sequences old is persisted (its appends written as a delta): the
+ * WAL the notes pin, and what a restart replays, stay within about this many writes.
+ */
+export const DEFAULT_NOTE_WINDOW = 1 << 20;
+/** Heads persisted per slice of the loop (a slice is one engine batch). */
+const PERSIST_SLICE = 2048;
 /** A chunk that out-of-order writes grow past this many times its maximum is split in two (RedisTimeSeries: 1.2). */
 const SPLIT_FACTOR = 1.2;
 const EMPTY = Buffer.alloc(0);
@@ -73,7 +78,14 @@ const FOLD_DELTAS = 64;
 const stores = new WeakMap<Keyspace, SeriesStore>();
 
 export class SeriesStore {
+  /** Every series head in memory, by user key (latin1). */
   private readonly cache = new Map<string, SeriesState>();
+  /** Heads with WAL notes not in engine entries, oldest note first (the engine keeps the WAL from the first one). */
+  private dirtyHead: SeriesState | null = null;
+  private dirtyTail: SeriesState | null = null;
+  private persistScheduled = false;
+  /** See DEFAULT_NOTE_WINDOW. */
+  noteWindow = DEFAULT_NOTE_WINDOW;
   private nextId: number;
   readonly engine: EngineApi;
 
@@ -83,7 +95,10 @@ export class SeriesStore {
     ks.registerType(TypeTag.SERIES, {
       onDelete: (key, meta) => this.onDelete(key, meta),
       onRename: (from, to, meta) => this.onRename(from, to, meta),
+      onFlushAll: () => this.forgetAll(),
     });
+    this.replayNotes();
+    this.engine.onWriteLost(() => this.rebuild());
   }
 
   /** The store of a keyspace (attached when the keyspace loads). */
@@ -99,7 +114,7 @@ export class SeriesStore {
   // ---- keyspace hooks ----------------------------------------------------------------------------------------
 
   private onDelete(key: Buffer, meta: Meta): BatchOp[] {
-    this.cache.delete(key.toString("latin1"));
+    this.evict(key.toString("latin1"));
     let h: SeriesHeader;
     try {
       h = decodeHeader(meta.payload);
@@ -207,22 +222,34 @@ export class SeriesStore {
 
   /** Moves the labels index to the new name and renames the references other series hold to this one. */
   private onRename(from: Buffer, to: Buffer, meta: Meta): BatchOp[] {
-    this.cache.delete(from.toString("latin1"));
-    this.cache.delete(to.toString("latin1"));
+    const ops: BatchOp[] = [];
+    // The head's WAL notes name the old key: its newest chunk is written whole in the rename's batch, so none of them
+    // is needed again.
+    const moving = this.cache.get(from.toString("latin1"));
+    if (moving && moving.openStart !== null && moving.n > moving.persisted) {
+      ops.push({ type: "put", key: chunkKey(moving.header.id, moving.openStart), value: encodeBase(moving, moving.deltaSeq, this.engine.sequence) });
+    }
+    this.evict(from.toString("latin1"));
+    this.evict(to.toString("latin1"));
     let h: SeriesHeader;
     try {
       h = decodeHeader(meta.payload);
     } catch {
-      return [];
+      return ops;
     }
-    const ops: BatchOp[] = [];
     for (const [n, v] of h.labels) ops.push({ type: "del", key: labelKey(n, v, from) }, { type: "put", key: labelKey(n, v, to), value: EMPTY });
     const rewrite = (other: Buffer, change: (oh: SeriesHeader) => boolean): void => {
       const om = this.ks.lookup(other);
       if (!om || om.type !== TypeTag.SERIES) return;
       const oh = decodeHeader(om.payload);
       if (!change(oh)) return;
-      this.cache.delete(other.toString("latin1"));
+      const head = this.cache.get(other.toString("latin1"));
+      if (head) {
+        // The head stays: only its header's references change (written from the head, so its totals stay right).
+        change(head.header);
+        ops.push(...this.headerOps(head));
+        return;
+      }
       ops.push(...this.ks.writeOps(other, TypeTag.SERIES, om.expireAt, encodeHeader(oh), om)[0]);
     };
     if (h.srcKey) {
@@ -247,13 +274,23 @@ export class SeriesStore {
   /** The series under `key`: undefined when the key does not exist, "wrongtype" when it holds something else. */
   lookup(key: Buffer): SeriesState | "wrongtype" | undefined {
     const id = key.toString("latin1");
+    // A head in memory is the series: every change of the key's META (delete, overwrite, rename, FLUSHALL) reaches the
+    // store through its hooks. Only an expiry needs the keyspace's word.
+    const head = this.cache.get(id);
+    if (head !== undefined) {
+      const at = this.ks.expireAtOf(id);
+      if (at === 0 || at > this.ks.now()) {
+        head.expireAt = at;
+        return head;
+      }
+    }
     const meta = this.ks.lookup(key);
     if (!meta) {
-      this.cache.delete(id);
+      this.evict(id);
       return undefined;
     }
     if (meta.type !== TypeTag.SERIES) {
-      this.cache.delete(id);
+      this.evict(id);
       return "wrongtype";
     }
     const cached = this.cache.get(id);
@@ -261,6 +298,7 @@ export class SeriesStore {
       cached.expireAt = meta.expireAt;
       return cached;
     }
+    if (cached !== undefined) this.evict(id);
     const s = this.load(Buffer.from(key), meta);
     this.cache.set(id, s);
     return s;
@@ -296,6 +334,7 @@ export class SeriesStore {
       }
       break;
     }
+    s.notes = header.notesCovered;
     if (start === undefined) return s;
     const parts: Points[] = [];
     let covered = 0;
@@ -303,9 +342,14 @@ export class SeriesStore {
       const b = decodeBase(base);
       parts.push(b.p);
       covered = b.covered;
+      if (b.notes > s.notes) s.notes = b.notes;
     }
     const live = deltas.filter((d) => deltaSeqOf(d) >= covered).sort((x, y) => deltaSeqOf(x) - deltaSeqOf(y));
-    for (const d of live) parts.push(decodeDelta(d));
+    for (const d of live) {
+      const q = decodeDelta(d);
+      parts.push(q);
+      if (q.notes > s.notes) s.notes = q.notes;
+    }
     let n = 0;
     for (const p of parts) n += p.n;
     const p: Points = { ts: new Float64Array(n), vals: new Float64Array(n), n: 0 };
@@ -319,6 +363,7 @@ export class SeriesStore {
     s.vals = p.vals;
     s.n = p.n;
     s.written = p.n;
+    s.persisted = p.n;
     s.covered = covered;
     s.deltaSeq = live.length > 0 ? deltaSeqOf(live[live.length - 1]) + 1 : covered;
     s.slots = slots;
@@ -331,7 +376,7 @@ export class SeriesStore {
     return new SeriesBatch();
   }
 
-  /** The newest chunk got appends (written as a delta at the end of the command). */
+  /** The newest chunk got appends (logged as a WAL note at the end of the command). */
   private appended(w: SeriesBatch, s: SeriesState): void {
     w.dirty.add(s);
     w.touched.add(s);
@@ -352,45 +397,58 @@ export class SeriesStore {
     s.covered = 0;
   }
 
-  /** Writes the newest chunk's base again from memory; the deltas so far are covered by it. */
+  /** Writes the newest chunk's base again from memory; the deltas and WAL notes so far are covered by it. */
   private fold(w: SeriesBatch, s: SeriesState): void {
     if (s.openStart === null || s.n === 0) return;
-    w.ops.push({ type: "put", key: chunkKey(s.header.id, s.openStart), value: encodeBase(s, s.deltaSeq) });
+    w.ops.push({ type: "put", key: chunkKey(s.header.id, s.openStart), value: encodeBase(s, s.deltaSeq, this.engine.sequence) });
     s.covered = s.deltaSeq;
     s.written = s.n;
+    s.persisted = s.n;
     s.full = false;
+    this.clean(s);
   }
 
-  /** Writes what changed in the newest chunk of every series touched: a delta of the appends, or a new base. */
-  private stageOpen(w: SeriesBatch): void {
+  /**
+   * What changed in the newest chunk of every series touched: a new base (staged with the batch's ops), or the
+   * appends, as WAL notes (returned, logged after the ops).
+   */
+  private stageOpen(w: SeriesBatch): SeriesState[] | undefined {
+    let noted: SeriesState[] | undefined;
     for (const s of w.dirty) {
       if (s.openStart === null || s.n === 0) continue;
-      if (s.full || s.deltaSeq - s.covered >= FOLD_DELTAS) this.fold(w, s);
-      else if (s.n > s.written) {
-        const slot = s.deltaSeq % FOLD_DELTAS;
-        w.ops.push({ type: "put", key: deltaKey(s.header.id, s.openStart, slot), value: encodeDelta(s.deltaSeq, s.ts, s.vals, s.written, s.n) });
-        s.deltaSeq++;
-        s.slots = Math.max(s.slots, slot + 1);
-        s.written = s.n;
-      }
+      if (s.full) this.fold(w, s);
+      else if (s.n > s.written) (noted ??= []).push(s);
     }
     w.dirty.clear();
+    return noted;
   }
 
-  /** Applies everything staged so far as one engine batch. */
+  /**
+   * Applies everything staged so far: the ops as one engine batch, then each head's appends as a WAL note (an engine
+   * write that is logged but never enters the memtable: the head holds the points until a delta or base covers them).
+   */
   commitNow(w: SeriesBatch): void {
-    this.stageOpen(w);
-    if (w.ops.length === 0) return;
+    const noted = this.stageOpen(w);
+    if (w.ops.length === 0 && noted === undefined) return;
     const ops = w.ops;
     const delta = w.delta;
     w.ops = [];
     w.delta = 0;
     try {
-      w.seq = this.ks.commit(ops, delta);
+      if (ops.length > 0) w.seq = this.ks.commit(ops, delta);
+      if (noted !== undefined) {
+        for (const s of noted) {
+          const seq = this.engine.applyNote(s.key, encodeNote(s.header.id, s.ts, s.vals, s.written, s.n));
+          s.written = s.n;
+          if (s.noteSeq === 0) this.linkDirty(s, seq);
+          w.noted = seq;
+        }
+      }
     } catch (e) {
-      // Nothing was applied: forget what memory holds ahead of the engine.
-      for (const s of w.touched) this.cache.delete(s.key.toString("latin1"));
+      // The engine refused a write after memory changed (commands check writability first, so this is rare: a disk
+      // that filled mid-command). Memory is rebuilt from the engine and the WAL once the turn's group is written.
       w.touched.clear();
+      this.rebuildSoon();
       throw e;
     }
   }
@@ -399,17 +457,209 @@ export class SeriesStore {
   finish(w: SeriesBatch): bigint | undefined {
     this.commitNow(w);
     w.touched.clear();
-    while (this.cache.size > MAX_CACHED) {
-      const first = this.cache.keys().next().value as string;
-      this.cache.delete(first);
-    }
+    this.updateFloor();
+    this.maybePersist();
+    if (w.noted > 0 && (w.seq === undefined || BigInt(w.noted) > w.seq)) w.seq = BigInt(w.noted);
     return w.seq;
+  }
+
+  // ---- heads with WAL notes ------------------------------------------------------------------------------------
+
+  private linkDirty(s: SeriesState, seq: number): void {
+    s.noteSeq = seq;
+    s.prevDirty = this.dirtyTail;
+    s.nextDirty = null;
+    if (this.dirtyTail) this.dirtyTail.nextDirty = s;
+    else this.dirtyHead = s;
+    this.dirtyTail = s;
+  }
+
+  /** The head's notes are all in engine entries now (or no longer matter): it leaves the dirty list. */
+  private clean(s: SeriesState): void {
+    if (s.noteSeq === 0) return;
+    if (s.prevDirty) s.prevDirty.nextDirty = s.nextDirty;
+    else this.dirtyHead = s.nextDirty;
+    if (s.nextDirty) s.nextDirty.prevDirty = s.prevDirty;
+    else this.dirtyTail = s.prevDirty;
+    s.prevDirty = s.nextDirty = null;
+    s.noteSeq = 0;
+  }
+
+  /** Heads with WAL notes not yet in engine entries. */
+  dirtyCount(): number {
+    let n = 0;
+    for (let s = this.dirtyHead; s !== null; s = s.nextDirty) n++;
+    return n;
+  }
+
+  /** Tells the engine the oldest WAL note still needed (the WAL below it may go). */
+  private updateFloor(): void {
+    this.engine.setNoteFloor(this.dirtyHead ? this.dirtyHead.noteSeq : this.engine.sequence + 1);
+  }
+
+  /** Drops a head from memory; its notes no longer matter (the series is gone, or leaves memory persisted). */
+  private evict(id: string): void {
+    const s = this.cache.get(id);
+    if (s === undefined) return;
+    this.clean(s);
+    this.cache.delete(id);
+  }
+
+  /** FLUSHALL: every series is gone. */
+  private forgetAll(): void {
+    this.cache.clear();
+    this.dirtyHead = this.dirtyTail = null;
+    this.updateFloor();
+  }
+
+  /** Persists heads whose oldest note has left the window, a slice per loop turn. */
+  private maybePersist(): void {
+    const h = this.dirtyHead;
+    if (h === null || this.persistScheduled || this.engine.sequence - h.noteSeq < this.noteWindow) return;
+    this.persistScheduled = true;
+    setImmediate(() => {
+      this.persistScheduled = false;
+      this.persistSlice(this.engine.sequence - (this.noteWindow >>> 1));
+    });
+  }
+
+  /**
+   * Writes the notes of the heads whose oldest note is below `below` into engine entries (a delta of the appends, or
+   * a new base every FOLD_DELTAS deltas), oldest first, at most PERSIST_SLICE heads in one batch; schedules the next
+   * slice while some remain. Returns how many heads it persisted.
+   */
+  persistSlice(below: number): number {
+    const w = this.begin();
+    const heads: SeriesState[] = [];
+    const done: SeriesState[] = [];
+    const notes = this.engine.sequence;
+    for (let s = this.dirtyHead; s !== null && s.noteSeq < below && heads.length < PERSIST_SLICE; s = s.nextDirty) {
+      if (s.openStart === null || s.written <= s.persisted) {
+        done.push(s);
+        continue;
+      }
+      if (s.deltaSeq - s.covered >= FOLD_DELTAS) {
+        w.ops.push({ type: "put", key: chunkKey(s.header.id, s.openStart), value: encodeBase(s, s.deltaSeq, notes) });
+      } else {
+        const slot = s.deltaSeq % FOLD_DELTAS;
+        w.ops.push({ type: "put", key: deltaKey(s.header.id, s.openStart, slot), value: encodeDelta(s.deltaSeq, s.ts, s.vals, s.persisted, s.written, notes) });
+      }
+      heads.push(s);
+    }
+    // Heads with nothing left to write (their notes were covered another way) just leave the list.
+    for (const s of done) this.clean(s);
+    if (heads.length === 0) {
+      this.updateFloor();
+      return done.length;
+    }
+    try {
+      this.ks.commit(w.ops, 0);
+    } catch {
+      // Writes refused for now (stall, full disk): the notes stay in the WAL; try again later.
+      setTimeout(() => this.maybePersist(), 100).unref();
+      return 0;
+    }
+    for (const s of heads) {
+      if (s.deltaSeq - s.covered >= FOLD_DELTAS) {
+        s.covered = s.deltaSeq;
+      } else {
+        s.slots = Math.max(s.slots, (s.deltaSeq % FOLD_DELTAS) + 1);
+        s.deltaSeq++;
+      }
+      s.persisted = s.written;
+      this.clean(s);
+    }
+    this.updateFloor();
+    this.maybePersist();
+    return heads.length + done.length;
+  }
+
+  /** Persists every head's notes now (TSKV.FLUSH, TSKV.COMPACT, tests). */
+  persistAll(): void {
+    while (this.dirtyHead !== null) if (this.persistSlice(Number.MAX_SAFE_INTEGER) === 0) break;
+  }
+
+  /**
+   * Replays the WAL notes the engine keeps into the heads: each note names a series by key and id; a note is applied
+   * when that series still has that id and its entries do not cover the note yet. Runs when the store attaches (after
+   * a restart) and when memory is rebuilt.
+   */
+  private replayNotes(): void {
+    let skipped = 0;
+    this.engine.replayNotes((seq, key, value) => {
+      const note = decodeNote(value);
+      if (!note) {
+        skipped++;
+        return;
+      }
+      const s = this.series(key);
+      if (!s || s.header.id !== note.id || seq <= s.notes) return;
+      for (let i = 0; i < note.ts.length; i++) {
+        const t = note.ts[i];
+        if (s.n > 0 && t <= s.ts[s.n - 1]) {
+          skipped++;
+          continue;
+        }
+        if (s.openStart === null) s.openStart = t;
+        if (s.n === s.ts.length) grow(s, s.n + 1);
+        s.ts[s.n] = t;
+        s.vals[s.n] = note.vals[i];
+        s.n++;
+      }
+      s.written = s.n;
+      s.notes = seq;
+      if (s.noteSeq === 0) this.linkDirty(s, seq);
+    });
+    this.replaySkipped += skipped;
+    this.updateFloor();
+  }
+
+  /** Notes replay found malformed or out of order (none, unless the WAL was damaged). */
+  replaySkipped = 0;
+
+  private rebuildPending = false;
+
+  private rebuildSoon(): void {
+    if (this.rebuildPending) return;
+    this.rebuildPending = true;
+    // The turn's group may hold notes of earlier commands: written first, so the replay sees them.
+    try {
+      this.engine.commit();
+    } catch {
+      // a failed group reaches rebuild() through onWriteLost
+    }
+    this.rebuild();
+  }
+
+  /** Memory may be ahead of the engine (a write it refused or lost): every head is read again from the engine and WAL. */
+  private rebuild(): void {
+    this.rebuildPending = false;
+    this.cache.clear();
+    this.dirtyHead = this.dirtyTail = null;
+    this.replayNotes();
+  }
+
+  /** The ops that write a series' header from its head (and its newest chunk first when notes are not in entries). */
+  private headerOps(s: SeriesState): BatchOp[] {
+    const ops: BatchOp[] = [];
+    if (s.openStart !== null && s.n > s.persisted) {
+      // The header records how far it covers the WAL notes: the newest chunk goes whole with it.
+      ops.push({ type: "put", key: chunkKey(s.header.id, s.openStart), value: encodeBase(s, s.deltaSeq, this.engine.sequence) });
+      s.covered = s.deltaSeq;
+      s.written = s.persisted = s.n;
+      s.full = false;
+    }
+    // Every note of the series is in the entries now: those at or below this sequence are never replayed.
+    s.header.notesCovered = this.engine.sequence;
+    this.clean(s);
+    const fake: Meta = { type: TypeTag.SERIES, expireAt: s.expireAt, payload: EMPTY };
+    ops.push(...this.ks.writeOps(s.key, TypeTag.SERIES, s.expireAt, encodeHeader(s.header), fake)[0]);
+    return ops;
   }
 
   private stageHeader(w: SeriesBatch, s: SeriesState): void {
     w.touched.add(s);
-    const fake: Meta = { type: TypeTag.SERIES, expireAt: s.expireAt, payload: EMPTY };
-    w.ops.push(...this.ks.writeOps(s.key, TypeTag.SERIES, s.expireAt, encodeHeader(s.header), fake)[0]);
+    w.ops.push(...this.headerOps(s));
   }
 
   /**
@@ -423,12 +673,13 @@ export class SeriesStore {
     let changed = 0;
     for (const key of keys) {
       const s = this.series(key);
-      if (!s || s.openStart === null || s.slots === 0) continue;
+      if (!s || s.openStart === null || (s.slots === 0 && s.persisted === s.n)) continue;
       const start = s.openStart;
       this.dropDeltas(w, s);
-      w.ops.push({ type: "put", key: chunkKey(s.header.id, start), value: encodeBase(s, 0) });
-      s.written = s.n;
+      w.ops.push({ type: "put", key: chunkKey(s.header.id, start), value: encodeBase(s, 0, this.engine.sequence) });
+      s.written = s.persisted = s.n;
       s.full = false;
+      this.clean(s);
       w.touched.add(s);
       changed++;
       if (w.ops.length >= 4096) this.commitNow(w);
@@ -456,6 +707,7 @@ export class SeriesStore {
       sealedSamples: 0,
       sealedChunks: 0,
       sealedBytes: 0,
+      notesCovered: 0,
     };
     const s = emptyState(Buffer.from(key), 0, header);
     const [ops, delta] = this.ks.writeOps(s.key, TypeTag.SERIES, 0, encodeHeader(header), undefined);
@@ -595,8 +847,9 @@ export class SeriesStore {
     s.ts[0] = t;
     s.vals[0] = v;
     s.n = 1;
-    s.written = 1;
+    s.written = s.persisted = 1;
     s.full = false;
+    this.clean(s);
     w.dirty.delete(s);
     w.ops.push({ type: "put", key: chunkKey(h.id, t), value: encodePoints(s) });
     this.stageHeader(w, s);
@@ -689,7 +942,7 @@ export class SeriesStore {
     s.vals.copyWithin(0, mid, s.n);
     s.n -= mid;
     s.openStart = s.ts[0];
-    s.written = 0;
+    s.written = s.persisted = 0;
     this.rewritten(w, s);
     this.stageHeader(w, s);
     this.commitNow(w);
@@ -759,7 +1012,7 @@ export class SeriesStore {
         s.ts = p.ts;
         s.vals = p.vals;
         s.n = p.n;
-        s.written = p.n;
+        s.written = s.persisted = p.n;
         h.sealedSamples -= p.n;
         h.sealedChunks -= 1;
         h.sealedBytes -= survivor.buf.length;
@@ -768,7 +1021,7 @@ export class SeriesStore {
         s.ts = new Float64Array(0);
         s.vals = new Float64Array(0);
         s.n = 0;
-        s.written = 0;
+        s.written = s.persisted = 0;
       }
     }
     if (deleted === 0) return 0;

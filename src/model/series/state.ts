@@ -8,7 +8,11 @@ import type { DuplicatePolicy, SeriesHeader } from "./header";
 export const ERR_OLDER_THAN_RETENTION = "ERR TSDB: Timestamp is older than retention";
 export const ERR_BLOCKED_UPSERT = "ERR TSDB: Error at upsert, update is not supported when DUPLICATE_POLICY is set to BLOCK mode";
 
-/** A series as commands see it: its header and its newest chunk, decoded. */
+/**
+ * A series as commands see it: its header and its newest chunk, decoded — the series' head, kept in memory while
+ * the series is active. Points of the newest chunk are in three states: `persisted` ones are in engine entries
+ * (base + deltas), those up to `written` are logged too, as WAL notes only, and the rest are this command's appends.
+ */
 export interface SeriesState {
   readonly key: Buffer;
   expireAt: number;
@@ -18,8 +22,17 @@ export interface SeriesState {
   ts: Float64Array;
   vals: Float64Array;
   n: number;
-  /** Points of the newest chunk already in the engine (base + deltas): those after them are appends to write. */
+  /** Points of the newest chunk logged (engine entries or WAL notes): those after them are appends to write. */
   written: number;
+  /** Points of the newest chunk in engine entries (base + deltas); persisted <= written. */
+  persisted: number;
+  /** Engine sequence of the oldest WAL note not yet in an engine entry (0: none, the head is clean). */
+  noteSeq: number;
+  /** Engine sequence up to which the loaded entries cover this series' WAL notes (notes replay skips those). */
+  notes: number;
+  /** The store's list of heads with notes not in engine entries, oldest note first. */
+  prevDirty: SeriesState | null;
+  nextDirty: SeriesState | null;
   /** Sequence number of the next delta; deltas from `covered` on are not in the base. */
   deltaSeq: number;
   covered: number;
@@ -60,6 +73,8 @@ export class SeriesBatch {
   readonly dirty = new Set<SeriesState>();
   readonly touched = new Set<SeriesState>();
   seq: bigint | undefined;
+  /** Engine sequence of the last WAL note the batch logged (0: none). */
+  noted = 0;
 }
 
 export interface CreateOptions {
@@ -182,7 +197,7 @@ export function headerId(payload: Buffer): number {
 }
 
 export function emptyState(key: Buffer, expireAt: number, header: SeriesHeader): SeriesState {
-  return { key, expireAt, header, openStart: null, ts: new Float64Array(0), vals: new Float64Array(0), n: 0, written: 0, deltaSeq: 0, covered: 0, slots: 0, full: false };
+  return { key, expireAt, header, openStart: null, ts: new Float64Array(0), vals: new Float64Array(0), n: 0, written: 0, persisted: 0, noteSeq: 0, notes: 0, prevDirty: null, nextDirty: null, deltaSeq: 0, covered: 0, slots: 0, full: false };
 }
 
 export function sameKey(a: Buffer, b: Buffer): boolean {
