@@ -372,21 +372,42 @@ export class SeriesStore {
 
   // ---- batches -----------------------------------------------------------------------------------------------
 
+  /** One batch kept for the common case: a command's batch, begun and finished in one call. */
+  private spare: SeriesBatch | undefined = new SeriesBatch();
+
   begin(): SeriesBatch {
-    return new SeriesBatch();
+    const w = this.spare;
+    if (w === undefined) return new SeriesBatch();
+    this.spare = undefined;
+    return w;
+  }
+
+  /** A batch finish() returned is done with: the next begin() may take it again. */
+  release(w: SeriesBatch): void {
+    w.ops = [];
+    w.delta = 0;
+    w.dirty.length = 0;
+    w.epoch++;
+    w.seq = undefined;
+    w.noted = 0;
+    this.spare = w;
   }
 
   /** The newest chunk got appends (logged as a WAL note at the end of the command). */
   private appended(w: SeriesBatch, s: SeriesState): void {
-    w.dirty.add(s);
-    w.touched.add(s);
+    if (s.mark !== w.epoch) {
+      s.mark = w.epoch;
+      w.dirty.push(s);
+    }
   }
 
   /** The newest chunk changed otherwise: its base is written again at the end of the command. */
   private rewritten(w: SeriesBatch, s: SeriesState): void {
     s.full = true;
-    w.dirty.add(s);
-    w.touched.add(s);
+    if (s.mark !== w.epoch) {
+      s.mark = w.epoch;
+      w.dirty.push(s);
+    }
   }
 
   /** Ops that remove the newest chunk's delta slots (it is sealed, moved or gone). */
@@ -419,7 +440,8 @@ export class SeriesStore {
       if (s.full) this.fold(w, s);
       else if (s.n > s.written) (noted ??= []).push(s);
     }
-    w.dirty.clear();
+    w.dirty.length = 0;
+    w.epoch++;
     return noted;
   }
 
@@ -447,7 +469,6 @@ export class SeriesStore {
     } catch (e) {
       // The engine refused a write after memory changed (commands check writability first, so this is rare: a disk
       // that filled mid-command). Memory is rebuilt from the engine and the WAL once the turn's group is written.
-      w.touched.clear();
       this.rebuildSoon();
       throw e;
     }
@@ -456,7 +477,6 @@ export class SeriesStore {
   /** Ends a command: writes what is pending and returns the sequence to wait for (undefined when nothing). */
   finish(w: SeriesBatch): bigint | undefined {
     this.commitNow(w);
-    w.touched.clear();
     this.updateFloor();
     this.maybePersist();
     if (w.noted > 0 && (w.seq === undefined || BigInt(w.noted) > w.seq)) w.seq = BigInt(w.noted);
@@ -658,7 +678,6 @@ export class SeriesStore {
   }
 
   private stageHeader(w: SeriesBatch, s: SeriesState): void {
-    w.touched.add(s);
     w.ops.push(...this.headerOps(s));
   }
 
@@ -680,7 +699,6 @@ export class SeriesStore {
       s.written = s.persisted = s.n;
       s.full = false;
       this.clean(s);
-      w.touched.add(s);
       changed++;
       if (w.ops.length >= 4096) this.commitNow(w);
     }
@@ -715,7 +733,6 @@ export class SeriesStore {
     w.delta += delta;
     for (const [n, v] of header.labels) w.ops.push({ type: "put", key: labelKey(n, v, s.key), value: EMPTY });
     w.ops.push({ type: "put", key: NEXT_ID_KEY, value: encodeNextId(this.nextId) });
-    w.touched.add(s);
     this.commitNow(w);
     this.cache.set(s.key.toString("latin1"), s);
     return s;
@@ -850,7 +867,6 @@ export class SeriesStore {
     s.written = s.persisted = 1;
     s.full = false;
     this.clean(s);
-    w.dirty.delete(s);
     w.ops.push({ type: "put", key: chunkKey(h.id, t), value: encodePoints(s) });
     this.stageHeader(w, s);
     this.commitNow(w);
@@ -1000,8 +1016,7 @@ export class SeriesStore {
       w.ops.push({ type: "del", key: openKey });
       this.dropDeltas(w, s);
       s.full = false;
-      w.dirty.delete(s);
-      if (!survivor && h.sealedChunks > 0) {
+        if (!survivor && h.sealedChunks > 0) {
         // Every sealed chunk visited went: the newest one before them (untouched) is the newest chunk now.
         const below = sealedStart ?? openKey;
         for (const [k, buf] of this.engine.iterate({ gte: range.gte, lt: below, reverse: true, limit: 1 })) survivor = { key: k, buf };

@@ -33,6 +33,8 @@ export interface SeriesState {
   /** The store's list of heads with notes not in engine entries, oldest note first. */
   prevDirty: SeriesState | null;
   nextDirty: SeriesState | null;
+  /** The epoch of the batch whose dirty list holds this head. */
+  mark: number;
   /** Sequence number of the next delta; deltas from `covered` on are not in the base. */
   deltaSeq: number;
   covered: number;
@@ -66,12 +68,15 @@ export function retentionFloor(s: SeriesState): number {
   return r > 0 && last > r ? last - r : 0;
 }
 
+let nextEpoch = 1;
+
 /** The writes of one command: changed newest chunks are written once, at the end (or with the next structural change). */
 export class SeriesBatch {
   ops: BatchOp[] = [];
   delta = 0;
-  readonly dirty = new Set<SeriesState>();
-  readonly touched = new Set<SeriesState>();
+  /** Heads whose newest chunk changed in this batch (each once: its `mark` is the batch's epoch). */
+  readonly dirty: SeriesState[] = [];
+  epoch = nextEpoch++;
   seq: bigint | undefined;
   /** Engine sequence of the last WAL note the batch logged (0: none). */
   noted = 0;
@@ -197,7 +202,7 @@ export function headerId(payload: Buffer): number {
 }
 
 export function emptyState(key: Buffer, expireAt: number, header: SeriesHeader): SeriesState {
-  return { key, expireAt, header, openStart: null, ts: new Float64Array(0), vals: new Float64Array(0), n: 0, written: 0, persisted: 0, noteSeq: 0, notes: 0, prevDirty: null, nextDirty: null, deltaSeq: 0, covered: 0, slots: 0, full: false };
+  return { key, expireAt, header, openStart: null, ts: new Float64Array(0), vals: new Float64Array(0), n: 0, written: 0, persisted: 0, noteSeq: 0, notes: 0, prevDirty: null, nextDirty: null, mark: 0, deltaSeq: 0, covered: 0, slots: 0, full: false };
 }
 
 export function sameKey(a: Buffer, b: Buffer): boolean {

@@ -57,6 +57,19 @@ const E = {
 
 // ---- argument helpers ----------------------------------------------------------------------------------------
 
+/** Whether argument `b` is `word` (given in lower case, ASCII letters and '_'), in any case: no string made. */
+function isKeyword(b: Buffer, word: string): boolean {
+  if (b.length !== word.length) return false;
+  for (let i = 0; i < b.length; i++) if ((b[i] | 0x20) !== word.charCodeAt(i) && !(b[i] === 0x5f && word.charCodeAt(i) === 0x5f)) return false;
+  return true;
+}
+
+/** The first position from `from` holding `word` in any case (argIndex without lowering every argument), or -1. */
+function keywordIndex(args: Buffer[], word: string, from: number): number {
+  for (let i = from; i < args.length; i++) if (isKeyword(args[i], word)) return i;
+  return -1;
+}
+
 /** The arguments in lower case, for keyword search (long ones cannot be keywords). */
 function lowered(args: Buffer[]): string[] {
   return args.map((a) => (a.length <= 32 ? a.toString("latin1").toLowerCase() : ""));
@@ -97,7 +110,7 @@ const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
  * The sample value parser of TS.ADD / TS.MADD (fast_double_parser): a number at the start of the argument —
  * optional '-', digits (no leading zero), optional fraction, optional exponent; what follows it is ignored.
  */
-function sampleValue(b: Buffer): number | null {
+export function sampleValue(b: Buffer): number | null {
   const n = b.length;
   let i = 0;
   if (i < n && b[i] === 0x2d) i++;
@@ -116,6 +129,31 @@ function sampleValue(b: Buffer): number | null {
     if (j >= n || !isDigit(b[j])) return null;
     while (j < n && isDigit(b[j])) j++;
     i = j;
+  }
+  // Up to 15 significant digits and no exponent: the digits as an integer over a power of ten is exact in both parts,
+  // so the one division rounds correctly (Clinger's fast path) and gives what Number() of the text gives.
+  let m = 0;
+  let digits = 0;
+  let scale = 1;
+  let frac = false;
+  let simple = true;
+  for (let k = b[0] === 0x2d ? 1 : 0; k < i; k++) {
+    const c = b[k];
+    if (c === 0x2e) {
+      frac = true;
+      continue;
+    }
+    if (c < 0x30 || c > 0x39 || digits >= 15) {
+      simple = false;
+      break;
+    }
+    m = m * 10 + (c - 0x30);
+    digits++;
+    if (frac) scale *= 10;
+  }
+  if (simple) {
+    const v = m / scale;
+    return b[0] === 0x2d ? -v : v;
   }
   return Number(b.toString("latin1", 0, i));
 }
@@ -178,7 +216,11 @@ function writes(fn: WriteHandler): CommandSpec["handler"] {
     try {
       fn(ctx, args, st, w, out);
     } finally {
-      seq = st.finish(w);
+      try {
+        seq = st.finish(w);
+      } finally {
+        st.release(w);
+      }
     }
     // Hold the reply until everything applied so far is durable, not only this command's own batch: a write that
     // changed nothing (a duplicate of a sample another client wrote a moment ago, under LAST) has observed data
@@ -291,17 +333,24 @@ const tsAdd: WriteHandler = (ctx, args, st, w, out) => {
   const key = args[1];
   const value = sampleValue(args[3]);
   if (value === null) throw new CommandError(E.invalidValue);
-  const t = sampleTimestamp(args[2], () => now(ctx));
-  const lc = lowered(args);
+  const t = args[2].length === 1 && args[2][0] === 0x2a ? now(ctx) : sampleTimestamp(args[2], () => now(ctx));
   let s = st.lookup(key);
   let policy: DuplicatePolicy | null = null;
   if (s === undefined) {
+    const lc = lowered(args);
     const o = parseCreate(ctx, args, lc);
     s = st.create(w, key, o);
   } else if (s === "wrongtype") {
     throw new CommandError(WRONGTYPE);
-  } else {
-    policy = parseDuplicatePolicy(args, lc, "on_duplicate") ?? null;
+  } else if (args.length > 4) {
+    // Only ON_DUPLICATE matters for an existing series (the other options are for creating it).
+    const at = keywordIndex(args, "on_duplicate", 0);
+    if (at !== -1) {
+      if (at + 1 >= args.length) throw new CommandError(E.dupParse);
+      const p = latin1(args[at + 1]).toLowerCase() as DuplicatePolicy;
+      if (!DUPLICATE_POLICIES.includes(p)) throw new CommandError(E.dupUnknown);
+      policy = p;
+    }
   }
   out.integer(st.add(w, s, t, value, policy));
 };
