@@ -31,9 +31,19 @@ export function pinning(): { server?: string; client?: string; note: string } {
   return { server: "0", client: CPUS > 2 ? `1-${CPUS - 1}` : "1", note: `server on CPU 0, load on CPU ${CPUS > 2 ? `1-${CPUS - 1}` : "1"}` };
 }
 
-export function spawnPinned(cpus: string | undefined, cmd: string, args: string[], opts: { cwd?: string } = {}): ChildProcess {
-  if (cpus && TASKSET) return spawn(TASKSET, ["-c", cpus, cmd, ...args], { stdio: ["ignore", "pipe", "pipe"], cwd: opts.cwd });
-  return spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], cwd: opts.cwd });
+/**
+ * Spawns `cmd` on the given CPUs (taskset execs it, so the child's pid is the command's own). stdout and stderr are
+ * pipes; stdin is ignored unless `stdin` says otherwise (a pipe to write, or an open file descriptor to read from).
+ */
+export function spawnPinned(
+  cpus: string | undefined,
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: "ignore" | "pipe" | number } = {},
+): ChildProcess {
+  const options = { stdio: [opts.stdin ?? "ignore", "pipe", "pipe"] as ["ignore" | "pipe" | number, "pipe", "pipe"], cwd: opts.cwd, env: opts.env };
+  if (cpus && TASKSET) return spawn(TASKSET, ["-c", cpus, cmd, ...args], options);
+  return spawn(cmd, args, options);
 }
 
 export function freePort(): Promise<number> {
@@ -88,4 +98,15 @@ export function run(cpus: string | undefined, cmd: string, args: string[]): Prom
 
 export function tmpDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** VmRSS of a process from /proc/PID/status, in bytes (NaN where /proc is missing). */
+export function rssBytes(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
 }

@@ -150,3 +150,41 @@ export function writeResults(dir: string, name: string, rows: Summary[], extra: 
   fs.writeFileSync(svgPath, svg(rows, `tskv benchmarks ${new Date().toISOString().slice(0, 10)}`));
   return { json, svg: svgPath };
 }
+
+/**
+ * One table per suite with a row per workload and a column per system (the peers first, then tskv builds in the
+ * order given), then each tskv build ÷ each peer and, with two or more builds, the last build ÷ the first: what a
+ * before/after of a change is read from. Ratios are of the figures as measured, so on rows whose unit is a cost
+ * (bytes a point or a series: "lower is better" in their names) a ratio above 1 is tskv's loss.
+ */
+export function sideBySide(rows: Summary[], subjectPrefix = "tskv"): string {
+  const out: string[] = [];
+  for (const suite of [...new Set(rows.map((r) => r.suite))]) {
+    const inSuite = rows.filter((r) => r.suite === suite);
+    const systems = [...new Set(inSuite.map((r) => r.system))];
+    const builds = systems.filter((s) => s.startsWith(subjectPrefix));
+    const peers = systems.filter((s) => !s.startsWith(subjectPrefix));
+    const ratios: Array<[string, string, string]> = [];
+    for (const b of builds) for (const p of peers) ratios.push([`${b} ÷ ${p}`, b, p]);
+    if (builds.length > 1) ratios.push([`${builds[builds.length - 1]} ÷ ${builds[0]}`, builds[builds.length - 1], builds[0]]);
+    const cols = [...peers, ...builds];
+    out.push(`### ${suite}`, "", `| workload | ${[...cols, ...ratios.map((r) => r[0])].join(" | ")} |`, `|---|${[...cols, ...ratios].map(() => "---:").join("|")}|`);
+    for (const workload of [...new Set(inSuite.map((r) => r.workload))]) {
+      const of = (system: string): Summary | undefined => inSuite.find((r) => r.workload === workload && r.system === system);
+      const cells = cols.map((c) => {
+        const r = of(c);
+        if (!r) return "—";
+        const spread = r.repeats > 1 ? ` (${fmt(r.min)}–${fmt(r.max)})` : "";
+        return `${fmt(r.median)} ${r.unit}${spread}`;
+      });
+      const ratioCells = ratios.map(([, a, b]) => {
+        const x = of(a);
+        const y = of(b);
+        return x && y && y.median > 0 ? `${(x.median / y.median).toFixed(2)}×` : "—";
+      });
+      out.push(`| ${workload} | ${[...cells, ...ratioCells].join(" | ")} |`);
+    }
+    out.push("");
+  }
+  return out.join("\n");
+}

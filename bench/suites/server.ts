@@ -1,22 +1,24 @@
-// Server suite: RESP workloads against tskv (epoll and net backends) and redis-server with AOF, in one run.
+// Server suite: RESP workloads against tskv (epoll and net backends) and redis-server with AOF, in one run; the TS.*
+// workloads also against redis-server with the RedisTimeSeries module when one is given (--rts-module).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { ChildProcess } from "node:child_process";
 import { CaseResult, Sample } from "../lib/report";
-import { freePort, pinning, ROOT, run, spawnPinned, stop, tmpDir, waitForPort, which } from "../lib/proc";
+import { pinning, ROOT, run, which } from "../lib/proc";
+import { redisBenchmark } from "../lib/redis-benchmark";
+import { callOnce, firstError } from "../lib/resp-client";
+import { launch, redisServer, rtsModule, ServerSystem, tskvBuild } from "../lib/systems";
 
 export interface SuiteContext {
   quick: boolean;
   repeats: number;
   /** Server workloads to run, by command name (e.g. SET, GET); all when absent. */
   only?: string[];
+  /** `--rts-module`: the RedisTimeSeries module to load into redis-server (else TSKV_BENCH_RTS_MODULE). */
+  rtsModule?: string;
+  /** `--tskv`: tskv build directories to measure (the tspeer suite; default dist). */
+  tskvBuilds?: string[];
   progress(label: string): void;
   skip(reason: string): void;
-}
-
-interface System {
-  name: string;
-  start(port: number, dir: string, cpus: string | undefined): ChildProcess;
 }
 
 interface Workload {
@@ -25,6 +27,11 @@ interface Workload {
   command: string[];
   /** redis-benchmark -t test name when it has one (then it drives the load instead of ours). */
   redisBenchmark?: string;
+  /**
+   * The same command for redis-benchmark (__rand__ written __rand_int__), when it can express it: it then drives the
+   * load instead of ours, which is slower than the servers at pipeline 16.
+   */
+  redisBenchmarkCommand?: string[];
   /** Commands to run once before measuring (data the workload reads). */
   setup?: string[][];
   pipeline: number;
@@ -35,20 +42,13 @@ interface Workload {
 
 const VALUE = "x".repeat(100);
 
-function tskvSystem(io: "epoll" | "net", sync: "everysec" | "always"): System {
-  return {
-    name: `tskv-${io}-${sync}`,
-    start: (port, dir, cpus) =>
-      spawnPinned(cpus, process.execPath, [path.join(ROOT, "dist/cli/tskv-server.js"), "--port", String(port), "--dir", dir, "--io", io, "--wal-sync", sync, "--log-level", "warn"]),
-  };
+function tskvSystem(io: "epoll" | "net", sync: "everysec" | "always"): ServerSystem {
+  return tskvBuild("dist", `tskv-${io}-${sync}`, { io, sync });
 }
 
-function redisSystem(sync: "everysec" | "always"): System {
-  return {
-    name: `redis-aof-${sync}`,
-    start: (port, dir, cpus) =>
-      spawnPinned(cpus, "redis-server", ["--port", String(port), "--dir", dir, "--appendonly", "yes", "--appendfsync", sync, "--save", "", "--daemonize", "no", "--logfile", ""]),
-  };
+/** __rand__ (our generator's marker) as redis-benchmark writes it. */
+function forRedisBenchmark(command: string[]): string[] {
+  return command.map((a) => a.replace(/__rand__/g, "__rand_int__"));
 }
 
 function workloads(quick: boolean): Workload[] {
@@ -69,7 +69,7 @@ function workloads(quick: boolean): Workload[] {
       command: ["TS.RANGE", "range:1", "-", "+", "COUNT", "100"],
       setup: [["TS.CREATE", "range:1"], ["TS.MADD", ...Array.from({ length: 200 }, (_, i) => ["range:1", String(1000 + i * 10), String(i / 10)]).flat()]],
     },
-  ];
+  ].map((w) => (w.name.startsWith("TS.") ? { ...w, redisBenchmarkCommand: forRedisBenchmark(w.command) } : w));
   const shapes = quick
     ? [
         { pipeline: 1, clients: 50 },
@@ -88,23 +88,34 @@ function workloads(quick: boolean): Workload[] {
   return out;
 }
 
-async function sendOnce(port: number, cmds: string[][], cpus: string | undefined): Promise<void> {
-  for (const c of cmds) {
-    const spec = { host: "127.0.0.1", port, clients: 1, pipeline: 1, requests: 1, command: c, keyspace: 1 };
-    await run(cpus, process.execPath, [path.join(__dirname, "../lib/loadgen-cli.js"), JSON.stringify(spec)]);
-  }
+/** Runs the setup commands; an error reply (at any depth) fails the workload. */
+async function sendOnce(port: number, cmds: string[][]): Promise<void> {
+  const replies = await callOnce(port, ...cmds);
+  replies.forEach((r, i) => {
+    const e = firstError(r);
+    if (e) throw new Error(`setup ${cmds[i].slice(0, 3).join(" ")}: ${e.message}`);
+  });
+}
+
+/**
+ * redis-benchmark does not see an error inside an array reply (TS.MADD's per-sample errors) and only exits on a
+ * top-level one: the command is sent once first (__rand__ as key 0) and its reply checked.
+ */
+async function probe(w: Workload, port: number): Promise<void> {
+  const [r] = await callOnce(port, w.command.map((a) => a.replace(/__rand__/g, "000000000000").replace(/__i__/g, "0")));
+  const e = firstError(r);
+  if (e) throw new Error(`${w.command.slice(0, 2).join(" ")} answers ${e.message}`);
 }
 
 async function measure(w: Workload, port: number, requests: number, cpus: string | undefined, useRedisBenchmark: boolean): Promise<Sample> {
-  if (useRedisBenchmark && w.redisBenchmark) {
-    const out = await run(cpus, "redis-benchmark", [
-      "-h", "127.0.0.1", "-p", String(port), "-c", String(w.clients), "-n", String(requests), "-P", String(w.pipeline),
-      "-d", "100", "-r", "100000", "-t", w.redisBenchmark, "--csv",
-    ]);
-    // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-    const line = out.trim().split("\n").filter((l) => !l.startsWith('"test"')).pop() ?? "";
-    const cols = line.split(",").map((c) => Number(c.replace(/"/g, "")));
-    return { rps: cols[1], p50: cols[4], p99: cols[6] };
+  if (useRedisBenchmark && (w.redisBenchmark || w.redisBenchmarkCommand)) {
+    return redisBenchmark(
+      {
+        port, clients: w.clients, pipeline: w.pipeline, requests, keyspace: 100000,
+        ...(w.redisBenchmark ? { test: w.redisBenchmark, dataSize: 100 } : { command: w.redisBenchmarkCommand }),
+      },
+      cpus,
+    );
   }
   const spec = { host: "127.0.0.1", port, clients: w.clients, pipeline: w.pipeline, requests, command: w.command, keyspace: 100000 };
   const out = await run(cpus, process.execPath, [path.join(__dirname, "../lib/loadgen-cli.js"), JSON.stringify(spec)]);
@@ -125,32 +136,50 @@ export async function serverSuite(ctx: SuiteContext): Promise<CaseResult[]> {
   const hasRedisBenchmark = which("redis-benchmark") !== undefined;
   if (!hasRedis) ctx.skip("redis-server not installed (apt-get install redis-server): no Redis peer");
   if (!hasRedisBenchmark) ctx.skip("redis-benchmark not installed (apt-get install redis-tools): tskv's own load generator drives every workload");
-  const systems: Array<{ sys: System; sync: "everysec" | "always" }> = [
-    { sys: tskvSystem("epoll", "everysec"), sync: "everysec" },
-    { sys: tskvSystem("net", "everysec"), sync: "everysec" },
-    { sys: tskvSystem("epoll", "always"), sync: "always" },
+  // Which workloads a system runs: plain Redis has no TS.* commands; Redis with RedisTimeSeries runs only those (its
+  // string figures are plain Redis's).
+  type Runs = "all" | "strings" | "timeseries";
+  const systems: Array<{ sys: ServerSystem; sync: "everysec" | "always"; runs: Runs }> = [
+    { sys: tskvSystem("epoll", "everysec"), sync: "everysec", runs: "all" },
+    { sys: tskvSystem("net", "everysec"), sync: "everysec", runs: "all" },
+    { sys: tskvSystem("epoll", "always"), sync: "always", runs: "all" },
   ];
-  if (hasRedis) systems.push({ sys: redisSystem("everysec"), sync: "everysec" }, { sys: redisSystem("always"), sync: "always" });
+  if (hasRedis) {
+    systems.push(
+      { sys: redisServer("redis-aof-everysec", "everysec"), sync: "everysec", runs: "strings" },
+      { sys: redisServer("redis-aof-always", "always"), sync: "always", runs: "strings" },
+    );
+    const rts = rtsModule(ctx.rtsModule);
+    if (rts.path) systems.push({ sys: redisServer("redis-rts-aof-everysec", "everysec", rts.path), sync: "everysec", runs: "timeseries" });
+    else ctx.skip(`server suite: ${rts.note}`);
+  }
   const only = ctx.only?.map((n) => n.toUpperCase());
   const all = workloads(ctx.quick).filter((w) => !only || only.includes(w.name));
-  for (const { sys, sync } of systems) {
-    const mine = all.filter((w) => (w.sync ?? "everysec") === sync);
+  for (const { sys, sync, runs } of systems) {
+    const mine = all.filter(
+      (w) => (w.sync ?? "everysec") === sync && (runs === "all" || (runs === "timeseries") === w.name.startsWith("TS.")),
+    );
     if (mine.length === 0) continue;
-    const port = await freePort();
-    const dir = tmpDir("tskv-bench-");
-    const child = sys.start(port, dir, pin.server);
-    let stderr = "";
-    child.stderr?.on("data", (d) => (stderr += d));
+    let server;
     try {
-      await waitForPort(port, child);
+      server = await launch(sys, pin.server);
+    } catch (e) {
+      ctx.skip(`server suite: ${(e as Error).message}`);
+      continue;
+    }
+    const port = server.port;
+    const setUp = new Set<string>(); // a workload's data is loaded once per server, not once per shape
+    try {
       for (const w of mine) {
-        const isRedis = sys.name.startsWith("redis");
-        if (isRedis && w.name.startsWith("TS.")) continue; // Redis here has no RedisTimeSeries module
         const label = `${w.name} P${w.pipeline} c${w.clients}${w.sync ? " always" : ""}`;
-        if (w.setup) await sendOnce(port, w.setup, pin.client);
         const requests = (ctx.quick ? 20000 : 200000) * (w.pipeline > 1 ? 4 : 1);
         const samples: Sample[] = [];
         try {
+          if (w.setup && !setUp.has(w.name)) {
+            setUp.add(w.name);
+            await sendOnce(port, w.setup);
+          }
+          if (hasRedisBenchmark && w.redisBenchmarkCommand) await probe(w, port);
           // A discarded warm-up run first (a tenth of the requests, at least 20 000): the first run of a workload on
           // a fresh Node server is partly JIT compilation, whose threads share the server's pinned CPU (a quick SET
           // P1 gave 72 k, then 121 k; with a 2 000-request warm-up quick runs still read 0.65× where full-length
@@ -167,10 +196,9 @@ export async function serverSuite(ctx: SuiteContext): Promise<CaseResult[]> {
         }
       }
     } catch (e) {
-      ctx.skip(`server suite: ${sys.name} failed: ${(e as Error).message} ${stderr.trim().slice(0, 500)}`);
+      ctx.skip(`server suite: ${sys.name} failed: ${(e as Error).message} ${server.output().trim().slice(0, 500)}`);
     } finally {
-      await stop(child);
-      fs.rmSync(dir, { recursive: true, force: true });
+      await server.close();
     }
   }
   return results;
