@@ -2,6 +2,7 @@
 import { AggregationSpec, aggregate, bucketStart, Point } from "../../../model/series/aggregate";
 import { formatSampleValue } from "../../../model/series/format";
 import { pointCursor, SampleCursor, sliceCursor } from "../../../model/series/group";
+import { BucketCursor, bucketCursorHandles } from "../../../model/series/bucket-cursor";
 import { ChunkSlice, lastTimestamp, retentionFloor, SeriesState, SeriesStore, sliceOf } from "../../../model/series/series";
 import { chunkCount, chunkFirstTimestamp, chunkLastTimestamp } from "../../../model/series/codec";
 import { formatDouble17g, RespWriter, writeUint } from "../../../protocol/encoder";
@@ -89,6 +90,21 @@ export function neighbour(st: SeriesStore, s: SeriesState, r: RangeArgs, tsSet: 
   if (lo > hi) return undefined;
   for (const [t, v] of st.points(s, lo, hi, before)) if (passes(r, tsSet, t, v) && !Number.isNaN(v)) return [t, v];
   return undefined;
+}
+
+/**
+ * Whether a query's buckets come from BucketCursor's tight loops: an aggregation with nothing that needs a sample's
+ * neighbours or a filter of single samples (EMPTY, twa, FILTER_BY_TS, FILTER_BY_VALUE, LATEST).
+ */
+function tightBuckets(q: QueryPlan): boolean {
+  return q.spec !== undefined && !q.tsSet && !q.r.filterByValue && !q.latest && bucketCursorHandles(q.spec);
+}
+
+/** The samples a query answers with, before COUNT, over its range's slices, as a cursor. */
+export function planCursor(q: QueryPlan, slices: Iterable<ChunkSlice>): SampleCursor {
+  if (q.plain) return sliceCursor(slices, q.reverse);
+  if (tightBuckets(q)) return new BucketCursor(slices[Symbol.iterator](), q.spec!, q.reverse);
+  return pointCursor(planPoints(q, slices));
 }
 
 /** The samples a query answers with, before COUNT, over its range's slices: raw points, then buckets when asked. */
@@ -241,19 +257,6 @@ export class SampleWriter {
   }
 }
 
-/** Writes samples as [timestamp, value] pairs, at most `limit`; returns how many. */
-export function writePoints(w: RespWriter, points: Iterable<Point>, limit: number): number {
-  const out = new SampleWriter(w);
-  let n = 0;
-  for (const [t, v] of points) {
-    if (n >= limit) break;
-    out.sample(t, v);
-    n++;
-  }
-  out.flush();
-  return n;
-}
-
 /** Writes a cursor's samples as [timestamp, value] pairs, at most `limit`; returns how many. */
 export function writeCursor(w: RespWriter, c: SampleCursor, limit: number): number {
   const out = new SampleWriter(w);
@@ -357,7 +360,7 @@ export function writeRange(w: RespWriter, v: RangeView): number {
   const { q } = v;
   const limit = q.r.count === -1 ? Infinity : q.r.count;
   const slices = pieceSlices(v.pieces, q.from, q.r.to, false);
-  return q.plain ? writeSlices(w, slices, q.reverse, limit) : writePoints(w, planPoints(q, slices), limit);
+  return q.plain ? writeSlices(w, slices, q.reverse, limit) : writeCursor(w, planCursor(q, slices), limit);
 }
 
 /**
@@ -366,8 +369,7 @@ export function writeRange(w: RespWriter, v: RangeView): number {
  */
 export function viewCursor(v: RangeView, release: boolean): SampleCursor {
   const { q } = v;
-  const slices = pieceSlices(v.pieces, q.from, q.r.to, release);
-  return q.plain ? sliceCursor(slices, q.reverse) : pointCursor(planPoints(q, slices));
+  return planCursor(q, pieceSlices(v.pieces, q.from, q.r.to, release));
 }
 
 /** A range reply of more than STREAM_ABOVE samples, from its captured view. */

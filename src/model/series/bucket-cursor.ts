@@ -1,0 +1,271 @@
+// Time-bucket aggregation in tight loops over decoded chunk slices, for the queries most dashboards send: one
+// aggregator, no EMPTY, no twa, no FILTER_BY_TS / FILTER_BY_VALUE, no LATEST. Each bucket is found by scanning the
+// slice's timestamps for the bucket's end, then its values are folded by a loop written for the aggregator, with no
+// generator, tuple or accumulator object per sample. The results are aggregate.ts's to the bit: the same arithmetic
+// in the same order (ascending time forward, descending in reverse, as aggregate.ts's forward and backward see
+// them), so anything outside this subset keeps going through aggregate.ts.
+import { AggregationSpec, AggregatorName, bucketStart } from "./aggregate";
+import type { SampleCursor } from "./group";
+import type { ChunkSlice } from "./state";
+
+const Kind = { Sum: 0, Avg: 1, Min: 2, Max: 3, Range: 4, Count: 5, First: 6, Last: 7, StdP: 8, StdS: 9, VarP: 10, VarS: 11 } as const;
+type Kind = (typeof Kind)[keyof typeof Kind];
+
+const KINDS: Partial<Record<AggregatorName, Kind>> = {
+  sum: Kind.Sum,
+  avg: Kind.Avg,
+  min: Kind.Min,
+  max: Kind.Max,
+  range: Kind.Range,
+  count: Kind.Count,
+  first: Kind.First,
+  last: Kind.Last,
+  "std.p": Kind.StdP,
+  "std.s": Kind.StdS,
+  "var.p": Kind.VarP,
+  "var.s": Kind.VarS,
+};
+
+/** Whether a spec is one this cursor computes (every aggregator but twa, without EMPTY). */
+export function bucketCursorHandles(spec: AggregationSpec): boolean {
+  return !spec.empty && KINDS[spec.type] !== undefined;
+}
+
+/**
+ * The buckets of slices given in reply order (ascending time, or descending when `reverse`), as a SampleCursor:
+ * TS.RANGE … AGGREGATION for a spec bucketCursorHandles() accepts. A bucket holding only NaN samples is skipped, as
+ * aggregate.ts skips it without EMPTY.
+ */
+export class BucketCursor implements SampleCursor {
+  t = 0;
+  v = 0;
+  read = 0;
+
+  private readonly kind: Kind;
+  private readonly d: number;
+  private readonly align: number;
+  private readonly offset: number;
+  private sl: ChunkSlice | undefined;
+  private i = 0;
+
+  // One bucket's fold; which fields mean something depends on the kind.
+  private count = 0;
+  private acc = 0; // sum; avg's sum, or its running mean once `overflow`; Welford's mean
+  private m2 = 0;
+  private overflow = false;
+  private min = Infinity;
+  private max = -Infinity;
+  private pickT = 0; // first / last: the chosen sample
+  private pickV = NaN;
+
+  constructor(
+    private readonly slices: Iterator<ChunkSlice>,
+    spec: AggregationSpec,
+    private readonly reverse: boolean,
+  ) {
+    const kind = KINDS[spec.type];
+    if (kind === undefined || spec.empty) throw new RangeError(`BucketCursor cannot compute ${spec.type}${spec.empty ? " EMPTY" : ""}`);
+    this.kind = kind;
+    this.d = spec.bucketDuration;
+    if (!(Number.isSafeInteger(this.d) && this.d > 0)) throw new RangeError(`bucketDuration must be a positive integer: ${this.d}`);
+    this.align = spec.align;
+    this.offset = spec.bucketTimestamp === "start" ? 0 : spec.bucketTimestamp === "mid" ? Math.floor(this.d / 2) : this.d;
+  }
+
+  /** Moves to a slice with a sample at `i`; false at the end. */
+  private load(): boolean {
+    let sl = this.sl;
+    while (sl === undefined || (this.reverse ? this.i < sl.lo : this.i > sl.hi)) {
+      const r = this.slices.next();
+      if (r.done) {
+        this.sl = undefined;
+        return false;
+      }
+      sl = this.sl = r.value;
+      this.i = this.reverse ? sl.hi : sl.lo;
+    }
+    return true;
+  }
+
+  next(): boolean {
+    for (;;) {
+      if (!this.load()) return false;
+      const start = bucketStart(this.sl!.ts[this.i], this.d, this.align);
+      this.reset();
+      // The bucket's samples may run over several slices.
+      while (this.load()) {
+        const sl = this.sl!;
+        const ts = sl.ts;
+        let i = this.i;
+        if (!this.reverse) {
+          const end = start + this.d;
+          let j = i;
+          while (j <= sl.hi && ts[j] < end) j++;
+          if (j > i) this.fold(sl, i, j, 1);
+          this.read += j - i;
+          this.i = j;
+          if (j <= sl.hi) break;
+        } else {
+          let j = i;
+          while (j >= sl.lo && ts[j] >= start) j--;
+          if (j < i) this.fold(sl, i, j, -1);
+          this.read += i - j;
+          this.i = j;
+          if (j >= sl.lo) break;
+        }
+      }
+      if (this.count > 0) {
+        this.t = start + this.offset;
+        this.v = this.result();
+        return true;
+      }
+      // Only NaN samples: no bucket without EMPTY.
+    }
+  }
+
+  private reset(): void {
+    this.count = 0;
+    this.acc = 0;
+    this.m2 = 0;
+    this.overflow = false;
+    this.min = Infinity;
+    this.max = -Infinity;
+    this.pickT = 0;
+    this.pickV = NaN;
+  }
+
+  /** Folds samples `from` up to (not including) `to`, stepping by `step` (1 forward, -1 in reverse). */
+  private fold(sl: ChunkSlice, from: number, to: number, step: 1 | -1): void {
+    const vals = sl.vals;
+    switch (this.kind) {
+      case Kind.Sum: {
+        let n = this.count;
+        let s = this.acc;
+        for (let k = from; k !== to; k += step) {
+          const v = vals[k];
+          if (v !== v) continue;
+          n++;
+          s += v;
+        }
+        this.count = n;
+        this.acc = s;
+        return;
+      }
+      case Kind.Count: {
+        let n = this.count;
+        for (let k = from; k !== to; k += step) if (vals[k] === vals[k]) n++;
+        this.count = n;
+        return;
+      }
+      case Kind.Min:
+      case Kind.Max:
+      case Kind.Range: {
+        let n = this.count;
+        let lo = this.min;
+        let hi = this.max;
+        for (let k = from; k !== to; k += step) {
+          const v = vals[k];
+          if (v !== v) continue;
+          n++;
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+        }
+        this.count = n;
+        this.min = lo;
+        this.max = hi;
+        return;
+      }
+      case Kind.Avg: {
+        // As aggregate.ts's AvgAccumulator: a sum, turned into a running mean once the sum would overflow.
+        let n = this.count;
+        let value = this.acc;
+        let overflow = this.overflow;
+        for (let k = from; k !== to; k += step) {
+          const v = vals[k];
+          if (v !== v) continue;
+          n++;
+          if (!overflow && Number.isFinite(v) && !Number.isFinite(value + v)) {
+            overflow = true;
+            value = value / n + v / n;
+          } else if (overflow) {
+            value = value * ((n - 1) / n) + v / n;
+          } else {
+            value += v;
+          }
+        }
+        this.count = n;
+        this.acc = value;
+        this.overflow = overflow;
+        return;
+      }
+      case Kind.First:
+      case Kind.Last: {
+        const ts = sl.ts;
+        const first = this.kind === Kind.First;
+        let n = this.count;
+        let pt = this.pickT;
+        let pv = this.pickV;
+        for (let k = from; k !== to; k += step) {
+          const v = vals[k];
+          if (v !== v) continue;
+          const t = ts[k];
+          if (n === 0 || (first ? t < pt : t >= pt)) {
+            pt = t;
+            pv = v;
+          }
+          n++;
+        }
+        this.count = n;
+        this.pickT = pt;
+        this.pickV = pv;
+        return;
+      }
+      default: {
+        // std / var: Welford's online algorithm, as aggregate.ts's SpreadAccumulator.
+        let n = this.count;
+        let mean = this.acc;
+        let m2 = this.m2;
+        for (let k = from; k !== to; k += step) {
+          const v = vals[k];
+          if (v !== v) continue;
+          n++;
+          const delta = v - mean;
+          mean += delta / n;
+          m2 += delta * (v - mean);
+        }
+        this.count = n;
+        this.acc = mean;
+        this.m2 = m2;
+      }
+    }
+  }
+
+  private result(): number {
+    const n = this.count;
+    switch (this.kind) {
+      case Kind.Sum:
+        return this.acc;
+      case Kind.Count:
+        return n;
+      case Kind.Min:
+        return this.min;
+      case Kind.Max:
+        return this.max;
+      case Kind.Range:
+        return this.max - this.min;
+      case Kind.Avg:
+        return this.overflow ? this.acc : this.acc / n;
+      case Kind.First:
+      case Kind.Last:
+        return this.pickV;
+      case Kind.StdP:
+        return Math.sqrt(this.m2 / n);
+      case Kind.VarP:
+        return this.m2 / n;
+      case Kind.StdS:
+        return Math.sqrt(n === 1 ? 0 : this.m2 / (n - 1));
+      case Kind.VarS:
+        return n === 1 ? 0 : this.m2 / (n - 1);
+    }
+  }
+}
