@@ -4,7 +4,7 @@ import type { Protocol, ReplyWriter } from "./reply";
 import { copyBytes } from "../util/bytes";
 
 const SLAB = 16 * 1024;
-const BIG_PAYLOAD = 4 * 1024;
+export const BIG_PAYLOAD = 4 * 1024;
 const CRLF = Buffer.from("\r\n");
 
 /** Formats a double as C's printf("%.17g"), which Redis 7.0 uses for double replies. */
