@@ -148,6 +148,7 @@ function parse(argv: string[]): ServerConfig {
     repair: o.repair === true,
     slowlogLogSlowerThan: o.slowlogLogSlowerThan,
     slowlogMaxLen: o.slowlogMaxLen,
+    configFile: o.config,
   };
 }
 

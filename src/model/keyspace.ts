@@ -129,6 +129,11 @@ export class Keyspace {
   private readonly seriesNames = new Map<string, Buffer>();
   private pruneSeriesAt = 1024;
   private timer: NodeJS.Timeout | undefined;
+  /** Read lookups that found their key, and those that did not (INFO stats' keyspace_hits / keyspace_misses). */
+  hits = 0;
+  misses = 0;
+  /** Keys deleted because their time had come, at load and by the active cycle (INFO stats' expired_keys). */
+  expiredKeys = 0;
   /** For tests: a clock that can be moved. */
   now: () => number = Date.now;
 
@@ -156,6 +161,7 @@ export class Keyspace {
       }
     });
     if (expired.length > 0) engine.apply(expired.map((k) => ({ type: "del", key: metaKey(k) })));
+    ks.expiredKeys = expired.length;
     if (opts.activeExpiry !== false) {
       ks.timer = setInterval(() => ks.expireCycle(1000), 100);
       ks.timer.unref();
@@ -181,6 +187,14 @@ export class Keyspace {
     const meta = decodeMeta(v);
     if (!meta) return undefined;
     if (meta.expireAt !== 0 && meta.expireAt <= this.now()) return undefined;
+    return meta;
+  }
+
+  /** lookup() for a command that reads the key (GET, MGET, EXISTS, TYPE, TTL, …): counted as a hit or a miss. */
+  lookupRead(key: Buffer): Meta | undefined {
+    const meta = this.lookup(key);
+    if (meta) this.hits++;
+    else this.misses++;
     return meta;
   }
 
@@ -225,6 +239,24 @@ export class Keyspace {
   /** Keys with an expiry, for INFO keyspace. */
   get expiresCount(): number {
     return this.expires.size;
+  }
+
+  /**
+   * INFO keyspace's avg_ttl: the mean time left (ms) of the keys with an expiry, over at most the first `sample` of
+   * them in the index (Redis estimates it from the keys its expiry cycle samples); 0 when none has one.
+   */
+  avgTtl(sample = 10000): number {
+    const now = this.now();
+    let sum = 0;
+    let n = 0;
+    for (const at of this.expires.values()) {
+      if (at > now) {
+        sum += at - now;
+        n++;
+      }
+      if (n >= sample) break;
+    }
+    return n === 0 ? 0 : Math.round(sum / n);
   }
 
   // ---- writes: each returns the ops to apply; `commit` applies them and keeps the counts -------------------
@@ -418,6 +450,7 @@ export class Keyspace {
       }
       return 0;
     }
+    this.expiredKeys += n;
     return n;
   }
 

@@ -29,6 +29,8 @@ export function defaultConfig(): ServerConfig {
     repair: false,
     slowlogLogSlowerThan: 10000,
     slowlogMaxLen: 128,
+    hz: 10,
+    configFile: undefined,
   };
 }
 

@@ -42,6 +42,10 @@ export interface ServerConfig {
   slowlogMaxLen: number;
   /** Open despite WAL corruption before the tail, dropping the damaged records. */
   repair: boolean;
+  /** Redis's hz: accepted and reported (INFO server, CONFIG GET); tskv's timers do not depend on it. */
+  hz: number;
+  /** The --config file the settings were read from, if any (INFO server's config_file). */
+  configFile: string | undefined;
 }
 
 export interface ServerStats {
@@ -56,6 +60,9 @@ export interface ServerStats {
   stallPauses: number;
   /** Clients dropped for passing the output hard limit or the query buffer limit. */
   clientsDropped: number;
+  /** Reads from client sockets handed to the server, and writes to them (INFO's total_reads/writes_processed). */
+  readsProcessed: number;
+  writesProcessed: number;
 }
 
 /** What CLIENT LIST / CLIENT INFO show of a connection. */

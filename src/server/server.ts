@@ -12,7 +12,7 @@ import { errorReply } from "./errors";
 import { createIoBackend, epollAvailable } from "./io";
 import type { IoBackend, IoBackendName } from "./io/types";
 import { createLogger, engineLogger, Logger } from "./logger";
-import { registerInfoSection } from "./info";
+import { registerInfoSection, startInfo, stopInfo } from "./info";
 import { Keyspace } from "../model/keyspace";
 import { SeriesStore } from "../model/series/series";
 import { SERIES_TIME_KEY } from "../model/keys";
@@ -113,6 +113,8 @@ export class TskvServer implements ServerContext, ConnectionHost {
     outputPauses: 0,
     stallPauses: 0,
     clientsDropped: 0,
+    readsProcessed: 0,
+    writesProcessed: 0,
   };
   readonly startedAt = Date.now();
   readonly extensions = new Map<string, unknown>();
@@ -176,7 +178,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
     server.extensions.set("keyspace", keyspace);
     registerInfoSection(server, "keyspace", () => {
       const keys = keyspace.dbsize();
-      return keys > 0 ? [["db0", `keys=${keys},expires=${keyspace.expiresCount},avg_ttl=0`]] : [];
+      return keys > 0 ? [["db0", `keys=${keys},expires=${keyspace.expiresCount},avg_ttl=${keyspace.avgTtl()}`]] : [];
     });
     registerInfoSection(server, "storage", () => storageInfo(engine));
     server.registerObservability();
@@ -242,6 +244,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
     const conn = this.conns.get(id);
     if (!conn || conn.closed) return;
     this.stats.netInputBytes += data.length;
+    this.stats.readsProcessed++;
     if (this.readClock < 0) this.readClock = Date.now();
     conn.lastInteraction = this.readClock;
     conn.decoder.feed(data);
@@ -390,6 +393,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
       runs.bounds[2 * nr] = conn.reply.runStart;
       runs.bounds[2 * nr + 1] = conn.reply.runEnd;
       this.stats.netOutputBytes += conn.reply.runEnd - conn.reply.runStart;
+      this.stats.writesProcessed++;
       nr++;
     }
     this.dirty.clear();
@@ -422,6 +426,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
       let n = 0;
       for (const c of chunks) n += c.length;
       this.stats.netOutputBytes += n;
+      this.stats.writesProcessed++;
       backendPending = this.backend.write(conn.id, chunks);
     }
     this.afterWrite(conn, backendPending);
@@ -606,6 +611,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
       false,
     );
     this.extensions.set("resetstat", () => m.reset());
+    startInfo(this);
   }
 
   /** The /metrics body: server, WAL and keyspace figures plus the per-command families. */
@@ -735,6 +741,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
     await this.backend.destroy();
     await this.metricsEndpoint?.close();
     (this.extensions.get("keyspace") as Keyspace | undefined)?.stop();
+    stopInfo(this);
     if (this.ownsEngine) await this.engine.close();
     this.log.info("tskv stopped");
     this.resolveClosed();

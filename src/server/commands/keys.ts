@@ -59,7 +59,7 @@ function expireGeneric(ctx: CommandContext, args: Buffer[], name: string, unitMs
 
 function ttlGeneric(ctx: CommandContext, key: Buffer, mode: "ttl" | "pttl" | "expiretime" | "pexpiretime"): void {
   const ks = keyspace(ctx);
-  const meta = ks.lookup(key);
+  const meta = ks.lookupRead(key);
   if (!meta) return ctx.reply.integer(-2);
   if (meta.expireAt === 0) return ctx.reply.integer(-1);
   const left = Math.max(0, meta.expireAt - ks.now());
@@ -211,11 +211,11 @@ export const keyCommands: CommandSpec[] = [
   command("exists", -2, ["readonly", "fast"], [1, -1, 1], "generic", "1.0.0", "Determines whether one or more keys exist.", (ctx, args) => {
     const ks = keyspace(ctx);
     let n = 0;
-    for (let i = 1; i < args.length; i++) if (ks.lookup(args[i])) n++;
+    for (let i = 1; i < args.length; i++) if (ks.lookupRead(args[i])) n++;
     ctx.reply.integer(n);
   }),
   command("type", 2, ["readonly", "fast"], KEY1, "generic", "1.0.0", "Determines the type of value stored at a key.", (ctx, args) => {
-    const meta = keyspace(ctx).lookup(args[1]);
+    const meta = keyspace(ctx).lookupRead(args[1]);
     ctx.reply.simple(meta ? typeName(meta.type) : "none");
   }),
   command("ttl", 2, ["readonly", "fast"], KEY1, "generic", "1.0.0", "Returns the expiration time in seconds of a key.", (ctx, args) => ttlGeneric(ctx, args[1], "ttl")),

@@ -314,6 +314,11 @@ const configCommands: CommandSpec[] = [
     st.netOutputBytes = 0;
     st.outputPauses = 0;
     st.clientsDropped = 0;
+    st.stallPauses = 0;
+    st.readsProcessed = 0;
+    st.writesProcessed = 0;
+    const ks = ctx.server.extensions.get("keyspace") as { expiredKeys: number; hits: number; misses: number } | undefined;
+    if (ks) ks.expiredKeys = ks.hits = ks.misses = 0;
     const hook = ctx.server.extensions.get("resetstat") as (() => void) | undefined;
     if (hook) hook();
     ctx.reply.simple("OK");

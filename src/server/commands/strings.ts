@@ -8,9 +8,13 @@ import { bigIntArg, command, intArg, keyspace, lower, NOT_INTEGER, SYNTAX_ERROR,
 const MAX_STRING = 512 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
-/** The string value of a key: undefined when absent; WRONGTYPE when it holds something else. */
-function getString(ctx: CommandContext, key: Buffer): { meta: Meta; value: Buffer } | undefined {
-  const meta = keyspace(ctx).lookup(key);
+/**
+ * The string value of a key: undefined when absent; WRONGTYPE when it holds something else. `read`: the command
+ * reads the key (GET, STRLEN, …), so the lookup counts in INFO's keyspace_hits/misses.
+ */
+function getString(ctx: CommandContext, key: Buffer, read = false): { meta: Meta; value: Buffer } | undefined {
+  const ks = keyspace(ctx);
+  const meta = read ? ks.lookupRead(key) : ks.lookup(key);
   if (!meta) return undefined;
   if (meta.type !== TypeTag.STRING) throw new CommandError(WRONGTYPE);
   return { meta, value: meta.payload };
@@ -161,7 +165,7 @@ const W = ["write", "denyoom"] as const;
 
 export const stringCommands: CommandSpec[] = [
   command("get", 2, ["readonly", "fast"], [1, 1, 1], "string", "1.0.0", "Returns the string value of a key.", (ctx, args) => {
-    const cur = getString(ctx, args[1]);
+    const cur = getString(ctx, args[1], true);
     if (cur) ctx.reply.bulk(cur.value);
     else ctx.reply.nullBulk();
   }),
@@ -180,7 +184,7 @@ export const stringCommands: CommandSpec[] = [
     setWithExpiry(ctx, args, "px", "psetex"),
   ),
   command("getdel", 2, ["write", "fast"], [1, 1, 1], "string", "6.2.0", "Returns the string value of a key after deleting the key.", (ctx, args) => {
-    const cur = getString(ctx, args[1]);
+    const cur = getString(ctx, args[1], true);
     if (!cur) {
       ctx.reply.nullBulk();
       return;
@@ -201,7 +205,7 @@ export const stringCommands: CommandSpec[] = [
         persist = true;
       } else throw new CommandError(SYNTAX_ERROR);
     }
-    const cur = getString(ctx, args[1]);
+    const cur = getString(ctx, args[1], true);
     if (!cur) {
       ctx.reply.nullBulk();
       return;
@@ -220,7 +224,7 @@ export const stringCommands: CommandSpec[] = [
     const ks = keyspace(ctx);
     ctx.reply.arrayHeader(args.length - 1);
     for (let i = 1; i < args.length; i++) {
-      const meta = ks.lookup(args[i]);
+      const meta = ks.lookupRead(args[i]);
       if (meta && meta.type === TypeTag.STRING) ctx.reply.bulk(meta.payload);
       else ctx.reply.nullBulk();
     }
@@ -243,7 +247,7 @@ export const stringCommands: CommandSpec[] = [
     ctx.reply.integer(1);
   }),
   command("strlen", 2, ["readonly", "fast"], [1, 1, 1], "string", "2.2.0", "Returns the length of a string value.", (ctx, args) => {
-    const cur = getString(ctx, args[1]);
+    const cur = getString(ctx, args[1], true);
     ctx.reply.integer(cur ? cur.value.length : 0);
   }),
   command("append", 3, [...W], [1, 1, 1], "string", "2.0.0", "Appends a string to the value of a key. Creates the key if it doesn't exist.", (ctx, args) => {
@@ -279,7 +283,7 @@ export const stringCommands: CommandSpec[] = [
   command("getrange", 4, ["readonly"], [1, 1, 1], "string", "2.4.0", "Returns a substring of the string stored at a key.", (ctx, args) => {
     let start = intArg(args[2]);
     let end = intArg(args[3]);
-    const cur = getString(ctx, args[1]);
+    const cur = getString(ctx, args[1], true);
     const v = cur ? cur.value : EMPTY;
     const len = v.length;
     if (start < 0 && end < 0 && start > end) {
