@@ -811,6 +811,42 @@ export class Engine implements EngineApi {
     if (this.pending > 0) this.writeGroup();
   }
 
+  /** Where the pending group stood at beginAtomic(): its segment, framed bytes, segment size and batch count. */
+  private atomicMark: { segment: WalSegmentWriter; framed: number; offset: number; pending: number } | undefined;
+
+  beginAtomic(): void {
+    const segment = this.segment;
+    this.atomicMark = { segment, framed: segment.group.size, offset: segment.size, pending: this.pending };
+  }
+
+  endAtomic(): void {
+    const m = this.atomicMark;
+    this.atomicMark = undefined;
+    // Merged only while every batch since the mark still waits in the same pending group (nothing was written: no
+    // disk-full probing, no rotation) and there are two or more.
+    if (!m || this.segment !== m.segment || this.segment.size !== m.offset || this.pending - m.pending < 2) return;
+    const group = this.segment.group;
+    const batches = group.payloadsSince(m.framed);
+    if (batches.length !== this.pending - m.pending) return;
+    // Consecutive batches have consecutive sequences (op i of a batch has first + i), so they concatenate into one.
+    let ops = 0;
+    let bytes = BATCH_HEADER;
+    const first = batches[0].readUInt32LE(1) + batches[0].readUInt32LE(5) * 0x100000000;
+    for (const b of batches) {
+      if (b[0] !== PayloadKind.BATCH || b.readUInt32LE(1) + b.readUInt32LE(5) * 0x100000000 !== first + ops) return;
+      ops += b.readUInt32LE(9);
+      bytes += b.length - BATCH_HEADER;
+    }
+    const merged = Buffer.allocUnsafe(bytes);
+    writeBatchHeader(merged, 0, first, ops);
+    let at = BATCH_HEADER;
+    for (const b of batches) at += b.copy(merged, at, BATCH_HEADER);
+    group.rewind(m.framed);
+    group.add(merged);
+    this.pending -= batches.length - 1;
+    this.pendingBytes -= (batches.length - 1) * BATCH_HEADER;
+  }
+
   /** Writes every batch queued this turn with one write. */
   private writeGroup(): void {
     this.groupScheduled = false;

@@ -114,6 +114,14 @@ export interface EngineApi {
    */
   commit(): void;
   /**
+   * Starts an atomic section (the server's EXEC): the batches applied until endAtomic() go into the WAL as ONE write
+   * batch record, so that recovery replays all of them or none (docs/format.md, "Write batch"). Reads see each
+   * batch at once, as always. Call both in the same synchronous stretch. Batches that cannot wait in the pending
+   * group (written at once while the disk is full) stay separate records.
+   */
+  beginAtomic?(): void;
+  endAtomic?(): void;
+  /**
    * Promises a commit() before this turn ends: batches applied until then wait for it instead of scheduling their own
    * end-of-turn write (a setImmediate a turn). The server holds the group while a turn runs and commits it before
    * the turn's replies go out.

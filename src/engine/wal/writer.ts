@@ -95,6 +95,39 @@ export class RecordFramer {
     this.commit(payload.length);
   }
 
+  /**
+   * The logical records framed from `mark` (an earlier `size`) on, each reassembled from its physical pieces: the
+   * bytes as added, copied out of the buffer.
+   */
+  payloadsSince(mark: number): Buffer[] {
+    const out: Buffer[] = [];
+    let parts: Buffer[] = [];
+    let pos = mark;
+    while (pos < this.used) {
+      const room = BLOCK_SIZE - ((this.offset + pos) % BLOCK_SIZE);
+      if (room < HEADER_SIZE) {
+        pos += room; // a zero-filled block tail
+        continue;
+      }
+      const len = this.buf[pos + 4] | (this.buf[pos + 5] << 8);
+      const type = this.buf[pos + 6];
+      parts.push(this.buf.subarray(pos + HEADER_SIZE, pos + HEADER_SIZE + len));
+      if (type === RecordType.FULL || type === RecordType.LAST) {
+        out.push(Buffer.concat(parts));
+        parts = [];
+      }
+      pos += HEADER_SIZE + len;
+    }
+    return out;
+  }
+
+  /** Drops what was framed from `mark` (an earlier `size`) on, as if it had never been added. */
+  rewind(mark: number): void {
+    if (mark >= this.used) return;
+    this.used = mark;
+    while (this.unsummed > 0 && this.ranges[2 * (this.unsummed - 1)] >= mark) this.unsummed--;
+  }
+
   /** The framed bytes (a view of the buffer: valid until the next reserve() or reset()). */
   bytes(): Buffer {
     this.sum();
