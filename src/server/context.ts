@@ -46,6 +46,11 @@ export interface ServerConfig {
   hz: number;
   /** The --config file the settings were read from, if any (INFO server's config_file). */
   configFile: string | undefined;
+  /**
+   * Redis settings tskv shows and accepts without acting on them (redis-settings-table.ts), by name, once changed
+   * by CONFIG SET; replaced, never changed in place (CONFIG SET tries every change on a copy first).
+   */
+  settings: Readonly<Record<string, string>>;
 }
 
 export interface ServerStats {

@@ -97,7 +97,8 @@ describe.each(backends)("server core on %s", (io) => {
     expect(await c.call("CONFIG", "GET", "appendonly")).toEqual(["appendonly", "yes"]);
     expect(await c.call("CONFIG", "GET", "maxclients")).toEqual(["maxclients", "10000"]);
     expect(await c.call("CONFIG", "SET", "maxclients", "500")).toBe("OK");
-    expect(await c.call("CONFIG", "GET", "MAXCLIENTS")).toEqual(["maxclients", "500"]);
+    // Redis 7.0 answers a name without glob characters under the name as given.
+    expect(await c.call("CONFIG", "GET", "MAXCLIENTS")).toEqual(["MAXCLIENTS", "500"]);
     await expect(c.call("CONFIG", "SET", "maxclients", "zero")).rejects.toThrow(/CONFIG SET failed \(possibly related to argument 'maxclients'\)/);
     await expect(c.call("CONFIG", "SET", "memtable-size", "5gb")).rejects.toThrow(/CONFIG SET failed \(possibly related to argument 'memtable-size'\) - argument must be at most 4gb/);
     await expect(c.call("CONFIG", "SET", "nosuch", "1")).rejects.toThrow("ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'");

@@ -1,7 +1,7 @@
 // Connection and server commands: PING, ECHO, QUIT, HELLO, AUTH, SELECT, CLIENT, CONFIG, INFO, TIME, COMMAND,
 // MODULE, FUNCTION FLUSH, SHUTDOWN, DEBUG SLEEP — and clear refusals for what tskv does not have (MULTI, Lua, pub/sub).
 import type { CommandContext, CommandFlag, CommandSpec } from "../command";
-import { CONFIG_PARAMS } from "../config";
+import { ConfigParam, configNames, configParam } from "../config";
 import { Glob } from "../../model/glob";
 import { CommandError } from "../errors";
 import { REDIS_COMPAT_VERSION, TIMESERIES_MODULE, writeModuleList } from "../compat";
@@ -275,34 +275,52 @@ const clientCommands: CommandSpec[] = [
 
 const configCommands: CommandSpec[] = [
   spec("config|get", -3, ["admin", "noscript", "loading", "stale"], "server", "Returns the effective values of configuration parameters.", (ctx, args) => {
-    const found = new Map<string, string>();
+    // As Redis 7.0: a name without glob characters is looked up and answered under the name as given; a pattern is
+    // matched against every name, Redis's aliases included. Each name once, in the order found.
+    const found = new Map<string, [string, string]>();
+    const config = ctx.server.config;
     for (let i = 2; i < args.length; i++) {
+      const text = s(args[i]);
+      if (!/[[*?]/.test(text)) {
+        const p = configParam(text);
+        if (p && !found.has(text.toLowerCase())) found.set(text.toLowerCase(), [text, p.get(config)]);
+        continue;
+      }
       const pattern = new Glob(args[i], true);
-      for (const p of CONFIG_PARAMS) if (pattern.matches(Buffer.from(p.name, "latin1"))) found.set(p.name, p.get(ctx.server.config));
+      for (const [name, p] of configNames()) {
+        if (!found.has(name) && pattern.matches(Buffer.from(name, "latin1"))) found.set(name, [name, p.get(config)]);
+      }
     }
     ctx.reply.mapHeader(found.size);
-    for (const [k, v] of found) {
+    for (const [k, v] of found.values()) {
       ctx.reply.bulk(k);
       ctx.reply.bulk(v);
     }
   }),
   spec("config|set", -4, ["admin", "noscript", "loading", "stale"], "server", "Sets configuration parameters in-flight.", (ctx, args) => {
-    if ((args.length - 2) % 2 !== 0) throw new CommandError("ERR wrong number of arguments for 'config|set' command");
-    const changes: Array<[(typeof CONFIG_PARAMS)[number], string]> = [];
+    if ((args.length - 2) % 2 !== 0) throw new CommandError(SYNTAX);
+    const failed = (name: string, why: string): CommandError => new CommandError(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`);
+    // Redis's order: every name is checked (unknown, immutable, given twice) before any value is.
+    const changes: Array<[string, ConfigParam, string]> = [];
+    const seen = new Set<string>();
     for (let i = 2; i < args.length; i += 2) {
       const name = lower(args[i]);
-      const p = CONFIG_PARAMS.find((x) => x.name === name);
+      const p = configParam(name);
       if (!p) throw new CommandError(`ERR Unknown option or number of arguments for CONFIG SET - '${s(args[i])}'`);
-      if (!p.set) throw new CommandError(`ERR CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`);
-      changes.push([p, s(args[i + 1])]);
+      if (!p.set) throw failed(name, "can't set immutable config");
+      if (seen.has(name)) throw failed(name, "duplicate parameter");
+      seen.add(name);
+      changes.push([name, p, s(args[i + 1])]);
     }
     // Validate all on a copy first so a failure changes nothing, as Redis does.
     const trial = { ...ctx.server.config };
-    for (const [p, v] of changes) {
+    for (const [name, p, v] of changes) {
       const err = p.set!(trial, v);
-      if (err) throw new CommandError(`ERR CONFIG SET failed (possibly related to argument '${p.name}') - ${err}`);
+      if (err) throw failed(name, err);
     }
-    for (const [p, v] of changes) p.set!(ctx.server.config, v);
+    const config = ctx.server.config;
+    for (const [, p, v] of changes) p.set!(config, v);
+    if (ctx.server.log.level !== config.logLevel) ctx.server.log.level = config.logLevel;
     ctx.reply.simple("OK");
   }),
   spec("config|resetstat", 2, ["admin", "noscript", "loading", "stale"], "server", "Resets the server's statistics.", (ctx) => {
