@@ -4,6 +4,7 @@ import { RespDecoder } from "../protocol/decoder";
 import { RespWriter } from "../protocol/encoder";
 import { ProtocolError } from "../protocol/errors";
 import type { ClientState, CommandContext } from "./command";
+import type { ClientTransaction } from "./transaction";
 
 /** Output that must wait until the engine has made `seq` durable; `end` is a cumulative output offset. */
 interface Hold {
@@ -58,6 +59,8 @@ export class Connection implements CommandContext {
   syncFailed = false;
   /** A command returned a promise; later commands wait for it. */
   blocked = false;
+  /** MULTI's queue and the keys this client WATCHes (src/server/transaction.ts); undefined when it has neither. */
+  tx: ClientTransaction | undefined = undefined;
   /** Commands run for this connection, for CLIENT LIST's cmd= and idle=. */
   lastCommand = "NULL";
   /** ms time of the last read from or write to the client (set by the server, as Redis's lastinteraction). */

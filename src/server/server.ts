@@ -2,13 +2,14 @@
 // out with one write per connection, acknowledgements of writes held until the WAL sync policy is met.
 import { DurationBuckets, open as openEngine } from "../engine/engine";
 import type { EngineApi } from "../engine/types";
-import type { CommandContext } from "./command";
+import type { CommandContext, CommandSpec } from "./command";
 import { CommandTable } from "./command-table";
 import { allCommands } from "./commands";
 import { Connection, ConnectionHost } from "./connection";
 import type { ClientView, ServerConfig, ServerContext, ServerStats } from "./context";
 import { defaultConfig } from "./config";
 import { errorReply } from "./errors";
+import { NOT_IN_MULTI, Transactions } from "./transaction";
 import { createIoBackend, epollAvailable } from "./io";
 import type { IoBackend, IoBackendName } from "./io/types";
 import { createLogger, engineLogger, Logger } from "./logger";
@@ -119,6 +120,8 @@ export class TskvServer implements ServerContext, ConnectionHost {
   readonly startedAt = Date.now();
   readonly extensions = new Map<string, unknown>();
   readonly commands: CommandTable;
+  /** MULTI queues and WATCHed keys (src/server/transaction.ts). */
+  readonly transactions: Transactions;
   readonly metrics = new Metrics();
   readonly slowlog: SlowLog;
   address = { host: "", port: 0 };
@@ -144,6 +147,15 @@ export class TskvServer implements ServerContext, ConnectionHost {
     private readonly ownsEngine: boolean,
   ) {
     this.commands = new CommandTable(allCommands());
+    const extensions = this.extensions;
+    this.transactions = new Transactions({
+      engine,
+      get keyspace() {
+        return extensions.get("keyspace") as Keyspace | undefined;
+      },
+      invoke: (conn, ctx, spec, args) => this.invoke(conn as Connection, ctx, spec, args),
+    });
+    extensions.set("transactions", this.transactions);
     this.slowlog = new SlowLog(
       () => this.config.slowlogLogSlowerThan,
       () => this.config.slowlogMaxLen,
@@ -302,6 +314,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
     }
     conn.closed = true;
     conn.abandonStreams();
+    this.transactions.forget(conn);
     this.conns.delete(id);
     // Left in the dirty list, if there: flushDirty() skips closed connections.
     this.backlog.delete(conn);
@@ -521,19 +534,27 @@ export class TskvServer implements ServerContext, ConnectionHost {
 
   execute(conn: Connection, args: Buffer[]): void | Promise<void> {
     this.stats.totalCommands++;
-    const r = conn.reply;
     const found = this.commands.resolve(args);
     if ("error" in found) {
       if (found.rejected) this.metrics.stats(found.rejected.name).rejected++;
-      r.error(found.error);
+      this.reject(conn, found.rejected, found.error);
       return;
     }
     const spec = found.spec;
     conn.lastCommand = spec.name;
     if (!conn.client.authenticated && !spec.flags.includes("no_auth")) {
       this.metrics.stats(spec.name).rejected++;
-      r.error("NOAUTH Authentication required.");
+      this.reject(conn, spec, "NOAUTH Authentication required.");
       return;
+    }
+    if (conn.tx !== undefined) {
+      // In MULTI: refused (and the transaction aborted), queued, or run at once (EXEC, DISCARD, MULTI, WATCH, QUIT).
+      if (this.transactions.refusedInMulti(conn, spec)) {
+        this.metrics.stats(spec.name).rejected++;
+        this.reject(conn, spec, NOT_IN_MULTI);
+        return;
+      }
+      if (this.transactions.queue(conn, spec, args)) return;
     }
     if (!this.engine.writable && spec.flags.includes("write") && !spec.flags.includes("admin")) {
       // Writes are stopped and the memtable is at its hard limit: rather than fail, this command waits for room, and
@@ -544,20 +565,37 @@ export class TskvServer implements ServerContext, ConnectionHost {
       this.pauseForStall(conn);
       return this.engine.whenWritable().then(() => this.execute(conn, kept));
     }
+    return this.invoke(conn, conn, spec, args);
+  }
+
+  /** A command refused before it ran: inside MULTI (or when it is EXEC) the transaction hears of it. */
+  private reject(conn: Connection, spec: CommandSpec | undefined, text: string): void {
+    if (conn.tx !== undefined || spec?.name === "exec") this.transactions.reject(conn, spec, text);
+    else conn.reply.error(text);
+  }
+
+  /**
+   * Runs a resolved command with its reply written to `ctx`: the connection, or, inside an EXEC, a staged reply of
+   * its (src/server/transaction.ts). WATCHed keys it touches are marked; its call is counted and timed.
+   */
+  invoke(conn: Connection, ctx: CommandContext, spec: CommandSpec, args: Buffer[]): void | Promise<void> {
+    const r = ctx.reply as Connection["reply"];
     const errorsBefore = r.errorCount;
     // Commands run back to back share clock reads: one's end is the next one's start (see commandClock).
     const started = this.commandClock >= 0 ? this.commandClock : performance.now();
+    const probe = this.transactions.watching && spec.flags.includes("write") ? this.transactions.probe(spec, args) : undefined;
     let result: void | Promise<void> = undefined;
     try {
-      result = spec.handler(conn as CommandContext, args);
+      result = spec.handler(ctx, args);
     } catch (e) {
-      this.replyError(conn, spec.name, e);
+      this.replyError(r, spec.name, e);
     }
+    if (probe !== undefined) this.transactions.settle(probe);
     if (result && typeof (result as Promise<void>).then === "function") {
       this.commandClock = -1;
       const kept = args.map((a) => Buffer.from(a)); // the read buffer will be reused before this settles
       return (result as Promise<void>)
-        .catch((e: unknown) => this.replyError(conn, spec.name, e))
+        .catch((e: unknown) => this.replyError(r, spec.name, e))
         .finally(() => {
           this.recordCall(conn, spec.name, kept, started, r.errorCount > errorsBefore);
           this.commandClock = -1; // settled outside any run of commands
@@ -587,7 +625,8 @@ export class TskvServer implements ServerContext, ConnectionHost {
     let stats = this.lastStats;
     if (stats === undefined || stats.name !== name) stats = this.lastStats = this.metrics.stats(name);
     stats.record(ms * 1e6, failed);
-    if (this.slowlog.slowerThan >= 0 && ms * 1000 >= this.slowlog.slowerThan) {
+    // EXEC itself is not logged (Redis's skip_slowlog): the commands it ran are.
+    if (this.slowlog.slowerThan >= 0 && ms * 1000 >= this.slowlog.slowerThan && name !== "exec") {
       this.slowlog.maybeRecord(ms * 1000, Date.now() - ms, args, conn.client.addr, conn.client.name);
     }
   }
@@ -684,10 +723,10 @@ export class TskvServer implements ServerContext, ConnectionHost {
     return out.join("\n") + "\n";
   }
 
-  private replyError(conn: Connection, command: string, e: unknown): void {
+  private replyError(reply: Connection["reply"], command: string, e: unknown): void {
     const { text, internal } = errorReply(e);
     if (internal) this.log.error({ err: e, command }, "command failed");
-    conn.reply.error(text);
+    reply.error(text);
   }
 
   // ---- ServerContext -----------------------------------------------------------------------------------------

@@ -136,7 +136,7 @@ describe.each(backends)("server core on %s", (io) => {
     expect(Math.abs(Number(secs) - Date.now() / 1000)).toBeLessThan(5);
     expect(Number(micros)).toBeLessThan(1e6);
     expect(await c.call("FUNCTION", "FLUSH")).toBe("OK");
-    await expect(c.call("MULTI")).rejects.toThrow("ERR tskv does not support transactions ('multi')");
+    await expect(c.call("SUBSCRIBE", "ch")).rejects.toThrow("ERR tskv does not support pub/sub ('subscribe')");
     await expect(c.call("EVAL", "return 1", "0")).rejects.toThrow("ERR tskv does not support Lua scripting ('eval')");
   });
 

@@ -5,8 +5,9 @@ import { metricsCommands } from "./metrics";
 import { serverCommands } from "./server";
 import { stringCommands } from "./strings";
 import { timeseriesCommands } from "./timeseries";
+import { transactionCommands } from "./transactions";
 import { tskvCommands } from "./tskv";
 
 export function allCommands(): CommandSpec[] {
-  return [...serverCommands, ...stringCommands, ...keyCommands, ...metricsCommands, ...tskvCommands, ...timeseriesCommands];
+  return [...serverCommands, ...stringCommands, ...keyCommands, ...metricsCommands, ...tskvCommands, ...timeseriesCommands, ...transactionCommands];
 }

@@ -1,5 +1,5 @@
 // Connection and server commands: PING, ECHO, QUIT, HELLO, AUTH, SELECT, CLIENT, CONFIG, INFO, TIME, COMMAND,
-// MODULE, FUNCTION FLUSH, SHUTDOWN, DEBUG SLEEP — and clear refusals for what tskv does not have (MULTI, Lua, pub/sub).
+// MODULE, FUNCTION FLUSH, SHUTDOWN, DEBUG SLEEP — and clear refusals for what tskv does not have (Lua, pub/sub).
 import type { CommandContext, CommandFlag, CommandSpec } from "../command";
 import { ConfigParam, configNames, configParam } from "../config";
 import { Glob } from "../../model/glob";
@@ -539,11 +539,6 @@ export const serverCommands: CommandSpec[] = [
     }
     throw new CommandError(`ERR DEBUG subcommand '${s(args[1])}' is not supported by tskv`);
   }),
-  unsupported("multi", 1, "transactions"),
-  unsupported("exec", 1, "transactions"),
-  unsupported("discard", 1, "transactions"),
-  unsupported("watch", -2, "transactions"),
-  unsupported("unwatch", 1, "transactions"),
   unsupported("eval", -3, "Lua scripting"),
   unsupported("evalsha", -3, "Lua scripting"),
   unsupported("script", -2, "Lua scripting"),
