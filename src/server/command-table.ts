@@ -1,8 +1,11 @@
 // Indexes every command family's CommandSpec[] and resolves a request to the spec that runs it, with Redis 7.0's
-// rejection texts for unknown commands, unknown subcommands and wrong arity. Also renders COMMAND's replies.
+// rejection texts for unknown commands, unknown subcommands and wrong arity. Also renders COMMAND's replies
+// (the entries themselves come from command-docs.ts).
 import type { ReplyWriter } from "../protocol/reply";
 import type { CommandSpec } from "./command";
 import { KeptBytes } from "../util/bytes";
+import { docsEntry, infoEntry, ReplyNode, writeNode } from "./command-docs";
+import { REDIS_COMMAND_DOCS, REDIS_COMMAND_INFO } from "./command-docs-data";
 
 export type Resolution = { spec: CommandSpec } | { error: string; rejected?: CommandSpec };
 
@@ -73,82 +76,57 @@ export class CommandTable {
     return { spec };
   }
 
+  /** Every command and subcommand, parents first (COMMAND LIST's names). */
+  allWithSubcommands(): CommandSpec[] {
+    const out: CommandSpec[] = [];
+    for (const c of this.byName.values()) out.push(c, ...(c.subcommands ?? []));
+    return out;
+  }
+
+  /** A command or, as `parent|sub`, a subcommand, by name in any case (COMMAND INFO/DOCS take both). */
+  find(name: string): { spec: CommandSpec; parent?: CommandSpec } | undefined {
+    const lower = name.toLowerCase();
+    const bar = lower.indexOf("|");
+    if (bar < 0) {
+      const spec = this.byName.get(lower);
+      return spec && { spec };
+    }
+    const parent = this.byName.get(lower.slice(0, bar));
+    const spec = parent?.subcommands?.find((s) => s.name === lower);
+    return spec && { spec, parent };
+  }
+
+  /** COMMAND INFO's entry (Redis 7.0.15's where it has the command: see command-docs.ts), cached per command. */
+  info(spec: CommandSpec, parent?: CommandSpec): ReplyNode {
+    let e = this.infos.get(spec);
+    if (e === undefined) {
+      e = parent ? infoEntry(spec, REDIS_COMMAND_INFO[parent.name] ?? null) : infoEntry(spec);
+      this.infos.set(spec, e);
+    }
+    return e;
+  }
+
+  /** COMMAND DOCS's value for a command, cached per command. */
+  docs(spec: CommandSpec, parent?: CommandSpec): ReplyNode {
+    let e = this.docsCache.get(spec);
+    if (e === undefined) {
+      e = parent ? docsEntry(spec, REDIS_COMMAND_DOCS[parent.name] ?? null) : docsEntry(spec);
+      this.docsCache.set(spec, e);
+    }
+    return e;
+  }
+
+  private readonly infos = new Map<CommandSpec, ReplyNode>();
+  private readonly docsCache = new Map<CommandSpec, ReplyNode>();
+
   /** One COMMAND / COMMAND INFO entry in Redis 7's layout. */
-  writeInfo(r: ReplyWriter, spec: CommandSpec): void {
-    r.arrayHeader(10);
-    r.bulk(spec.name);
-    r.integer(spec.arity);
-    r.setHeader(spec.flags.length);
-    for (const f of spec.flags) r.simple(f);
-    r.integer(spec.firstKey);
-    r.integer(spec.lastKey);
-    r.integer(spec.step);
-    const cats = aclCategories(spec);
-    r.setHeader(cats.length);
-    for (const c of cats) r.simple(c);
-    r.setHeader(0); // tips
-    // key specifications
-    if (spec.firstKey > 0) {
-      r.arrayHeader(1);
-      r.mapHeader(3);
-      r.bulk("flags");
-      r.setHeader(1);
-      r.simple(spec.flags.includes("write") ? "RW" : "RO");
-      r.bulk("begin_search");
-      r.mapHeader(2);
-      r.bulk("type");
-      r.bulk("index");
-      r.bulk("spec");
-      r.mapHeader(1);
-      r.bulk("index");
-      r.integer(spec.firstKey);
-      r.bulk("find_keys");
-      r.mapHeader(2);
-      r.bulk("type");
-      r.bulk("range");
-      r.bulk("spec");
-      r.mapHeader(3);
-      r.bulk("lastkey");
-      r.integer(spec.lastKey < 0 ? spec.lastKey : spec.lastKey - spec.firstKey);
-      r.bulk("keystep");
-      r.integer(spec.step);
-      r.bulk("limit");
-      r.integer(0);
-    } else {
-      r.arrayHeader(0);
-    }
-    const subs = spec.subcommands ?? [];
-    r.arrayHeader(subs.length);
-    for (const s of subs) this.writeInfo(r, s);
+  writeInfo(r: ReplyWriter, spec: CommandSpec, parent?: CommandSpec): void {
+    writeNode(r, this.info(spec, parent));
   }
 
-  /** One COMMAND DOCS entry: name, then a map of summary, since, group, complexity-free fields. */
-  writeDocs(r: ReplyWriter, spec: CommandSpec): void {
+  /** One COMMAND DOCS entry: the name, then its map. */
+  writeDocs(r: ReplyWriter, spec: CommandSpec, parent?: CommandSpec): void {
     r.bulk(spec.name);
-    const subs = spec.subcommands ?? [];
-    r.mapHeader(subs.length > 0 ? 4 : 3);
-    r.bulk("summary");
-    r.bulk(spec.summary);
-    r.bulk("since");
-    r.bulk(spec.since);
-    r.bulk("group");
-    r.bulk(spec.group);
-    if (subs.length > 0) {
-      r.bulk("subcommands");
-      r.mapHeader(subs.length);
-      for (const s of subs) this.writeDocs(r, s);
-    }
+    writeNode(r, this.docs(spec, parent));
   }
-}
-
-function aclCategories(spec: CommandSpec): string[] {
-  const cats: string[] = [];
-  if (spec.flags.includes("write")) cats.push("@write");
-  if (spec.flags.includes("readonly")) cats.push("@read");
-  if (spec.flags.includes("admin")) cats.push("@admin", "@dangerous");
-  if (spec.flags.includes("fast")) cats.push("@fast");
-  else cats.push("@slow");
-  const group = spec.group === "generic" ? "@keyspace" : spec.group === "connection" ? "@connection" : spec.group === "string" ? "@string" : undefined;
-  if (group) cats.push(group);
-  return cats;
 }

@@ -7,6 +7,8 @@ import { CommandError } from "../errors";
 import { REDIS_COMPAT_VERSION, TIMESERIES_MODULE, writeModuleList } from "../compat";
 import { renderInfo } from "../info";
 import { helpReply } from "./util";
+import { entryArity, entryFlags, FoundKey, hasKeys, keysOf } from "../command-docs";
+import type { CommandTable } from "../command-table";
 import { parseInteger } from "../../protocol/decoder";
 
 type Handler = CommandSpec["handler"];
@@ -356,6 +358,27 @@ const configCommands: CommandSpec[] = [
 
 // ---- COMMAND -------------------------------------------------------------------------------------------------
 
+/** COMMAND GETKEYS / GETKEYSANDFLAGS: the keys of a full command by its key specs, with Redis 7.0's refusals. */
+function getKeys(ctx: CommandContext, args: Buffer[]): FoundKey[] {
+  const table = ctx.server.commands;
+  const cmdArgs = args.slice(2);
+  const found = table.resolve(cmdArgs);
+  const spec = "spec" in found ? found.spec : found.rejected;
+  if (!spec) throw new CommandError("ERR Invalid command specified");
+  const parent = spec.name.includes("|") ? table.get(spec.name.slice(0, spec.name.indexOf("|"))) : undefined;
+  const entry = table.info(spec, parent);
+  if (!hasKeys(entry)) throw new CommandError("ERR The command has no key arguments");
+  // The arity the entry states (RedisTimeSeries's commands say -1 and check their arguments themselves).
+  const arity = entryArity(entry);
+  if ((arity > 0 && arity !== cmdArgs.length) || cmdArgs.length < -arity) throw new CommandError("ERR Invalid number of arguments specified for command");
+  const keys = keysOf(entry, cmdArgs);
+  if (keys === null || keys.length === 0) {
+    if (entryFlags(entry).includes("no_mandatory_keys")) return [];
+    if (keys === null) throw new CommandError("ERR Invalid arguments specified for command");
+  }
+  return keys ?? [];
+}
+
 const commandCommands: CommandSpec[] = [
   spec("command|count", 2, ["loading", "stale"], "server", "Returns a count of commands.", (ctx) => ctx.reply.integer(ctx.server.commands.size)),
   spec("command|info", -2, ["loading", "stale"], "server", "Returns information about one, multiple or all commands.", (ctx, args) => {
@@ -368,19 +391,21 @@ const commandCommands: CommandSpec[] = [
     }
     ctx.reply.arrayHeader(args.length - 2);
     for (let i = 2; i < args.length; i++) {
-      const c = table.get(s(args[i]));
-      if (c) table.writeInfo(ctx.reply, c);
+      const c = table.find(s(args[i]));
+      if (c) table.writeInfo(ctx.reply, c.spec, c.parent);
       else ctx.reply.nullArray();
     }
   }),
   spec("command|docs", -2, ["loading", "stale"], "server", "Returns documentary information about one, multiple or all commands.", (ctx, args) => {
     const table = ctx.server.commands;
-    const chosen = args.length === 2 ? table.all() : args.slice(2).map((a) => table.get(s(a))).filter((c): c is CommandSpec => !!c);
+    const chosen = args.length === 2 ? table.all().map((spec) => ({ spec, parent: undefined })) : args.slice(2).flatMap((a) => table.find(s(a)) ?? []);
     ctx.reply.mapHeader(chosen.length);
-    for (const c of chosen) table.writeDocs(ctx.reply, c);
+    for (const c of chosen) table.writeDocs(ctx.reply, c.spec, c.parent);
   }),
   spec("command|list", -2, ["loading", "stale"], "server", "Returns a list of command names.", (ctx, args) => {
-    let names = ctx.server.commands.all().map((c) => c.name);
+    // Subcommands are listed too (config|get), as Redis 7.0 lists them.
+    const table = ctx.server.commands;
+    let names = table.allWithSubcommands().map((c) => c.name);
     if (args.length > 2) {
       if (args.length !== 5 || lower(args[2]) !== "filterby") throw new CommandError(SYNTAX);
       const kind = lower(args[3]);
@@ -390,34 +415,57 @@ const commandCommands: CommandSpec[] = [
       } else if (kind === "module") {
         // The TS.* commands are RedisTimeSeries's (MODULE LIST's "timeseries"); Redis compares module names without case.
         names = lower(args[4]) === TIMESERIES_MODULE.name ? names.filter((n) => n.startsWith("ts.")) : [];
-      } else if (kind !== "aclcat") throw new CommandError(SYNTAX);
+      } else if (kind === "aclcat") {
+        const cat = `@${lower(args[4])}`;
+        names = table.allWithSubcommands().filter((c) => aclCategoriesOf(table, c).includes(cat)).map((c) => c.name);
+      } else throw new CommandError(SYNTAX);
     }
     ctx.reply.arrayHeader(names.length);
     for (const n of names) ctx.reply.bulk(n);
   }),
-  spec("command|getkeys", -3, ["loading", "stale"], "server", "Extracts the key names from an arbitrary command.", (ctx, args) => {
-    const found = ctx.server.commands.resolve(args.slice(2));
-    if ("error" in found) throw new CommandError("ERR Invalid command specified");
-    const sp = found.spec;
-    if (sp.firstKey === 0) throw new CommandError("ERR The command has no key arguments");
-    const cmdArgs = args.slice(2);
-    const last = sp.lastKey < 0 ? cmdArgs.length + sp.lastKey : sp.lastKey;
-    const keys: Buffer[] = [];
-    for (let i = sp.firstKey; i <= last && i < cmdArgs.length; i += Math.max(1, sp.step)) keys.push(cmdArgs[i]);
+  spec("command|getkeys", -4, ["loading", "stale"], "server", "Extracts the key names from an arbitrary command.", (ctx, args) => {
+    const keys = getKeys(ctx, args);
     ctx.reply.arrayHeader(keys.length);
-    for (const k of keys) ctx.reply.bulk(k);
-  }),
+    for (const k of keys) ctx.reply.bulk(k.key);
+  }, { since: "2.8.13" }),
+  spec("command|getkeysandflags", -4, ["loading", "stale"], "server", "Extracts the key names and access flags for an arbitrary command.", (ctx, args) => {
+    const keys = getKeys(ctx, args);
+    ctx.reply.arrayHeader(keys.length);
+    for (const k of keys) {
+      ctx.reply.arrayHeader(2);
+      ctx.reply.bulk(k.key);
+      ctx.reply.setHeader(k.flags.length);
+      for (const f of k.flags) ctx.reply.simple(f);
+    }
+  }, { since: "7.0.0" }),
   spec("command|help", 2, ["loading", "stale"], "server", "Returns helpful text about the different subcommands.", (ctx) => {
-    helpReply(ctx, "COMMAND", [
-      "(no subcommand)", "    Return details about all commands.",
-      "COUNT", "    Return the total number of commands in this server.",
-      "LIST", "    Return a list of all commands in this server.",
-      "INFO [<command-name> ...]", "    Return details about multiple commands.",
-      "DOCS [<command-name> ...]", "    Return documentation details about multiple commands.",
-      "GETKEYS <full-command>", "    Return the keys from a full command.",
-    ]);
+    // Redis 7.0.15's text, word for word (it ends "Prints this help.", unlike helpReply()'s).
+    const lines = [
+      "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "(no subcommand)", "    Return details about all Redis commands.",
+      "COUNT", "    Return the total number of commands in this Redis server.",
+      "LIST", "    Return a list of all commands in this Redis server.",
+      "INFO [<command-name> ...]", "    Return details about multiple Redis commands.",
+      "    If no command names are given, documentation details for all",
+      "    commands are returned.",
+      "DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
+      "    If no command names are given, documentation details for all",
+      "    commands are returned.",
+      "GETKEYS <full-command>", "    Return the keys from a full Redis command.",
+      "GETKEYSANDFLAGS <full-command>", "    Return the keys and the access flags from a full Redis command.",
+      "HELP", "    Prints this help.",
+    ];
+    ctx.reply.arrayHeader(lines.length);
+    for (const l of lines) ctx.reply.simple(l);
   }),
 ];
+
+/** A command's ACL categories as its COMMAND INFO entry lists them (without the @). */
+function aclCategoriesOf(table: CommandTable, c: CommandSpec): string[] {
+  const parent = c.name.includes("|") ? table.get(c.name.slice(0, c.name.indexOf("|"))) : undefined;
+  const entry = table.info(c, parent) as unknown as unknown[];
+  return ((entry[6] as { S: Array<{ s: string }> }).S ?? []).map((x) => x.s);
+}
 
 // ---- MODULE ---------------------------------------------------------------------------------------------------
 
@@ -451,10 +499,10 @@ const moduleCommands: CommandSpec[] = [
 
 // ---- the family ----------------------------------------------------------------------------------------------
 
-function unsupported(name: string, arity: number, what: string): CommandSpec {
+function unsupported(name: string, arity: number, what: string, extra: Partial<CommandSpec> = {}): CommandSpec {
   return spec(name, arity, ["noscript"], "server", `Not supported by tskv (${what}).`, () => {
     throw new CommandError(`ERR tskv does not support ${what} ('${name}')`);
-  });
+  }, extra);
 }
 
 export const serverCommands: CommandSpec[] = [
@@ -549,7 +597,7 @@ export const serverCommands: CommandSpec[] = [
   unsupported("punsubscribe", -1, "pub/sub"),
   unsupported("publish", 3, "pub/sub"),
   unsupported("swapdb", 3, "numbered databases"),
-  unsupported("move", 3, "numbered databases"),
+  unsupported("move", 3, "numbered databases", { firstKey: 1, lastKey: 1, step: 1 }),
   unsupported("replicaof", 3, "replication"),
   unsupported("slaveof", 3, "replication"),
   unsupported("sync", 1, "replication"),
