@@ -2,6 +2,7 @@
 import type { CommandSpec } from "../command";
 import { keyCommands } from "./keys";
 import { metricsCommands } from "./metrics";
+import { objectCommands } from "./object";
 import { serverCommands } from "./server";
 import { stringCommands } from "./strings";
 import { timeseriesCommands } from "./timeseries";
@@ -9,5 +10,5 @@ import { transactionCommands } from "./transactions";
 import { tskvCommands } from "./tskv";
 
 export function allCommands(): CommandSpec[] {
-  return [...serverCommands, ...stringCommands, ...keyCommands, ...metricsCommands, ...tskvCommands, ...timeseriesCommands, ...transactionCommands];
+  return [...serverCommands, ...stringCommands, ...keyCommands, ...objectCommands, ...metricsCommands, ...tskvCommands, ...timeseriesCommands, ...transactionCommands];
 }
