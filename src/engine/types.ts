@@ -117,7 +117,9 @@ export interface EngineApi {
    * Starts an atomic section (the server's EXEC): the batches applied until endAtomic() go into the WAL as ONE write
    * batch record, so that recovery replays all of them or none (docs/format.md, "Write batch"). Reads see each
    * batch at once, as always. Call both in the same synchronous stretch. Batches that cannot wait in the pending
-   * group (written at once while the disk is full) stay separate records.
+   * group (written at once while the disk is full) stay separate records. A section is not refused at the memtable's
+   * hard limit (TSKV_ERR_STALL) once begun: the memtable may pass it by one section (the caller waits for
+   * `writable` before it begins); a full disk or a read-only engine still refuses.
    */
   beginAtomic?(): void;
   endAtomic?(): void;

@@ -2,7 +2,7 @@
 // write batch record, so a crash that tears the WAL anywhere inside it leaves all of them or none.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { open, decodeBatch } from "../../src/engine/engine";
+import { open, decodeBatch, OpenOptions } from "../../src/engine/engine";
 import { readSegment } from "../../src/engine/wal/reader";
 import { tmpDir } from "../helpers/server";
 
@@ -104,6 +104,36 @@ describe("atomic sections of the WAL", () => {
     e.commit();
     await e.close();
     expect(batches(lastSegment(dir))).toEqual([{ firstSeq: 1, kinds: ["put:x"] }]);
+  });
+
+  it("are not refused at the memtable's hard limit once begun: an EXEC that started with room runs to its end", async () => {
+    // One level-0 table stops writes (l0Stop 1) and nothing compacts it: a stall that lasts.
+    const opts: OpenOptions = { memtableSize: 64 * 1024, l0Trigger: 100, l0Stop: 1, walSync: "no" };
+    const dir = tmpDir("tskv-atomic-");
+    const e = await open(dir, opts);
+    await e.put(b("first"), b("1"));
+    await e.flush();
+    expect(e.stats().stalled).toBe(true);
+    let i = 0;
+    while (e.writable) e.applyPut(b(`fill${i++}`), Buffer.alloc(1000, 1));
+    expect(() => e.applyPut(b("refused"), b("1"))).toThrow(expect.objectContaining({ code: "TSKV_ERR_STALL" }));
+    e.holdGroup();
+    e.beginAtomic();
+    for (let k = 0; k < 20; k++) e.applyPut(b(`tx${k}`), Buffer.alloc(1000, 2));
+    e.apply([{ type: "del", key: b("first") }]);
+    e.endAtomic();
+    // Past the section the limit holds again.
+    expect(() => e.applyPut(b("refused"), b("1"))).toThrow(expect.objectContaining({ code: "TSKV_ERR_STALL" }));
+    e.commit();
+    await e.close();
+    const e2 = await open(dir, { ...opts, l0Stop: 12 });
+    expect([e2.get(b("tx0")), e2.get(b("tx19")), e2.get(b("first")), e2.get(b("refused"))]).toEqual([
+      Buffer.alloc(1000, 2),
+      Buffer.alloc(1000, 2),
+      undefined,
+      undefined,
+    ]);
+    await e2.close();
   });
 
   it("a cut at any offset inside the transaction's record brings back all of it or none of it", async () => {
