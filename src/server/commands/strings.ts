@@ -183,6 +183,14 @@ export const stringCommands: CommandSpec[] = [
   command("psetex", 4, [...W], [1, 1, 1], "string", "2.6.0", "Sets both string value and expiration time in milliseconds of a key.", (ctx, args) =>
     setWithExpiry(ctx, args, "px", "psetex"),
   ),
+  command("getset", 3, [...W], [1, 1, 1], "string", "1.0.0", "Returns the previous string value of a key after setting it to a new value.", (ctx, args) => {
+    // Redis's getGenericCommand() then setKey(): the old value (or null), and the new one loses any expiry.
+    const cur = getString(ctx, args[1], true);
+    const old = cur ? Buffer.from(cur.value) : undefined;
+    store(ctx, args[1], args[2], 0, cur?.meta);
+    if (old) ctx.reply.bulk(old);
+    else ctx.reply.nullBulk();
+  }),
   command("getdel", 2, ["write", "fast"], [1, 1, 1], "string", "6.2.0", "Returns the string value of a key after deleting the key.", (ctx, args) => {
     const cur = getString(ctx, args[1], true);
     if (!cur) {
