@@ -201,6 +201,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
       }
     } catch (e) {
       keyspace.stop();
+      stopInfo(server);
       if (server.ownsEngine) await engine.close();
       throw e;
     }

@@ -4,7 +4,8 @@
 // genInfoSectionDict() does it, and values that say something true of tskv.
 import { bytesToHuman } from "../../src/server/info-sections";
 import { InstantaneousRates } from "../../src/metrics/instantaneous";
-import { bulkComplete, startTestServer, TestServer } from "../helpers/server";
+import { bulkComplete, startTestServer, TestServer, tmpDir } from "../helpers/server";
+import { TskvServer } from "../../src/server/server";
 
 const REDIS_FIELDS: Record<string, string> = {
   server: "redis_version redis_git_sha1 redis_git_dirty redis_build_id redis_mode os arch_bits monotonic_clock multiplexing_api atomicvar_api gcc_version process_id process_supervised run_id tcp_port server_time_usec uptime_in_seconds uptime_in_days hz configured_hz lru_clock executable config_file io_threads_active",
@@ -209,5 +210,19 @@ describe("InstantaneousRates", () => {
     now += 100;
     r.sample();
     expect(r.rate("n")).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe("INFO's sampler", () => {
+  it("stops when a server fails to start (its port taken), as it does at stop()", async () => {
+    const t = await startTestServer();
+    const stop = jest.spyOn(InstantaneousRates.prototype, "stop");
+    try {
+      await expect(TskvServer.start({ port: t.port, dir: tmpDir(), logLevel: "silent" })).rejects.toThrow();
+      expect(stop).toHaveBeenCalledTimes(1);
+    } finally {
+      stop.mockRestore();
+      await t.stop();
+    }
   });
 });
