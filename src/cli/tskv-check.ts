@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command } from "commander";
-import { decodeBatch } from "../engine/engine";
+import { decodeBatch } from "../engine/batch";
 import { nodeFs } from "../engine/io";
 import { manifestName, parseManifestName, readManifest } from "../engine/manifest";
 import { parseTableName, tableName } from "../engine/sst/format";

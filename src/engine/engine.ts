@@ -11,14 +11,11 @@
 //
 // Read path: the memtable, the frozen memtables (newest first), then the tables of the current version: L0 newest
 // first, then one table per deeper level, each behind its Bloom filter.
-import * as fsNode from "node:fs";
 import * as path from "node:path";
-import { Worker } from "node:worker_threads";
 import { corruption, TskvError } from "./errors";
 import { FileSystem, nodeFs } from "./io";
-import { Job, JobResult, runJob } from "./jobs";
+import { Job, runJob } from "./jobs";
 import { applyEdit, emptyState, FileMeta, ManifestState, ManifestWriter, manifestName, NUM_LEVELS, parseManifestName, readManifest, VersionEdit } from "./manifest";
-import { INLINE_MAX } from "./memtable/arena";
 import { compareBytes, SkipList } from "./memtable/skiplist";
 import type { TableOptions } from "./sst/builder";
 import { parseTableName, tableName } from "./sst/format";
@@ -27,12 +24,18 @@ import { BlockCache, ReadCounters, Table, TableEntry } from "./sst/reader";
 import { findFile, keyRange, overlapping, TableHandle, Version } from "./version";
 import { openVisible, scanVisible } from "./scan";
 import { MAX_MEMTABLE_SIZE, type BatchOp, type EngineApi, type EngineLogger, type EngineCounters, type EngineOptions, type EngineStats, type RangeOptions, type Snapshot, type WalSync } from "./types";
-import { OpKind, parseSegmentName, PayloadKind, SEGMENT_MAGIC, segmentName, WAL_FORMAT_VERSION } from "./wal/format";
+import { OpKind, parseSegmentName, PayloadKind, segmentName } from "./wal/format";
 import { readSegment } from "./wal/reader";
 import { WalSegmentWriter } from "./wal/writer";
 import { NoteSegments, replaySegmentNotes, scanBatch, SegmentNotes } from "./wal/notes";
-import { readVarint, varintSize, writeVarint } from "./varint";
-import { copyBytes, equalBytes, putU32LE } from "../util/bytes";
+import { varintSize } from "./varint";
+import { DurationBuckets } from "./duration-buckets";
+import { Background, pickMeta, workerScript } from "./background";
+import { BATCH_HEADER, batchSize, writeBatchHeader, encodePutInto, encodeBatchInto, decodeBatch, isBig, ownOp } from "./batch";
+import { errnoOf, checkSegmentHeader, cutSegment, acquireLock, releaseLock } from "./files";
+import { memReverse, levelReverse, mergeReverse } from "./reverse";
+import { levelLimit, pickCompaction, sortedRuns } from "./compaction";
+import { openTables, replayLog } from "./recovery";
 
 const QUIET: EngineLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -74,110 +77,6 @@ interface Frozen {
   lastSeq: number;
 }
 
-/** A cumulative-bucket duration histogram in seconds, as Prometheus exposes it. */
-export class DurationBuckets {
-  static readonly BOUNDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
-  /** counts[i]: observations ≤ BOUNDS[i] and > BOUNDS[i-1]; the last slot is above every bound. */
-  readonly counts = new Float64Array(DurationBuckets.BOUNDS.length + 1);
-  sum = 0;
-  count = 0;
-
-  record(seconds: number): void {
-    let i = 0;
-    while (i < DurationBuckets.BOUNDS.length && seconds > DurationBuckets.BOUNDS[i]) i++;
-    this.counts[i]++;
-    this.sum += seconds;
-    this.count++;
-  }
-}
-
-/** Runs background jobs on a worker thread (or inline). */
-class Background {
-  private worker: Worker | undefined;
-  private nextId = 1;
-  private readonly calls = new Map<number, { resolve: (r: JobResult) => void; reject: (e: Error) => void }>();
-
-  constructor(
-    private readonly mode: "worker" | "inline",
-    private readonly fs: FileSystem,
-    private readonly nice: number,
-  ) {}
-
-  run(job: Job): Promise<JobResult> {
-    if (this.mode === "inline") return runJob(job, this.fs);
-    const w = this.start();
-    const id = this.nextId++;
-    w.ref();
-    return new Promise<JobResult>((resolve, reject) => {
-      this.calls.set(id, { resolve, reject });
-      w.postMessage({ id, job });
-    });
-  }
-
-  private start(): Worker {
-    if (this.worker) return this.worker;
-    const w = new Worker(workerScript() as string, { workerData: { nice: this.nice } });
-    w.on("message", (m: { id: number; result?: JobResult; error?: { message: string; code?: string; file?: string; offset?: number; fsync?: boolean } }) => {
-      const call = this.calls.get(m.id);
-      if (!call) return;
-      this.calls.delete(m.id);
-      if (this.calls.size === 0) w.unref();
-      if (m.error) {
-        const e = m.error.code?.startsWith("TSKV_")
-          ? new TskvError(m.error.code as "TSKV_ERR_CORRUPTION", m.error.message, m.error.file, m.error.offset)
-          : Object.assign(new Error(m.error.message), { code: m.error.code, fsync: m.error.fsync });
-        call.reject(e);
-      } else {
-        call.resolve(fixResult(m.result as JobResult));
-      }
-    });
-    w.on("error", (e) => {
-      for (const c of this.calls.values()) c.reject(e);
-      this.calls.clear();
-      this.worker = undefined;
-    });
-    w.on("exit", () => {
-      for (const c of this.calls.values()) c.reject(new TskvError("TSKV_ERR_CLOSED", "background worker stopped"));
-      this.calls.clear();
-      if (this.worker === w) this.worker = undefined;
-    });
-    w.unref();
-    this.worker = w;
-    return w;
-  }
-
-  async stop(): Promise<void> {
-    const w = this.worker;
-    this.worker = undefined;
-    if (!w) return;
-    // terminate() settles on the worker's exit; with nothing else pending the process could otherwise end first
-    // (a caller awaiting close() would never resume), so hold the loop open until it has.
-    const keep = setInterval(() => undefined, 1000);
-    try {
-      await w.terminate();
-    } finally {
-      clearInterval(keep);
-    }
-  }
-}
-
-/** Buffers come back from a worker as plain Uint8Arrays. */
-function fixResult(r: JobResult): JobResult {
-  for (const o of r.outputs) {
-    o.meta.smallest = Buffer.from(o.meta.smallest.buffer, o.meta.smallest.byteOffset, o.meta.smallest.byteLength);
-    o.meta.largest = Buffer.from(o.meta.largest.buffer, o.meta.largest.byteOffset, o.meta.largest.byteLength);
-  }
-  return r;
-}
-
-/** The compiled worker script, or undefined when only sources exist (tests run from src/ without a build). */
-function workerScript(): string | undefined {
-  const here = path.join(__dirname, "worker.js");
-  if (fsNode.existsSync(here)) return here;
-  const built = path.join(__dirname, "..", "..", "dist", "engine", "worker.js");
-  return fsNode.existsSync(built) ? built : undefined;
-}
-
 interface Waiter {
   seq: number;
   resolve: () => void;
@@ -188,93 +87,6 @@ type State = "open" | "nospace" | "failed" | "closed";
 
 /** WAL bytes at which a segment holding notes rotates (or the memtable size, when smaller). */
 const NOTE_SEGMENT_SIZE = 64 * 1024 * 1024;
-
-/** Bytes of a batch payload before its ops: kind, first sequence, count. */
-const BATCH_HEADER = 1 + 8 + 4;
-
-/** Encodes a batch as a WAL payload: kind | first seq u64 LE | count u32 LE | ops. */
-export function encodeBatch(firstSeq: number, ops: BatchOp[]): Buffer {
-  const b = Buffer.allocUnsafe(batchSize(ops));
-  encodeBatchInto(b, 0, firstSeq, ops);
-  return b;
-}
-
-/** Bytes of a batch payload. */
-export function batchSize(ops: BatchOp[]): number {
-  let size = BATCH_HEADER;
-  for (const op of ops) {
-    size += 1 + varintSize(op.key.length) + op.key.length;
-    if (op.type !== "del") size += varintSize(op.value.length) + op.value.length;
-  }
-  return size;
-}
-
-function writeBatchHeader(b: Buffer, at: number, firstSeq: number, count: number): void {
-  b[at] = PayloadKind.BATCH;
-  putU32LE(b, at + 1, firstSeq % 0x100000000);
-  putU32LE(b, at + 5, Math.floor(firstSeq / 0x100000000));
-  putU32LE(b, at + 9, count);
-}
-
-/** encodeBatchInto for a batch of one put or note (the same bytes). */
-function encodePutInto(b: Buffer, at: number, seq: number, key: Buffer, value: Buffer, kind: number = OpKind.PUT): void {
-  writeBatchHeader(b, at, seq, 1);
-  let pos = at + BATCH_HEADER;
-  b[pos++] = kind;
-  pos = writeVarint(b, pos, key.length);
-  copyBytes(b, pos, key);
-  pos = writeVarint(b, pos + key.length, value.length);
-  copyBytes(b, pos, value);
-}
-
-/** Writes a batch payload (batchSize(ops) bytes) into `b` at `at`. */
-export function encodeBatchInto(b: Buffer, at: number, firstSeq: number, ops: BatchOp[]): void {
-  writeBatchHeader(b, at, firstSeq, ops.length);
-  let pos = at + BATCH_HEADER;
-  for (const op of ops) {
-    b[pos++] = op.type === "put" ? OpKind.PUT : op.type === "del" ? OpKind.DEL : OpKind.NOTE;
-    pos = writeVarint(b, pos, op.key.length);
-    copyBytes(b, pos, op.key);
-    pos += op.key.length;
-    if (op.type !== "del") {
-      pos = writeVarint(b, pos, op.value.length);
-      copyBytes(b, pos, op.value);
-      pos += op.value.length;
-    }
-  }
-}
-
-/** Decodes a batch payload; undefined when malformed. Keys and values are views of `b`. */
-export function decodeBatch(b: Buffer): { firstSeq: number; ops: BatchOp[] } | undefined {
-  if (b.length < 13 || b[0] !== PayloadKind.BATCH) return undefined;
-  const firstSeq = b.readUInt32LE(1) + b.readUInt32LE(5) * 0x100000000;
-  const count = b.readUInt32LE(9);
-  const ops: BatchOp[] = [];
-  let pos = 13;
-  for (let i = 0; i < count; i++) {
-    if (pos >= b.length) return undefined;
-    const kind = b[pos++];
-    const kl = readVarint(b, pos, b.length);
-    if (!kl || kl[1] + kl[0] > b.length) return undefined;
-    const key = b.subarray(kl[1], kl[1] + kl[0]);
-    pos = kl[1] + kl[0];
-    if (kind === OpKind.PUT || kind === OpKind.NOTE) {
-      const vl = readVarint(b, pos, b.length);
-      if (!vl || vl[1] + vl[0] > b.length) return undefined;
-      ops.push({ type: kind === OpKind.PUT ? "put" : "note", key, value: b.subarray(vl[1], vl[1] + vl[0]) });
-      pos = vl[1] + vl[0];
-    } else if (kind === OpKind.DEL) {
-      ops.push({ type: "del", key });
-    } else {
-      return undefined;
-    }
-  }
-  return pos === b.length ? { firstSeq, ops } : undefined;
-}
-
-function errnoOf(e: unknown): string | undefined {
-  return (e as { code?: string } | null)?.code;
-}
 
 export class Engine implements EngineApi {
   private lastSeq = 0;
@@ -404,119 +216,19 @@ export class Engine implements EngineApi {
         blockCache: options.blockCacheSize ?? 32 * 1024 * 1024,
         table: { blockSize: options.blockSize ?? 4096, bloomBitsPerKey: options.bloomBitsPerKey ?? 10, timeKey: options.timeKey },
       };
-      const names = fs.readdirSync(dir);
-      // Tables no manifest names (a flush or compaction a crash or close() stopped) go before anything is written:
-      // on a full disk they can be what the new WAL segment and manifest need room for.
-      const named = new Set(mstate.levels.flat().map((m) => m.number));
-      for (const name of names) {
-        const t = parseTableName(name);
-        if (t === undefined || named.has(t)) continue;
-        try {
-          fs.unlinkSync(path.join(dir, name));
-          log.info("removed obsolete file", { file: name });
-        } catch {
-          // gone already
-        }
-      }
-      const numbers = names
-        .map(parseSegmentName)
-        .filter((n): n is number => n !== undefined && n >= mstate.logNumber)
-        .sort((a, b) => a - b);
-      // Segments below the log number hold writes already in tables; they are read only for their notes (docs/format.md,
-      // "WAL notes"): one that holds notes stays, the others go with the obsolete files.
-      const noteInfo = new Map<number, SegmentNotes>();
-      const older = names
-        .map(parseSegmentName)
-        .filter((n): n is number => n !== undefined && n < mstate.logNumber)
-        .sort((a, b) => a - b);
-      for (const n of older) {
-        const info: SegmentNotes = { lastNote: -1, hasWrites: true };
-        const read = readSegment(fs.readFileSync(path.join(dir, segmentName(n))));
-        for (let r = 1; r < read.records.length; r++) scanBatch(read.records[r], info);
-        if (info.lastNote >= 0) noteInfo.set(n, info);
-      }
-      let mem = new SkipList();
       const memtableSize = options.memtableSize ?? 128 * 1024 * 1024;
-      let lastSeq = mstate.lastSequence;
-      let recoveryTables = 0;
-      let replayedBytes = 0;
-      let replayedBatches = 0;
-      for (let i = 0; i < numbers.length; i++) {
-        const file = path.join(dir, segmentName(numbers[i]));
-        const data = fs.readFileSync(file);
-        replayedBytes += data.length;
-        const read = readSegment(data);
-        const isLast = i === numbers.length - 1;
-        let records = read.records;
-        if (records.length > 0) checkSegmentHeader(file, records[0]);
-        records = records.slice(1);
-        const info: SegmentNotes = { lastNote: -1, hasWrites: false };
-        for (const rec of records) {
-          const batch = decodeBatch(rec);
-          if (!batch) throw corruption(file, 0, "malformed write batch inside a record with a valid checksum");
-          batch.ops.forEach((op, k) => {
-            // Notes never enter the memtable: the series store replays them (replayNotes).
-            if (op.type === "note") {
-              info.lastNote = batch.firstSeq + k;
-              return;
-            }
-            info.hasWrites = true;
-            // Writes already in tables (a crash between manifest edit and segment deletion) are not replayed twice.
-            // Views of the segment's bytes: the memtable copies them, except a value it would keep (isBig).
-            if (batch.firstSeq + k > mstate.lastSequence) mem.insert(op.key, batch.firstSeq + k, op.type === "put" ? (isBig(op) ? Buffer.from(op.value) : op.value) : null);
-          });
-          lastSeq = Math.max(lastSeq, batch.firstSeq + batch.ops.length - 1);
-          replayedBatches++;
-        }
-        noteInfo.set(numbers[i], info);
-        if (read.damage) {
-          const dropped = data.length - read.goodEnd;
-          const where = `${segmentName(numbers[i])} at offset ${read.damage.offset} (${read.damage.reason})`;
-          const tornTail = isLast && !read.validAfterDamage;
-          if (!tornTail && !options.repair) {
-            throw new TskvError(
-              "TSKV_ERR_CORRUPTION",
-              `WAL corruption in ${where}; --repair would drop ${dropped} bytes of ${segmentName(numbers[i])} from offset ${read.goodEnd} to ${data.length}`,
-              file,
-              read.damage.offset,
-            );
-          }
-          cutSegment(fs, file, read.goodEnd);
-          log.warn(tornTail ? "WAL tail cut at the last good record" : "WAL repaired: damaged records dropped", {
-            file: segmentName(numbers[i]),
-            offset: read.goodEnd,
-            bytesDropped: dropped,
-            reason: read.damage.reason,
-          });
-        }
-        // LevelDB's bound on recovery: once the replayed memtable is full, it becomes an L0 table now, at a segment
-        // boundary, so the segments it covers can go. Otherwise a server killed again and again before its one big
-        // post-recovery flush finished would replay more at every start. The table is named only by the manifest
-        // written below; a crash before that leaves an orphan (removed at the next open) and the segments intact.
-        if (!isLast && mem.approximateBytes >= memtableSize) {
-          // No snapshot exists during recovery: each key's newest version is all anyone can read.
-          const number = mstate.nextFile++;
-          const result = await runJob({ kind: "flush", dir, number, mem: mem.image(), snapshots: [], table: lsm.table }, fs);
-          const meta: FileMeta = { number, level: 0, ...pickMeta(result.outputs[0].meta) };
-          applyEdit(mstate, { added: [meta], deleted: [], logNumber: numbers[i + 1], nextFile: mstate.nextFile, lastSequence: lastSeq });
-          mem = new SkipList();
-          recoveryTables++;
-        }
-      }
+      const { names, numbers, noteInfo, mem, lastSeq, recoveryTables, replayedBytes, replayedBatches } = await replayLog(
+        fs,
+        dir,
+        mstate,
+        { memtableSize, repair: options.repair ?? false, table: lsm.table },
+        log,
+      );
       const live = numbers.filter((n) => n >= mstate.logNumber);
       // Tables of the manifest's version; a missing or damaged one refuses the start with its name.
       const counters: ReadCounters = { bloomProbes: 0, bloomNegatives: 0, blockReads: 0 };
       const cache = new BlockCache(lsm.blockCache);
-      const levels: TableHandle[][] = mstate.levels.map((lvl) =>
-        lvl.map((meta) => {
-          const file = path.join(dir, tableName(meta.number));
-          if (!fs.existsSync(file)) throw corruption(manifestName(mstate.manifest), 0, `names ${tableName(meta.number)}, which is missing`);
-          const table = Table.open(fs, file, meta.number, cache, counters);
-          opened.push(table);
-          if (table.fileSize !== meta.size) throw corruption(tableName(meta.number), 0, `is ${table.fileSize} bytes; the manifest says ${meta.size}`);
-          return { meta, table, refs: 0, obsolete: false };
-        }),
-      );
+      const levels = openTables(fs, dir, mstate, cache, counters, opened);
       const lastSegment = live.length > 0 ? live[live.length - 1] : 0;
       const next = Math.max(lastSegment + 1, mstate.logNumber, 1);
       const segment = WalSegmentWriter.create(fs, dir, next);
@@ -524,7 +236,7 @@ export class Engine implements EngineApi {
         dir,
         fs,
         options.walSync ?? "everysec",
-        options.memtableSize ?? 128 * 1024 * 1024,
+        memtableSize,
         lsm,
         log,
         segment,
@@ -1274,39 +986,9 @@ export class Engine implements EngineApi {
     }
   }
 
-  private levelLimit(level: number): number {
-    return this.lsm.levelBase * Math.pow(10, level - 1);
-  }
-
-  /** Picks the most urgent compaction (LevelDB's scoring), or undefined when every level is within bounds. */
-  private pickCompaction(): { level: number; inputs: TableHandle[]; next: TableHandle[] } | undefined {
-    const v = this.current;
-    let best = -1;
-    let bestScore = 1;
-    for (let l = 0; l < NUM_LEVELS - 1; l++) {
-      const score = l === 0 ? v.levels[0].length / this.lsm.l0Trigger : v.levelBytes(l) / this.levelLimit(l);
-      if (score >= bestScore) {
-        bestScore = score;
-        best = l;
-      }
-    }
-    if (best < 0) return undefined;
-    let inputs: TableHandle[];
-    if (best === 0) {
-      inputs = v.levels[0].slice();
-    } else {
-      const lvl = v.levels[best];
-      const ptr = this.compactPointer[best];
-      inputs = [lvl.find((t) => !ptr || Buffer.compare(t.meta.largest, ptr) > 0) ?? lvl[0]];
-    }
-    const [lo, hi] = keyRange(inputs);
-    const next = overlapping(v.levels[best + 1], lo, hi);
-    return { level: best, inputs, next };
-  }
-
   private maybeCompact(): void {
     if (this.compacting || this.manualCompaction || this.state !== "open" || this.shuttingDown) return;
-    const pick = this.pickCompaction();
+    const pick = pickCompaction(this.current, this.lsm, this.compactPointer);
     if (!pick) return;
     const work =
       pick.level > 0 && pick.inputs.length === 1 && pick.next.length === 0
@@ -1470,7 +1152,7 @@ export class Engine implements EngineApi {
       const total = all.reduce((s, t) => s + t.meta.size, 0);
       let out = 1;
       for (let l = 1; l < NUM_LEVELS; l++) if (this.current.levels[l].length > 0) out = l;
-      while (out < NUM_LEVELS - 1 && this.levelLimit(out) < total) out++;
+      while (out < NUM_LEVELS - 1 && levelLimit(this.lsm, out) < total) out++;
       const p = this.compact(-1, all, out, true);
       this.compacting = p;
       try {
@@ -1664,137 +1346,7 @@ export class Engine implements EngineApi {
   }
 }
 
-function pickMeta(m: { size: number; entries: number; smallest: Buffer; largest: Buffer; minSeq: number; maxSeq: number }): Omit<FileMeta, "number" | "level"> {
-  return { size: m.size, entries: m.entries, smallest: m.smallest, largest: m.largest, minSeq: m.minSeq, maxSeq: m.maxSeq };
-}
-
-/** A memtable's newest visible version of each key, backwards from `upTo` (inclusive unless `exclusive`). */
-function* memReverse(m: SkipList, upTo: Buffer | null, exclusive: boolean, seq: number): Generator<TableEntry> {
-  let key: Buffer | undefined;
-  if (upTo && !exclusive) key = m.get(upTo, Number.MAX_SAFE_INTEGER) ? upTo : m.lastKeyBefore(upTo);
-  else key = m.lastKeyBefore(upTo);
-  while (key !== undefined) {
-    const e = m.get(key, seq);
-    if (e) yield { key: e.key, seq: e.seq, value: e.value };
-    key = m.lastKeyBefore(key);
-  }
-}
-
-/** From table entries in reverse internal order (a key's versions oldest first): per key, the visible version. */
-function* visibleReverse(entries: Iterator<TableEntry>, seq: number): Generator<TableEntry> {
-  let pending: TableEntry | undefined;
-  for (let r = entries.next(); !r.done; r = entries.next()) {
-    const e = r.value;
-    if (pending && !equalBytes(e.key, pending.key)) {
-      yield pending;
-      pending = undefined;
-    }
-    if (e.seq <= seq) pending = e;
-  }
-  if (pending) yield pending;
-}
-
-/** A run's visible versions (one L0 table, or a sorted, disjoint level), backwards, table after table. */
-function* levelReverse(tables: TableHandle[], upTo: Buffer | undefined, seq: number): Generator<TableEntry> {
-  for (let i = tables.length - 1; i >= 0; i--) yield* visibleReverse(tables[i].table.entriesReverse(upTo), seq);
-}
-
-/** Merges per-source visible versions, keys descending: per key, the highest sequence. */
-function* mergeReverse(sources: Array<Iterator<TableEntry>>): Generator<TableEntry> {
-  const heads: Array<TableEntry | undefined> = sources.map((s) => {
-    const r = s.next();
-    return r.done ? undefined : r.value;
-  });
-  for (;;) {
-    let key: Buffer | undefined;
-    for (const h of heads) if (h && (key === undefined || compareBytes(h.key, key) > 0)) key = h.key;
-    if (key === undefined) return;
-    let best: TableEntry | undefined;
-    for (let i = 0; i < heads.length; i++) {
-      const h = heads[i];
-      if (!h || !equalBytes(h.key, key)) continue;
-      if (!best || h.seq > best.seq) best = h;
-      const r = sources[i].next();
-      heads[i] = r.done ? undefined : r.value;
-    }
-    yield best as TableEntry;
-  }
-}
-
-function isBig(op: BatchOp): boolean {
-  return op.type === "put" && op.value.length > INLINE_MAX;
-}
-
-function ownOp(op: BatchOp): BatchOp {
-  return op.type === "put" ? { type: "put", key: Buffer.from(op.key), value: Buffer.from(op.value) } : { type: "del", key: Buffer.from(op.key) };
-}
-
-function checkSegmentHeader(file: string, rec: Buffer): void {
-  if (rec[0] !== PayloadKind.HEADER || !rec.subarray(1, 1 + SEGMENT_MAGIC.length).equals(SEGMENT_MAGIC)) {
-    throw corruption(file, 0, "not a tskv WAL segment (bad header record)");
-  }
-  const version = rec[1 + SEGMENT_MAGIC.length];
-  if (version !== WAL_FORMAT_VERSION) throw corruption(file, 0, `unsupported WAL format version ${version}`);
-}
-
-function cutSegment(fs: FileSystem, file: string, size: number): void {
-  const fd = fs.openSync(file, "r+");
-  try {
-    fs.ftruncateSync(fd, size);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function acquireLock(fs: FileSystem, dir: string): void {
-  const lock = path.join(dir, "LOCK");
-  if (fs.existsSync(lock)) {
-    const pid = Number(fs.readFileSync(lock).toString().trim());
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
-      throw new TskvError("TSKV_ERR_LOCKED", `${dir} is in use by process ${pid} (LOCK file)`);
-    }
-  }
-  fs.writeFileSync(lock, `${process.pid}\n`);
-}
-
-function releaseLock(fs: FileSystem, dir: string): void {
-  try {
-    fs.unlinkSync(path.join(dir, "LOCK"));
-  } catch {
-    // already gone
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return errnoOf(e) === "EPERM";
-  }
-}
-
 export function open(dir: string, options: OpenOptions = {}): Promise<Engine> {
   return Engine.open(dir, options);
 }
 
-/**
- * Compaction inputs as sorted runs for the merge: each level-0 table alone (they overlap), and each deeper level's
- * tables together in key order (disjoint within a level).
- */
-function sortedRuns(inputs: TableHandle[]): number[][] {
-  const runs: number[][] = [];
-  const byLevel = new Map<number, TableHandle[]>();
-  for (const t of inputs) {
-    if (t.meta.level === 0) {
-      runs.push([t.meta.number]);
-      continue;
-    }
-    const level = byLevel.get(t.meta.level);
-    if (level) level.push(t);
-    else byLevel.set(t.meta.level, [t]);
-  }
-  for (const tables of byLevel.values()) runs.push(tables.sort((a, b) => Buffer.compare(a.meta.smallest, b.meta.smallest)).map((t) => t.meta.number));
-  return runs;
-}

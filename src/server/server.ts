@@ -1,6 +1,7 @@
 // The RESP server: connections from an IoBackend, commands through the command table, replies of one loop turn
 // out with one write per connection, acknowledgements of writes held until the WAL sync policy is met.
-import { DurationBuckets, open as openEngine } from "../engine/engine";
+import { DurationBuckets } from "../engine/duration-buckets";
+import { open as openEngine } from "../engine/engine";
 import type { EngineApi } from "../engine/types";
 import type { CommandContext, CommandSpec } from "./command";
 import { CommandTable } from "./command-table";

@@ -2,7 +2,8 @@
 // write batch record, so a crash that tears the WAL anywhere inside it leaves all of them or none.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { open, decodeBatch, OpenOptions } from "../../src/engine/engine";
+import { decodeBatch } from "../../src/engine/batch";
+import { open, OpenOptions } from "../../src/engine/engine";
 import { readSegment } from "../../src/engine/wal/reader";
 import { tmpDir } from "../helpers/server";
 

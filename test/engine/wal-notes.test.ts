@@ -1,7 +1,8 @@
 // WAL notes (docs/format.md, "WAL notes"): logged and durable like puts, never in the memtable or tables, replayed
 // after a restart, and kept past their memtable's flush until the writer's note floor passes them.
 import * as fs from "node:fs";
-import { open, decodeBatch, encodeBatch } from "../../src/engine/engine";
+import { decodeBatch, encodeBatch } from "../../src/engine/batch";
+import { open } from "../../src/engine/engine";
 import { tmpDir } from "../helpers/server";
 
 const b = (s: string): Buffer => Buffer.from(s);

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { open, decodeBatch, encodeBatch } from "../../src/engine/engine";
+import { decodeBatch, encodeBatch } from "../../src/engine/batch";
+import { open } from "../../src/engine/engine";
 import { isCorruption, TskvError } from "../../src/engine/errors";
 import { nodeFs, FileSystem } from "../../src/engine/io";
 import { BLOCK_SIZE, HEADER_SIZE } from "../../src/engine/wal/format";
