@@ -61,13 +61,38 @@ export function encodeBatchInto(b: Buffer, at: number, firstSeq: number, ops: Ba
   }
 }
 
+/** The first sequence of a batch payload (its header's). */
+function batchFirstSeq(b: Buffer): number {
+  return b.readUInt32LE(1) + b.readUInt32LE(5) * 0x100000000;
+}
+
+/**
+ * Batches of consecutive sequences (op i of a batch has its first + i) as one batch payload with the same ops;
+ * undefined when one is not a batch or does not follow the one before.
+ */
+export function concatBatches(batches: Buffer[]): Buffer | undefined {
+  let ops = 0;
+  let bytes = BATCH_HEADER;
+  const first = batchFirstSeq(batches[0]);
+  for (const b of batches) {
+    if (b[0] !== PayloadKind.BATCH || batchFirstSeq(b) !== first + ops) return undefined;
+    ops += b.readUInt32LE(9);
+    bytes += b.length - BATCH_HEADER;
+  }
+  const merged = Buffer.allocUnsafe(bytes);
+  writeBatchHeader(merged, 0, first, ops);
+  let at = BATCH_HEADER;
+  for (const b of batches) at += b.copy(merged, at, BATCH_HEADER);
+  return merged;
+}
+
 /** Decodes a batch payload; undefined when malformed. Keys and values are views of `b`. */
 export function decodeBatch(b: Buffer): { firstSeq: number; ops: BatchOp[] } | undefined {
-  if (b.length < 13 || b[0] !== PayloadKind.BATCH) return undefined;
-  const firstSeq = b.readUInt32LE(1) + b.readUInt32LE(5) * 0x100000000;
+  if (b.length < BATCH_HEADER || b[0] !== PayloadKind.BATCH) return undefined;
+  const firstSeq = batchFirstSeq(b);
   const count = b.readUInt32LE(9);
   const ops: BatchOp[] = [];
-  let pos = 13;
+  let pos = BATCH_HEADER;
   for (let i = 0; i < count; i++) {
     if (pos >= b.length) return undefined;
     const kind = b[pos++];

@@ -12,27 +12,26 @@
 // Read path: the memtable, the frozen memtables (newest first), then the tables of the current version: L0 newest
 // first, then one table per deeper level, each behind its Bloom filter.
 import * as path from "node:path";
-import { corruption, TskvError } from "./errors";
+import { TskvError } from "./errors";
 import { FileSystem, nodeFs } from "./io";
-import { Job, runJob } from "./jobs";
+import type { Job } from "./jobs";
 import { applyEdit, emptyState, FileMeta, ManifestState, ManifestWriter, manifestName, NUM_LEVELS, parseManifestName, readManifest, VersionEdit } from "./manifest";
 import { compareBytes, SkipList } from "./memtable/skiplist";
 import type { TableOptions } from "./sst/builder";
-import { parseTableName, tableName } from "./sst/format";
+import { tableName } from "./sst/format";
 import { hash32 } from "./sst/bloom";
 import { BlockCache, ReadCounters, Table, TableEntry } from "./sst/reader";
 import { findFile, keyRange, overlapping, TableHandle, Version } from "./version";
 import { openVisible, scanVisible } from "./scan";
 import { MAX_MEMTABLE_SIZE, type BatchOp, type EngineApi, type EngineLogger, type EngineCounters, type EngineOptions, type EngineStats, type RangeOptions, type Snapshot, type WalSync } from "./types";
-import { OpKind, parseSegmentName, PayloadKind, segmentName } from "./wal/format";
-import { readSegment } from "./wal/reader";
+import { OpKind, parseSegmentName, segmentName } from "./wal/format";
 import { WalSegmentWriter } from "./wal/writer";
-import { NoteSegments, replaySegmentNotes, scanBatch, SegmentNotes } from "./wal/notes";
+import { NoteSegments, replaySegmentNotes } from "./wal/notes";
 import { varintSize } from "./varint";
 import { DurationBuckets } from "./duration-buckets";
 import { Background, pickMeta, workerScript } from "./background";
-import { BATCH_HEADER, batchSize, writeBatchHeader, encodePutInto, encodeBatchInto, decodeBatch, isBig, ownOp } from "./batch";
-import { errnoOf, checkSegmentHeader, cutSegment, acquireLock, releaseLock } from "./files";
+import { BATCH_HEADER, batchSize, concatBatches, encodePutInto, encodeBatchInto, isBig, ownOp } from "./batch";
+import { errnoOf, acquireLock, releaseLock } from "./files";
 import { memReverse, levelReverse, mergeReverse } from "./reverse";
 import { levelLimit, pickCompaction, sortedRuns } from "./compaction";
 import { openTables, replayLog } from "./recovery";
@@ -541,19 +540,8 @@ export class Engine implements EngineApi {
     const group = this.segment.group;
     const batches = group.payloadsSince(m.framed);
     if (batches.length !== this.pending - m.pending) return;
-    // Consecutive batches have consecutive sequences (op i of a batch has first + i), so they concatenate into one.
-    let ops = 0;
-    let bytes = BATCH_HEADER;
-    const first = batches[0].readUInt32LE(1) + batches[0].readUInt32LE(5) * 0x100000000;
-    for (const b of batches) {
-      if (b[0] !== PayloadKind.BATCH || b.readUInt32LE(1) + b.readUInt32LE(5) * 0x100000000 !== first + ops) return;
-      ops += b.readUInt32LE(9);
-      bytes += b.length - BATCH_HEADER;
-    }
-    const merged = Buffer.allocUnsafe(bytes);
-    writeBatchHeader(merged, 0, first, ops);
-    let at = BATCH_HEADER;
-    for (const b of batches) at += b.copy(merged, at, BATCH_HEADER);
+    const merged = concatBatches(batches);
+    if (!merged) return;
     group.rewind(m.framed);
     group.add(merged);
     this.pending -= batches.length - 1;

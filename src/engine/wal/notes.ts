@@ -7,8 +7,8 @@
 import * as path from "node:path";
 import type { FileSystem } from "../io";
 import { readSegment } from "./reader";
-import { OpKind, PayloadKind, segmentName } from "./format";
-import { readVarint } from "../varint";
+import { segmentName } from "./format";
+import { decodeBatch } from "../batch";
 
 export interface SegmentNotes {
   /** Sequence of the last note in the segment; -1 when it holds none. */
@@ -68,38 +68,22 @@ export class NoteSegments {
 }
 
 /**
- * Scans a batch payload (see engine batch encoding) for what NoteSegments needs and, when `visit` is given, calls it
- * for each note with its sequence. Returns false when the payload is not a well-formed batch.
+ * Reads a batch payload (batch.ts) for what NoteSegments needs and, when `visit` is given, calls it for each note
+ * with its sequence. Returns false when the payload is not a well-formed batch.
  */
 export function scanBatch(b: Buffer, info: SegmentNotes, visit?: (seq: number, key: Buffer, value: Buffer) => void): boolean {
-  if (b.length < 13 || b[0] !== PayloadKind.BATCH) return false;
-  const firstSeq = b.readUInt32LE(1) + b.readUInt32LE(5) * 0x100000000;
-  const count = b.readUInt32LE(9);
-  let pos = 13;
-  for (let i = 0; i < count; i++) {
-    if (pos >= b.length) return false;
-    const kind = b[pos++];
-    const kl = readVarint(b, pos, b.length);
-    if (!kl || kl[1] + kl[0] > b.length) return false;
-    const keyAt = kl[1];
-    pos = kl[1] + kl[0];
-    if (kind === OpKind.DEL) {
-      info.hasWrites = true;
-      continue;
-    }
-    const vl = readVarint(b, pos, b.length);
-    if (!vl || vl[1] + vl[0] > b.length) return false;
-    if (kind === OpKind.NOTE) {
-      info.lastNote = firstSeq + i;
-      visit?.(firstSeq + i, b.subarray(keyAt, keyAt + kl[0]), b.subarray(vl[1], vl[1] + vl[0]));
-    } else if (kind === OpKind.PUT) {
-      info.hasWrites = true;
+  const batch = decodeBatch(b);
+  if (!batch) return false;
+  for (let k = 0; k < batch.ops.length; k++) {
+    const op = batch.ops[k];
+    if (op.type === "note") {
+      info.lastNote = batch.firstSeq + k;
+      visit?.(batch.firstSeq + k, op.key, op.value);
     } else {
-      return false;
+      info.hasWrites = true;
     }
-    pos = vl[1] + vl[0];
   }
-  return pos === b.length;
+  return true;
 }
 
 /** Every note of the given segments, in order (the good records of each: a damaged tail was cut at open). */
