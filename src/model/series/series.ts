@@ -384,30 +384,19 @@ export class SeriesStore {
 
   /** A batch finish() returned is done with: the next begin() may take it again. */
   release(w: SeriesBatch): void {
-    w.ops = [];
-    w.delta = 0;
-    w.dirty.length = 0;
-    w.epoch++;
-    w.seq = undefined;
-    w.noted = 0;
+    w.reset();
     this.spare = w;
   }
 
   /** The newest chunk got appends (logged as a WAL note at the end of the command). */
   private appended(w: SeriesBatch, s: SeriesState): void {
-    if (s.mark !== w.epoch) {
-      s.mark = w.epoch;
-      w.dirty.push(s);
-    }
+    w.markDirty(s);
   }
 
   /** The newest chunk changed otherwise: its base is written again at the end of the command. */
   private rewritten(w: SeriesBatch, s: SeriesState): void {
     s.full = true;
-    if (s.mark !== w.epoch) {
-      s.mark = w.epoch;
-      w.dirty.push(s);
-    }
+    w.markDirty(s);
   }
 
   /** Ops that remove the newest chunk's delta slots (it is sealed, moved or gone). */
@@ -440,8 +429,7 @@ export class SeriesStore {
       if (s.full) this.fold(w, s);
       else if (s.n > s.written) (noted ??= []).push(s);
     }
-    w.dirty.length = 0;
-    w.epoch++;
+    w.clearDirty();
     return noted;
   }
 
@@ -1016,7 +1004,7 @@ export class SeriesStore {
       w.ops.push({ type: "del", key: openKey });
       this.dropDeltas(w, s);
       s.full = false;
-        if (!survivor && h.sealedChunks > 0) {
+      if (!survivor && h.sealedChunks > 0) {
         // Every sealed chunk visited went: the newest one before them (untouched) is the newest chunk now.
         const below = sealedStart ?? openKey;
         for (const [k, buf] of this.engine.iterate({ gte: range.gte, lt: below, reverse: true, limit: 1 })) survivor = { key: k, buf };

@@ -80,6 +80,29 @@ export class SeriesBatch {
   seq: bigint | undefined;
   /** Engine sequence of the last WAL note the batch logged (0: none). */
   noted = 0;
+
+  /** Puts a head on the dirty list, once. */
+  markDirty(s: SeriesState): void {
+    if (s.mark !== this.epoch) {
+      s.mark = this.epoch;
+      this.dirty.push(s);
+    }
+  }
+
+  /** Empties the dirty list: a new epoch, one no other batch has had, so no head's mark counts any more. */
+  clearDirty(): void {
+    this.dirty.length = 0;
+    this.epoch = nextEpoch++;
+  }
+
+  /** Makes the batch ready for another command (SeriesStore.release). */
+  reset(): void {
+    this.ops = [];
+    this.delta = 0;
+    this.seq = undefined;
+    this.noted = 0;
+    this.clearDirty();
+  }
 }
 
 export interface CreateOptions {
