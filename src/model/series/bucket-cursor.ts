@@ -5,7 +5,7 @@
 // in the same order (ascending time forward, descending in reverse, as aggregate.ts's forward and backward see
 // them), so anything outside this subset keeps going through aggregate.ts.
 import { AggregationSpec, AggregatorName, bucketStart } from "./aggregate";
-import type { SampleCursor } from "./group";
+import { type SampleCursor, SliceWalk } from "./group";
 import type { ChunkSlice } from "./state";
 
 const Kind = { Sum: 0, Avg: 1, Min: 2, Max: 3, Range: 4, Count: 5, First: 6, Last: 7, StdP: 8, StdS: 9, VarP: 10, VarS: 11 } as const;
@@ -36,7 +36,7 @@ export function bucketCursorHandles(spec: AggregationSpec): boolean {
  * TS.RANGE … AGGREGATION for a spec bucketCursorHandles() accepts. A bucket holding only NaN samples is skipped, as
  * aggregate.ts skips it without EMPTY.
  */
-export class BucketCursor implements SampleCursor {
+export class BucketCursor extends SliceWalk implements SampleCursor {
   t = 0;
   v = 0;
   read = 0;
@@ -45,8 +45,6 @@ export class BucketCursor implements SampleCursor {
   private readonly d: number;
   private readonly align: number;
   private readonly offset: number;
-  private sl: ChunkSlice | undefined;
-  private i = 0;
 
   // One bucket's fold; which fields mean something depends on the kind.
   private count = 0;
@@ -58,11 +56,8 @@ export class BucketCursor implements SampleCursor {
   private pickT = 0; // first / last: the chosen sample
   private pickV = NaN;
 
-  constructor(
-    private readonly slices: Iterator<ChunkSlice>,
-    spec: AggregationSpec,
-    private readonly reverse: boolean,
-  ) {
+  constructor(slices: Iterator<ChunkSlice>, spec: AggregationSpec, reverse: boolean) {
+    super(slices, reverse);
     const kind = KINDS[spec.type];
     if (kind === undefined || spec.empty) throw new RangeError(`BucketCursor cannot compute ${spec.type}${spec.empty ? " EMPTY" : ""}`);
     this.kind = kind;
@@ -70,21 +65,6 @@ export class BucketCursor implements SampleCursor {
     if (!(Number.isSafeInteger(this.d) && this.d > 0)) throw new RangeError(`bucketDuration must be a positive integer: ${this.d}`);
     this.align = spec.align;
     this.offset = spec.bucketTimestamp === "start" ? 0 : spec.bucketTimestamp === "mid" ? Math.floor(this.d / 2) : this.d;
-  }
-
-  /** Moves to a slice with a sample at `i`; false at the end. */
-  private load(): boolean {
-    let sl = this.sl;
-    while (sl === undefined || (this.reverse ? this.i < sl.lo : this.i > sl.hi)) {
-      const r = this.slices.next();
-      if (r.done) {
-        this.sl = undefined;
-        return false;
-      }
-      sl = this.sl = r.value;
-      this.i = this.reverse ? sl.hi : sl.lo;
-    }
-    return true;
   }
 
   next(): boolean {

@@ -30,19 +30,18 @@ export function pointCursor(points: Iterable<Point>): SampleCursor {
   return new PointCursor(points[Symbol.iterator]());
 }
 
-class SliceCursor implements SampleCursor {
-  t = 0;
-  v = 0;
-  read = 0;
-  private sl: ChunkSlice | undefined;
-  private i = 0;
+/** A walk over the samples of slices in reply order: `sl` is the slice being read and `i` its next sample. */
+export abstract class SliceWalk {
+  protected sl: ChunkSlice | undefined;
+  protected i = 0;
 
   constructor(
     private readonly slices: Iterator<ChunkSlice>,
-    private readonly reverse: boolean,
+    protected readonly reverse: boolean,
   ) {}
 
-  next(): boolean {
+  /** Moves to a slice with a sample at `i` (past empty slices); false at the end. */
+  protected load(): boolean {
     let sl = this.sl;
     while (sl === undefined || (this.reverse ? this.i < sl.lo : this.i > sl.hi)) {
       const r = this.slices.next();
@@ -53,6 +52,18 @@ class SliceCursor implements SampleCursor {
       sl = this.sl = r.value;
       this.i = this.reverse ? sl.hi : sl.lo;
     }
+    return true;
+  }
+}
+
+class SliceCursor extends SliceWalk implements SampleCursor {
+  t = 0;
+  v = 0;
+  read = 0;
+
+  next(): boolean {
+    if (!this.load()) return false;
+    const sl = this.sl!;
     const i = this.i;
     this.t = sl.ts[i];
     this.v = sl.vals[i];
