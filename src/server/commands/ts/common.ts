@@ -5,7 +5,7 @@ import { parseInteger } from "../../../protocol/decoder";
 import type { ReplyWriter } from "../../../protocol/reply";
 import type { CommandContext, CommandSpec } from "../../command";
 import { CommandError } from "../../errors";
-import { command, keyspace, WRONGTYPE } from "../util";
+import { keyspace, WRONGTYPE } from "../util";
 
 export const MAX_TS = Number.MAX_SAFE_INTEGER;
 export const DEFAULT_CHUNK_SIZE = 4096;
@@ -88,48 +88,36 @@ export const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
  */
 export function sampleValue(b: Buffer): number | null {
   const n = b.length;
-  let i = 0;
-  if (i < n && b[i] === 0x2d) i++;
+  const negative = n > 0 && b[0] === 0x2d;
+  let i = negative ? 1 : 0;
   if (i >= n || !isDigit(b[i])) return null;
+  // The digits read as an integer m over a power of ten: with up to 15 significant digits and no exponent both are
+  // exact, so the one division rounds correctly (Clinger's fast path) and gives what Number() of the text gives.
+  let m = 0;
+  let digits = 0;
+  let scale = 1;
   if (b[i] === 0x30) {
     i++;
+    digits = 1;
     if (i < n && isDigit(b[i])) return null;
-  } else while (i < n && isDigit(b[i])) i++;
-  if (i < n && b[i] === 0x2e) {
-    i++;
-    while (i < n && isDigit(b[i])) i++;
+  } else {
+    for (; i < n && isDigit(b[i]); i++, digits++) m = m * 10 + (b[i] - 0x30);
   }
+  if (i < n && b[i] === 0x2e) {
+    for (i++; i < n && isDigit(b[i]); i++, digits++, scale *= 10) m = m * 10 + (b[i] - 0x30);
+  }
+  let exact = digits <= 15;
   if (i < n && (b[i] === 0x65 || b[i] === 0x45)) {
     let j = i + 1;
     if (j < n && (b[j] === 0x2b || b[j] === 0x2d)) j++;
     if (j >= n || !isDigit(b[j])) return null;
     while (j < n && isDigit(b[j])) j++;
     i = j;
+    exact = false;
   }
-  // Up to 15 significant digits and no exponent: the digits as an integer over a power of ten is exact in both parts,
-  // so the one division rounds correctly (Clinger's fast path) and gives what Number() of the text gives.
-  let m = 0;
-  let digits = 0;
-  let scale = 1;
-  let frac = false;
-  let simple = true;
-  for (let k = b[0] === 0x2d ? 1 : 0; k < i; k++) {
-    const c = b[k];
-    if (c === 0x2e) {
-      frac = true;
-      continue;
-    }
-    if (c < 0x30 || c > 0x39 || digits >= 15) {
-      simple = false;
-      break;
-    }
-    m = m * 10 + (c - 0x30);
-    digits++;
-    if (frac) scale *= 10;
-  }
-  if (simple) {
+  if (exact) {
     const v = m / scale;
-    return b[0] === 0x2d ? -v : v;
+    return negative ? -v : v;
   }
   return Number(b.toString("latin1", 0, i));
 }
