@@ -2,21 +2,10 @@
 // Run: npx tsc -p tsconfig.bench.json && node dist-bench/bench/codec.js
 import { chunkTimestampCodec, chunkValueCodec, decodeChunk, encodeChunk } from "../src/model/series/codec";
 import { readVarint, varintSize } from "../src/engine/varint";
+import { mulberry32 } from "./lib/random";
 
 const N = 2000;
 const T0 = 1_700_000_000_000;
-
-/** Deterministic PRNG (mulberry32) so runs compare. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface DataSet {
   name: string;
@@ -31,7 +20,7 @@ function regularTs(step: number): Float64Array {
 }
 
 function sets(): DataSet[] {
-  const r = rng(42);
+  const r = mulberry32(42);
   const gauge = new Float64Array(N);
   let v = 200;
   for (let i = 0; i < N; i++) {

@@ -24,6 +24,7 @@ import * as path from "node:path";
 import type { CaseResult, Sample } from "../lib/report";
 import { pinning, rssBytes, tmpDir, which } from "../lib/proc";
 import { redisCliPipe } from "../lib/pipe";
+import { mulberry32 } from "../lib/random";
 import { redisBenchmark, sizeByTime } from "../lib/redis-benchmark";
 import { callOnce, field, firstError, infoField, Reply, ReplyError, RespClient } from "../lib/resp-client";
 import { launch, redisServer, rtsModule, Running, ServerSystem, tskvBuild, tskvBuildProblem } from "../lib/systems";
@@ -40,18 +41,6 @@ function resp(args: string[]): string {
   let s = `*${args.length}\r\n`;
   for (const a of args) s += `$${a.length}\r\n${a}\r\n`; // every argument here is ASCII
   return s;
-}
-
-/** mulberry32: the same stream of numbers on every call with the same seed, so every system gets the same data. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A gauge: a random walk in steps of 0.1 from 20 + k % 50, one decimal (issue #5's data set). */
@@ -94,7 +83,7 @@ function* seriesData(o: {
   seed: number;
   labels?: (k: number) => string[];
 }): Generator<string> {
-  const next = random(o.seed);
+  const next = mulberry32(o.seed);
   for (let g = o.from; g < o.to; g += o.group) {
     const ks = Array.from({ length: Math.min(o.group, o.to - g) }, (_, i) => g + i);
     const walks = ks.map((k) => new Walk(k, next));
@@ -111,7 +100,7 @@ function* seriesData(o: {
 
 /** One point for each of series prefix<12-digit k>, k in [from, to): created by TS.ADD (auto-created keys). */
 function* onePointEach(prefix: string, from: number, to: number, extra: string[] = []): Generator<string> {
-  const next = random(from + 7);
+  const next = mulberry32(from + 7);
   for (let k = from; k < to; k++) yield resp(["TS.ADD", prefix + pad(k), String(T0), new Walk(k, next).step(), ...extra]);
 }
 
