@@ -6,7 +6,7 @@ import { META_HEADER, Meta } from "../../model/meta";
 import { SeriesStore } from "../../model/series/series";
 import type { CommandContext, CommandSpec } from "../command";
 import { CommandError } from "../errors";
-import { command, intArg, keyspace, lower, SYNTAX_ERROR } from "./util";
+import { command, helpReply, intArg, keyspace, lower, SYNTAX_ERROR } from "./util";
 
 const NOKEY: [number, number, number] = [0, 0, 0];
 
@@ -64,25 +64,26 @@ const objectSubs: CommandSpec[] = [
     ctx.reply.integer(n !== undefined && n >= 0n && n < BigInt(SHARED_INTEGERS) ? SHARED_REFCOUNT : 1);
   }),
   command("object|help", 2, ["loading", "stale"], NOKEY, "generic", "6.2.0", "Returns helpful text about the different subcommands.", (ctx) => {
-    const lines = [
-      "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "ENCODING <key>",
-      "    Return the kind of internal representation used in order to store the value",
-      "    associated with a <key>.",
-      "FREQ <key>",
-      "    Return the access frequency index of the <key>. The returned integer is",
-      "    proportional to the logarithm of the recent access frequency of the key.",
-      "IDLETIME <key>",
-      "    Return the idle time of the <key>, that is the approximated number of",
-      "    seconds elapsed since the last access to the key.",
-      "REFCOUNT <key>",
-      "    Return the number of references of the value associated with the specified",
-      "    <key>.",
-      "HELP",
-      "    Prints this help.",
-    ];
-    ctx.reply.arrayHeader(lines.length);
-    for (const l of lines) ctx.reply.simple(l);
+    // Redis 7.0.15's text, word for word.
+    helpReply(
+      ctx,
+      "OBJECT",
+      [
+        "ENCODING <key>",
+        "    Return the kind of internal representation used in order to store the value",
+        "    associated with a <key>.",
+        "FREQ <key>",
+        "    Return the access frequency index of the <key>. The returned integer is",
+        "    proportional to the logarithm of the recent access frequency of the key.",
+        "IDLETIME <key>",
+        "    Return the idle time of the <key>, that is the approximated number of",
+        "    seconds elapsed since the last access to the key.",
+        "REFCOUNT <key>",
+        "    Return the number of references of the value associated with the specified",
+        "    <key>.",
+      ],
+      "Prints",
+    );
   }),
 ];
 
@@ -112,16 +113,17 @@ function memoryUsage(ctx: CommandContext, args: Buffer[]): void {
 const memorySubs: CommandSpec[] = [
   command("memory|usage", -3, ["readonly"], [2, 2, 1], "server", "4.0.0", "Estimates the memory usage of a key.", memoryUsage),
   command("memory|help", 2, ["loading", "stale"], NOKEY, "server", "4.0.0", "Returns helpful text about the different subcommands.", (ctx) => {
-    const lines = [
-      "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "USAGE <key> [SAMPLES <count>]",
-      "    Return memory in bytes used by <key> and its value. Nested values are",
-      "    sampled up to <count> times (default: 5, 0 means sample all).",
-      "HELP",
-      "    Prints this help.",
-    ];
-    ctx.reply.arrayHeader(lines.length);
-    for (const l of lines) ctx.reply.simple(l);
+    // Redis 7.0.15's text, word for word.
+    helpReply(
+      ctx,
+      "MEMORY",
+      [
+        "USAGE <key> [SAMPLES <count>]",
+        "    Return memory in bytes used by <key> and its value. Nested values are",
+        "    sampled up to <count> times (default: 5, 0 means sample all).",
+      ],
+      "Prints",
+    );
   }),
 ];
 

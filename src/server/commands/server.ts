@@ -439,24 +439,25 @@ const commandCommands: CommandSpec[] = [
     }
   }, { since: "7.0.0" }),
   spec("command|help", 2, ["loading", "stale"], "server", "Returns helpful text about the different subcommands.", (ctx) => {
-    // Redis 7.0.15's text, word for word (it ends "Prints this help.", unlike helpReply()'s).
-    const lines = [
-      "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "(no subcommand)", "    Return details about all Redis commands.",
-      "COUNT", "    Return the total number of commands in this Redis server.",
-      "LIST", "    Return a list of all commands in this Redis server.",
-      "INFO [<command-name> ...]", "    Return details about multiple Redis commands.",
-      "    If no command names are given, documentation details for all",
-      "    commands are returned.",
-      "DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
-      "    If no command names are given, documentation details for all",
-      "    commands are returned.",
-      "GETKEYS <full-command>", "    Return the keys from a full Redis command.",
-      "GETKEYSANDFLAGS <full-command>", "    Return the keys and the access flags from a full Redis command.",
-      "HELP", "    Prints this help.",
-    ];
-    ctx.reply.arrayHeader(lines.length);
-    for (const l of lines) ctx.reply.simple(l);
+    // Redis 7.0.15's text, word for word.
+    helpReply(
+      ctx,
+      "COMMAND",
+      [
+        "(no subcommand)", "    Return details about all Redis commands.",
+        "COUNT", "    Return the total number of commands in this Redis server.",
+        "LIST", "    Return a list of all commands in this Redis server.",
+        "INFO [<command-name> ...]", "    Return details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "GETKEYS <full-command>", "    Return the keys from a full Redis command.",
+        "GETKEYSANDFLAGS <full-command>", "    Return the keys and the access flags from a full Redis command.",
+      ],
+      "Prints",
+    );
   }),
 ];
 
@@ -483,17 +484,18 @@ const moduleCommands: CommandSpec[] = [
   spec("module|loadex", -3, ["admin", "noscript"], "server", "Loads a module using extended parameters (tskv loads no modules).", moduleRefused, { since: "7.0.0" }),
   spec("module|unload", 3, ["admin", "noscript"], "server", "Unloads a module (tskv's module is built in).", moduleRefused, { since: "4.0.0" }),
   spec("module|help", 2, ["loading", "stale"], "server", "Returns helpful text about the different subcommands.", (ctx) => {
-    // Redis's own MODULE HELP ends with "Prints this help." rather than helpReply()'s "Print this help.".
-    const lines = [
-      "MODULE <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "LIST", "    Return a list of loaded modules.",
-      "LOAD <path> [<arg> ...]", "    Load a module library from <path>, passing to it any optional arguments.",
-      "LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]", "    Load a module library from <path>, while passing it module configurations and optional arguments.",
-      "UNLOAD <name>", "    Unload a module.",
-      "HELP", "    Prints this help.",
-    ];
-    ctx.reply.arrayHeader(lines.length);
-    for (const l of lines) ctx.reply.simple(l);
+    // Redis 7.0.15's text, word for word.
+    helpReply(
+      ctx,
+      "MODULE",
+      [
+        "LIST", "    Return a list of loaded modules.",
+        "LOAD <path> [<arg> ...]", "    Load a module library from <path>, passing to it any optional arguments.",
+        "LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]", "    Load a module library from <path>, while passing it module configurations and optional arguments.",
+        "UNLOAD <name>", "    Unload a module.",
+      ],
+      "Prints",
+    );
   }, { since: "5.0.0" }),
 ];
 

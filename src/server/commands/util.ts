@@ -40,9 +40,12 @@ export function bigIntArg(b: Buffer, error = NOT_INTEGER): bigint {
 
 export const lower = (b: Buffer): string => b.toString("latin1").toLowerCase();
 
-/** The reply of a container's HELP subcommand, in Redis's layout. */
-export function helpReply(ctx: CommandContext, name: string, lines: string[]): void {
-  const all = [`${name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`, ...lines, "HELP", "    Print this help."];
+/**
+ * The reply of a container's HELP subcommand, in Redis's layout. Redis 7.0's own texts end "Print this help." for
+ * most containers and "Prints this help." for some (COMMAND, MODULE, OBJECT, MEMORY): `verb` says which.
+ */
+export function helpReply(ctx: CommandContext, name: string, lines: string[], verb: "Print" | "Prints" = "Print"): void {
+  const all = [`${name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`, ...lines, "HELP", `    ${verb} this help.`];
   ctx.reply.arrayHeader(all.length);
   for (const l of all) ctx.reply.simple(l);
 }
