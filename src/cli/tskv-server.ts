@@ -86,6 +86,11 @@ function buildProgram(): Command {
       if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`'${v}' is not a positive integer`);
       return n;
     }, d.seriesNoteWindow)
+    .option("--series-index-cache <entries>", "series the labels index keeps in memory, over all its lists", (v: string) => {
+      const n = Number(v);
+      if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`'${v}' is not a non-negative integer`);
+      return n;
+    }, d.seriesIndexCache)
     .option("--proto-max-bulk-len <size>", "largest bulk string accepted", size, d.protoMaxBulkLen)
     .option("--client-query-buffer-limit <size>", "query buffer limit per client", size, d.clientQueryBufferLimit)
     .option("--output-buffer-soft-limit <size>", "per-client output above which reading from the client pauses", size, d.outputBufferSoftLimit)
@@ -140,6 +145,7 @@ function parse(argv: string[]): ServerConfig {
     backgroundNice: o.backgroundNice,
     retention: o.retention,
     seriesNoteWindow: o.seriesNoteWindow,
+    seriesIndexCache: o.seriesIndexCache,
     logLevel: o.logLevel,
     protoMaxBulkLen: o.protoMaxBulkLen,
     clientQueryBufferLimit: o.clientQueryBufferLimit,

@@ -36,6 +36,7 @@ export function defaultConfig(): ServerConfig {
     backgroundNice: 19,
     retention: 0,
     seriesNoteWindow: 1 << 20,
+    seriesIndexCache: 1 << 22,
     logLevel: "info",
     clientQueryBufferLimit: 1024 * 1024 * 1024,
     protoMaxBulkLen: 512 * 1024 * 1024,

@@ -29,6 +29,8 @@ export interface ServerConfig {
   retention: number;
   /** Engine writes after which a series' WAL notes are persisted into engine entries (docs/format.md, WAL notes). */
   seriesNoteWindow: number;
+  /** Entries the labels index keeps in memory (model/series/postings.ts). */
+  seriesIndexCache: number;
   logLevel: string;
   /** Per-client query buffer limit (Redis client-query-buffer-limit). */
   clientQueryBufferLimit: number;

@@ -188,6 +188,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
     const server = new TskvServer(config, engine, log, opts.backend?.name ?? io, opts.engine === undefined);
     const keyspace = Keyspace.load(engine);
     SeriesStore.of(keyspace).noteWindow = config.seriesNoteWindow;
+    SeriesStore.of(keyspace).postings.budget = config.seriesIndexCache;
     server.extensions.set("keyspace", keyspace);
     registerInfoSection(server, "keyspace", () => {
       const keys = keyspace.dbsize();

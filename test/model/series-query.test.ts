@@ -976,7 +976,7 @@ describe("parseFilters", () => {
 });
 
 describe("matchesAll", () => {
-  const labels = (o: Record<string, string>) => new Map(Object.entries(o));
+  const labels = (o: Record<string, string>) => Object.entries(o);
   const ts1 = labels({ metric: "cpu", metric_name: "system", team: "NY" });
   const ts2 = labels({ metric: "cpu", metric_name: "user", team: "SF" });
   const stock = labels({ type: "stock", name: "A" });

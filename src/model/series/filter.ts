@@ -51,14 +51,20 @@ function parseMatcher(expr: string): Matcher {
 }
 
 /** `l=v` or `l=(...)`: a matcher the label index can answer by itself (`l=` is not one). */
-function isPositive(m: Matcher): boolean {
+export function isPositive(m: Matcher): boolean {
   return m.op === "eq" && !(m.values.length === 1 && m.values[0] === "");
 }
 
-/** True when a series with these labels matches every matcher. */
-export function matchesAll(labels: ReadonlyMap<string, string>, matchers: Matcher[]): boolean {
+/** True when a series with these labels (a header's list: the last pair of a name counts) matches every matcher. */
+export function matchesAll(labels: ReadonlyArray<readonly [string, string]>, matchers: Matcher[]): boolean {
   for (const m of matchers) {
-    const value = labels.get(m.label) ?? "";
+    let value = "";
+    for (let i = labels.length - 1; i >= 0; i--) {
+      if (labels[i][0] === m.label) {
+        value = labels[i][1];
+        break;
+      }
+    }
     if (m.values.includes(value) !== (m.op === "eq")) return false;
   }
   return true;

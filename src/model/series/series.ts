@@ -24,6 +24,7 @@ import type { Meta } from "../meta";
 import type { Point } from "./aggregate";
 import { chunkCount, chunkFirstTimestamp, chunkLastTimestamp, encodeChunk } from "./codec";
 import { CompactionRule, decodeHeader, DuplicatePolicy, encodeHeader, maxChunkPoints, SeriesHeader } from "./header";
+import { LabelPostings } from "./postings";
 import { chunkKey, chunkRange, chunkStartOf, decodeNextId, deltaKey, DELTA_KEY_LENGTH, encodeNextId, labelKey, NEXT_ID_KEY, seriesIdOf } from "./layout";
 import { decodeBase, decodeDelta, decodeNote, decodePoints, deltaSeqOf, encodeBase, encodeDelta, encodeNote, encodePoints } from "./open-chunk";
 import * as reads from "./reads";
@@ -80,6 +81,8 @@ const stores = new WeakMap<Keyspace, SeriesStore>();
 export class SeriesStore {
   /** Every series head in memory, by user key (latin1). */
   private readonly cache = new Map<string, SeriesState>();
+  /** The labels index's lists of heads (postings.ts). */
+  readonly postings = new LabelPostings();
   /** Heads with WAL notes not in engine entries, oldest note first (the engine keeps the WAL from the first one). */
   private dirtyHead: SeriesState | null = null;
   private dirtyTail: SeriesState | null = null;
@@ -238,6 +241,7 @@ export class SeriesStore {
       return ops;
     }
     for (const [n, v] of h.labels) ops.push({ type: "del", key: labelKey(n, v, from) }, { type: "put", key: labelKey(n, v, to), value: EMPTY });
+    this.postings.added(h.labels);
     const rewrite = (other: Buffer, change: (oh: SeriesHeader) => boolean): void => {
       const om = this.ks.lookup(other);
       if (!om || om.type !== TypeTag.SERIES) return;
@@ -299,7 +303,7 @@ export class SeriesStore {
       return cached;
     }
     if (cached !== undefined) this.evict(id);
-    const s = this.load(Buffer.from(key), meta);
+    const s = this.load(Buffer.from(key), id, meta);
     this.cache.set(id, s);
     return s;
   }
@@ -310,9 +314,9 @@ export class SeriesStore {
     return s === "wrongtype" ? undefined : s;
   }
 
-  private load(key: Buffer, meta: Meta): SeriesState {
+  private load(key: Buffer, id: string, meta: Meta): SeriesState {
     const header = decodeHeader(meta.payload);
-    const s = emptyState(key, meta.expireAt, header);
+    const s = emptyState(key, meta.expireAt, header, id);
     const range = chunkRange(header.id);
     // The newest chunk: delta slots (last slot first in this scan), then its base when it has one.
     const deltas: Buffer[] = [];
@@ -516,6 +520,7 @@ export class SeriesStore {
   /** FLUSHALL: every series is gone. */
   private forgetAll(): void {
     this.cache.clear();
+    this.postings.clear();
     this.dirtyHead = this.dirtyTail = null;
     this.updateFloor();
   }
@@ -643,6 +648,7 @@ export class SeriesStore {
   private rebuild(): void {
     this.rebuildPending = false;
     this.cache.clear();
+    this.postings.clear();
     this.dirtyHead = this.dirtyTail = null;
     this.replayNotes();
   }
@@ -722,7 +728,8 @@ export class SeriesStore {
     for (const [n, v] of header.labels) w.ops.push({ type: "put", key: labelKey(n, v, s.key), value: EMPTY });
     w.ops.push({ type: "put", key: NEXT_ID_KEY, value: encodeNextId(this.nextId) });
     this.commitNow(w);
-    this.cache.set(s.key.toString("latin1"), s);
+    this.cache.set(s.id, s);
+    this.postings.added(header.labels);
     return s;
   }
 
@@ -731,6 +738,7 @@ export class SeriesStore {
     if (oldLabels) {
       for (const [n, v] of oldLabels) w.ops.push({ type: "del", key: labelKey(n, v, s.key) });
       for (const [n, v] of s.header.labels) w.ops.push({ type: "put", key: labelKey(n, v, s.key), value: EMPTY });
+      this.postings.added(s.header.labels);
     }
     this.stageHeader(w, s);
     this.commitNow(w);
@@ -1076,6 +1084,56 @@ export class SeriesStore {
   /** Keys of series whose label `name` has one of `values`, in key order, from the labels index. */
   keysWithLabel(name: string, values: string[]): Buffer[] {
     return reads.keysWithLabel(this.engine, name, values);
+  }
+
+  /** True while `s` is the series under its key: not deleted, renamed away, overwritten or expired. */
+  current(s: SeriesState): boolean {
+    if (this.cache.get(s.id) !== s) return false;
+    return this.ks.expireAtOf(s.id) === 0 || this.lookup(s.key) === s;
+  }
+
+  /** The series whose label `name` has one of `values`, in key order, from the labels index (postings.ts). */
+  withLabel(name: string, values: string[]): SeriesState[] {
+    if (values.length === 1) {
+      const list = this.postings.get(name, values[0], () => this.readPostings(name, values[0]));
+      const live = this.departed(list);
+      if (live !== list) this.postings.pruned(name, values[0], live);
+      return live;
+    }
+    if (values.length === 0) return [];
+    const list = this.postings.union(name, values, () => this.mergePostings(name, values));
+    const live = this.departed(list);
+    if (live !== list) this.postings.prunedUnion(name, values, live);
+    return live;
+  }
+
+  /** `list` itself when every head in it is current, else a copy without the others. */
+  private departed(list: SeriesState[]): SeriesState[] {
+    for (let i = 0; i < list.length; i++) if (!this.current(list[i])) return list.filter((s) => this.current(s));
+    return list;
+  }
+
+  private mergePostings(name: string, values: string[]): SeriesState[] {
+    let out: SeriesState[] = [];
+    for (const value of values) {
+      const list = this.postings.get(name, value, () => this.readPostings(name, value));
+      out = out.concat(list);
+    }
+    out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    // A series given one label twice (LABELS a 1 a 2), or a value asked twice, is there twice.
+    let n = out.length > 0 ? 1 : 0;
+    for (let i = 1; i < out.length; i++) if (out[i] !== out[n - 1]) out[n++] = out[i];
+    out.length = n;
+    return out;
+  }
+
+  private readPostings(name: string, value: string): SeriesState[] {
+    const out: SeriesState[] = [];
+    for (const key of reads.keysWithLabel(this.engine, name, [value])) {
+      const s = this.series(key);
+      if (s !== undefined) out.push(s);
+    }
+    return out;
   }
 }
 

@@ -15,6 +15,8 @@ export const ERR_BLOCKED_UPSERT = "ERR TSDB: Error at upsert, update is not supp
  */
 export interface SeriesState {
   readonly key: Buffer;
+  /** The key as the store's map of heads holds it (latin1; the same string, not a copy). */
+  readonly id: string;
   expireAt: number;
   header: SeriesHeader;
   /** Key start of the newest chunk; null when the series holds no points. */
@@ -224,8 +226,8 @@ export function headerId(payload: Buffer): number {
   return payload.readUInt32LE(8) + payload.readInt32LE(12) * 0x100000000;
 }
 
-export function emptyState(key: Buffer, expireAt: number, header: SeriesHeader): SeriesState {
-  return { key, expireAt, header, openStart: null, ts: new Float64Array(0), vals: new Float64Array(0), n: 0, written: 0, persisted: 0, noteSeq: 0, notes: 0, prevDirty: null, nextDirty: null, mark: 0, deltaSeq: 0, covered: 0, slots: 0, full: false };
+export function emptyState(key: Buffer, expireAt: number, header: SeriesHeader, id = key.toString("latin1")): SeriesState {
+  return { key, id, expireAt, header, openStart: null, ts: new Float64Array(0), vals: new Float64Array(0), n: 0, written: 0, persisted: 0, noteSeq: 0, notes: 0, prevDirty: null, nextDirty: null, mark: 0, deltaSeq: 0, covered: 0, slots: 0, full: false };
 }
 
 export function sameKey(a: Buffer, b: Buffer): boolean {

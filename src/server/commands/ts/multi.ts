@@ -2,7 +2,7 @@
 import { TypeTag } from "../../../model/keys";
 import type { Keyspace } from "../../../model/keyspace";
 import { AggregatorName, parseReducer } from "../../../model/series/aggregate";
-import { Matcher, matchesAll, parseFilters } from "../../../model/series/filter";
+import { isPositive, Matcher, matchesAll, parseFilters } from "../../../model/series/filter";
 import { GroupReduction, SampleCursor } from "../../../model/series/group";
 import { SeriesState, SeriesStore } from "../../../model/series/series";
 import type { CommandContext, CommandSpec } from "../../command";
@@ -15,21 +15,28 @@ import { writeCursor, STREAM_ABOVE, RangeView, rangeView, writeRange, viewCursor
 
 // ---- multi-series queries --------------------------------------------------------------------------------------
 
-export function labelMap(s: SeriesState): Map<string, string> {
-  return new Map(s.header.labels);
-}
-
-/** QueryIndex: the series matching every matcher, in key order. */
+/**
+ * QueryIndex: the series matching every matcher, in key order — the shortest list the labels index has for a
+ * positive matcher (parseFilters makes sure there is one), checked against the others.
+ */
 export function queryIndex(ctx: CommandContext, st: SeriesStore, matchers: Matcher[]): SeriesState[] {
-  const positive = matchers.find((m) => m.op === "eq" && !(m.values.length === 1 && m.values[0] === ""));
-  let keys: Buffer[];
-  if (positive) keys = st.keysWithLabel(positive.label, positive.values);
-  else keys = [...(keyspace(ctx) as Keyspace).keys()].filter(([, m]) => m.type === TypeTag.SERIES).map(([k]) => k);
-  const out: SeriesState[] = [];
-  for (const k of keys) {
-    const s = st.series(k);
-    if (s && matchesAll(labelMap(s), matchers)) out.push(s);
+  let best: SeriesState[] | undefined;
+  for (const m of matchers) {
+    if (!isPositive(m)) continue;
+    const list = st.withLabel(m.label, m.values);
+    if (best === undefined || list.length < best.length) best = list;
+    if (best.length === 0) return [];
   }
+  if (best === undefined) {
+    best = [];
+    for (const [k, meta] of (keyspace(ctx) as Keyspace).keys()) {
+      if (meta.type !== TypeTag.SERIES) continue;
+      const s = st.series(k);
+      if (s) best.push(s);
+    }
+  }
+  const out: SeriesState[] = [];
+  for (const s of best) if (matchesAll(s.header.labels, matchers)) out.push(s);
   return out;
 }
 
