@@ -2,6 +2,7 @@
 // and the key order the chunk invariants rely on.
 import { decodeHeader, encodeHeader, HeaderError, maxChunkPoints, SeriesHeader } from "../../src/model/series/header";
 import { chunkKey, chunkRange, chunkStartOf, decodeNextId, deltaKey, encodeNextId, labelKey, labelValueRange } from "../../src/model/series/layout";
+import fc from "fast-check";
 import { formatSampleValue } from "../../src/model/series/format";
 import { decodeBase, decodeDelta, decodeNote, encodeBase, encodeDelta, encodeNote, encodePoints } from "../../src/model/series/open-chunk";
 
@@ -121,6 +122,26 @@ describe("RESP2 sample values", () => {
       [NaN, "NaN"],
     ];
     for (const [v, s] of cases) expect(formatSampleValue(v)).toBe(s);
+  });
+
+  it("writes short decimals (its integer fast path) with the same digits as Number's shortest round trip", () => {
+    const plain = (v: number) => (Math.abs(v) >= 1 && Math.abs(v) < 2 ** 52 ? String(v) : formatSampleValue(v));
+    fc.assert(
+      fc.property(fc.integer({ min: -(10 ** 15), max: 10 ** 15 }), fc.integer({ min: 0, max: 8 }), (m, d) => {
+        const v = m / 10 ** d;
+        expect(formatSampleValue(v)).toBe(plain(v));
+      }),
+      { numRuns: 20000 },
+    );
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, min: -(2 ** 53), max: 2 ** 53 }), (v) => {
+        expect(formatSampleValue(v)).toBe(plain(v));
+      }),
+      { numRuns: 20000 },
+    );
+    for (const v of [1.5, -1.5, 42.17, 99.99, 1.000001, 1.0000001, 123456789.123456, 999999999999999.9, 0.1 + 0.2 + 1, 1e15 - 0.5]) {
+      expect(formatSampleValue(v)).toBe(plain(v));
+    }
   });
 });
 
