@@ -1,6 +1,9 @@
 // Series chunk codec: encode/decode points/s and bytes/point on a few data sets (src/model/series/codec.ts).
-// Run: npx tsc -p tsconfig.bench.json && node dist-bench/bench/codec.js
-import { chunkTimestampCodec, chunkValueCodec, decodeChunk, encodeChunk } from "../src/model/series/codec";
+// Decoding three ways in one run: the TypeScript reference (decodeChunkJs), decodeChunk (the addon filling two new
+// Float64Arrays a call, what the server uses) and the addon filling the same two scratch arrays every call.
+// Run: npx tsc -p tsconfig.bench.json && taskset -c 1 node dist-bench/bench/codec.js
+import { chunkTimestampCodec, chunkValueCodec, decodeChunk, decodeChunkJs, encodeChunk } from "../src/model/series/codec";
+import { native } from "../src/native";
 import { readVarint, varintSize } from "../src/engine/varint";
 import { mulberry32 } from "./lib/random";
 
@@ -83,20 +86,34 @@ function rate(fn: () => void, points: number): number {
 
 const fmt = (x: number): string => `${(x / 1e6).toFixed(1)} M/s`;
 let sink = 0;
-console.log(`${N} points per chunk`);
-console.log("data set                  | B/point | codecs          | encode     | decode     | ts B/point: ours, as zigzag-varint dods");
+const scratchTs = new Float64Array(N);
+const scratchVals = new Float64Array(N);
+const decodeInto = native.seriesChunkDecode;
+console.log(`${N} points per chunk; decode: JS reference, native into new arrays, native into scratch arrays`);
+console.log(
+  "data set                  | B/point | codecs          | encode     | decode JS  | native new | native scr | ts B/point: ours, as zigzag-varint dods",
+);
 for (const s of sets()) {
   const chunk = encodeChunk(s.ts, s.vals);
   const enc = rate(() => {
     sink += encodeChunk(s.ts, s.vals).length;
   }, N);
+  const decJs = rate(() => {
+    sink += decodeChunkJs(chunk).values.length;
+  }, N);
   const dec = rate(() => {
     sink += decodeChunk(chunk).values.length;
   }, N);
+  const decScratch = decodeInto
+    ? rate(() => {
+        sink += decodeInto(chunk, scratchTs, scratchVals);
+      }, N)
+    : NaN;
   const codecs = `${chunkTimestampCodec(chunk)}/${chunkValueCodec(chunk)}`;
   console.log(
     `${s.name.padEnd(25)} | ${(chunk.length / N).toFixed(3).padStart(7)} | ${codecs.padEnd(15)} | ${fmt(enc).padStart(10)} | ` +
-      `${fmt(dec).padStart(10)} | ${(tsSectionBytes(chunk) / N).toFixed(3)}, ${(zigzagVarintTsBytes(s.ts) / N).toFixed(3)}`,
+      `${fmt(decJs).padStart(10)} | ${fmt(dec).padStart(10)} | ${fmt(decScratch).padStart(10)} | ` +
+      `${(tsSectionBytes(chunk) / N).toFixed(3)}, ${(zigzagVarintTsBytes(s.ts) / N).toFixed(3)}`,
   );
 }
 if (sink === 0) console.log("?");

@@ -3,12 +3,14 @@
 
 #include "crc32c.h"
 #include "reactor.h"
+#include "series_chunk.h"
 #include "table.h"
 
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tskv::InitCrc32c(env, exports);
+  tskv::InitSeriesChunk(env, exports);
 #if defined(__linux__)
   tskv::InitReactor(env, exports);
   tskv::InitTable(env, exports);

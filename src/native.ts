@@ -13,6 +13,15 @@ export interface NativeAddon {
   /** True when the SSE4.2 instruction path was chosen at load time. */
   crc32cIsHardware(): boolean;
   /**
+   * Decodes a series chunk (docs/format.md, "Series chunk"; native/series_chunk.h) into the first count elements of
+   * `ts` and `values` and returns count (>= 1). Otherwise returns -(x * 64 + status): status 1 when the arrays are
+   * shorter than the chunk (x = its point count, nothing written), else the damage found (x = its chunk offset; the
+   * arrays may hold partial output). Absent from builds older than the function (codec.ts then decodes in JS).
+   */
+  seriesChunkDecode?(chunk: Uint8Array, ts: Float64Array, values: Float64Array): number;
+  /** The description of a status from seriesChunkDecode. */
+  seriesChunkStatusText?(status: number): string;
+  /**
    * Memory-mapped tables (Linux builds): map read-only and return [id, size]; the mapping stays in C++ and every
    * call copies out, so no Buffer outlives it. Errors carry `code` (TSKV_ERR_CORRUPTION with `offset`, …).
    */

@@ -7,8 +7,11 @@
 // (last - first) / (count - 1)) or DOD (Gorilla delta-of-delta buckets). Values are either XOR (Gorilla) or DECIMAL
 // (scaled integers, zigzag deltas bit-packed in frames of FRAME values); the encoder keeps the smaller.
 // Bit streams are MSB first and end with a stop bit '1' padded with zeros to a byte. float64 bits go through a shared Float64Array/Uint32Array pair: no BigInt anywhere.
-import { corruption } from "../../engine/errors";
+// Decoding runs in the addon (native/series_chunk.cc); decodeChunkJs below is its reference and the fallback for a
+// build without it.
+import { corruption, TskvError } from "../../engine/errors";
 import { readVarint, varintSize, writeVarint } from "../../engine/varint";
+import { native } from "../../native";
 
 export interface DecodedChunk {
   timestamps: Float64Array;
@@ -479,8 +482,62 @@ function encodeDecimal(vals: Float64Array, n: number, d: number): Uint8Array {
 // ---------------------------------------------------------------------------------------------------------------
 // Decoding
 
-/** Throws TskvError (TSKV_ERR_CORRUPTION) on any malformed input; never reads out of bounds, never loops forever. */
+const nativeDecode = native.seriesChunkDecode;
+/** seriesChunkDecode's status for output arrays shorter than the chunk (native/series_chunk.h, kCapacity). */
+const STATUS_CAPACITY = 1;
+const STATUS_LIMIT = 64;
+
+/**
+ * Decodes a chunk into two new arrays of its point count (the callers keep slices of them). The addon does the work;
+ * throws TskvError (TSKV_ERR_CORRUPTION) on any malformed input, as decodeChunkJs does for the same inputs.
+ */
 export function decodeChunk(buf: Uint8Array): DecodedChunk {
+  if (nativeDecode === undefined) return decodeChunkJs(buf);
+  let n = peekCount(buf);
+  let timestamps = new Float64Array(n);
+  let values = new Float64Array(n);
+  let r = nativeDecode(buf, timestamps, values);
+  if (r < 0 && -r % STATUS_LIMIT === STATUS_CAPACITY) {
+    // A count varint peekCount does not read (a non-minimal one): the decoder said how many points.
+    n = (-r - STATUS_CAPACITY) / STATUS_LIMIT;
+    timestamps = new Float64Array(n);
+    values = new Float64Array(n);
+    r = nativeDecode(buf, timestamps, values);
+  }
+  if (r === n) return { timestamps, values };
+  throw nativeFailure(r);
+}
+
+/**
+ * The point count in a header's count varint when it is one to three bytes and at most MAX_CHUNK_POINTS, else 0. It
+ * only sizes decodeChunk's arrays: the native decoder checks the header itself and says when they are too short.
+ */
+function peekCount(buf: Uint8Array): number {
+  const len = buf.length;
+  if (len < 2) return 0;
+  const b1 = buf[1];
+  if (b1 < 0x80) return b1;
+  if (len < 3) return 0;
+  const b2 = buf[2];
+  if (b2 < 0x80) return (b1 & 0x7f) | (b2 << 7);
+  if (len < 4 || buf[3] >= 0x80) return 0;
+  const c = (b1 & 0x7f) | ((b2 & 0x7f) << 7) | (buf[3] << 14);
+  return c <= MAX_CHUNK_POINTS ? c : 0;
+}
+
+function nativeFailure(r: number): TskvError {
+  const status = -r % STATUS_LIMIT;
+  const offset = (-r - status) / STATUS_LIMIT;
+  const what = native.seriesChunkStatusText?.(status) ?? `status ${status}`;
+  return corruption(WHAT, offset, what);
+}
+
+/**
+ * The reference decoder, in TypeScript: what the native one must match bit for bit and error for error (tests and
+ * the fuzz suite check it), and the decoder of a build without the addon's seriesChunkDecode. Throws TskvError
+ * (TSKV_ERR_CORRUPTION) on any malformed input; never reads out of bounds, never loops forever.
+ */
+export function decodeChunkJs(buf: Uint8Array): DecodedChunk {
   const h = readHeader(buf);
   const n = h.count;
   const tl = readVarint(buf, h.pos, buf.length);
