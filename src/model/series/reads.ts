@@ -22,7 +22,9 @@ function* pieces(engine: EngineApi, s: SeriesState, from: number, to: number, re
   if (!reverse) {
     if (s.header.sealedChunks > 0 && from < s.openStart) {
       let startKey = range.gte;
-      for (const [k] of engine.iterate({ gte: range.gte, lte: chunkKey(id, from), reverse: true, limit: 1 })) startKey = k;
+      // The chunk holding `from`: the last to start at or before it (timestamps are never negative, so from 0 on
+      // it is the first, and no seek is needed).
+      if (from > 0) for (const [k] of engine.iterate({ gte: range.gte, lte: chunkKey(id, from), reverse: true, limit: 1 })) startKey = k;
       for (const [k, buf] of engine.iterate({ gte: startKey, lt: openKey })) {
         if (chunkStartOf(k) > to) return;
         yield buf;

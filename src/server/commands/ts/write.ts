@@ -1,5 +1,6 @@
 // The time-series writes: TS.CREATE/TS.ALTER options, TS.ADD, TS.MADD, TS.INCRBY/DECRBY, TS.DEL, TS.CREATERULE,
 // TS.DELETERULE, TS.CREATE and TS.ALTER.
+import { equalBytes } from "../../../util/bytes";
 import { DUPLICATE_POLICIES, DuplicatePolicy, RuleAggregator } from "../../../model/series/header";
 import { CreateOptions, lastTimestamp, lastValue, SeriesState } from "../../../model/series/series";
 import { parseInteger } from "../../../protocol/decoder";
@@ -134,8 +135,7 @@ export const tsMadd: WriteHandler = (ctx, args, st, w, out) => {
   let nowMs: number | undefined;
   const clock = (): number => (nowMs ??= now(ctx));
   out.arrayHeader((args.length - 1) / 3);
-  // Series looked up once per command (a MADD often names the same keys many times).
-  const seen = new Map<string, SeriesState | "wrongtype" | undefined>();
+  // A run of samples to one key looks it up once (a MADD often names the same key many times in a row).
   let prevKey: Buffer | undefined;
   let prev: SeriesState | "wrongtype" | undefined;
   for (let i = 1; i < args.length; i += 3) {
@@ -144,11 +144,9 @@ export const tsMadd: WriteHandler = (ctx, args, st, w, out) => {
       if (value === null) throw new CommandError(E.invalidValue);
       const t = sampleTimestamp(args[i + 1], clock);
       let s: SeriesState | "wrongtype" | undefined;
-      if (prevKey !== undefined && args[i].equals(prevKey)) s = prev;
+      if (prevKey !== undefined && equalBytes(args[i], prevKey)) s = prev;
       else {
-        const id = args[i].toString("latin1");
-        s = seen.has(id) ? seen.get(id) : st.lookup(args[i]);
-        seen.set(id, s);
+        s = st.lookup(args[i]);
         prevKey = args[i];
         prev = s;
       }
