@@ -463,7 +463,8 @@ ChunkStatus DecodeSeriesChunk(const uint8_t* buf, size_t n, double* ts, double* 
                               size_t* error_offset) {
   Failure f{ChunkStatus::kOk, 0};
   const ChunkStatus s = Decode(buf, n, ts, values, cap, count, &f);
-  if (s != ChunkStatus::kOk && s != ChunkStatus::kCapacity) *error_offset = f.offset;
+  // A reader that ran past its section reports where it stopped: at most the chunk's end.
+  if (s != ChunkStatus::kOk && s != ChunkStatus::kCapacity) *error_offset = f.offset < n ? f.offset : n;
   return s;
 }
 

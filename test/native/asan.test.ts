@@ -1,7 +1,7 @@
 // The sanitizer run in short form: builds the addon with -fsanitize=address,undefined (scripts/test-asan.sh) and
 // runs the suites that drive the native code hardest — CRC32C, the mapped SSTable reader with flipped bytes, native
-// parity properties, the epoll reactor on both backends — under it. The long form is `npm run test:asan` (the
-// whole suite). Skips, saying why, where gcc's libasan is missing or when this suite already runs under ASan.
+// parity properties (the series chunk decoder against its reference among them), the epoll reactor on both
+// backends — under it. The long form is `npm run test:asan` (the whole suite). Skips, saying why, where gcc's libasan is missing or when this suite already runs under ASan.
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -27,7 +27,7 @@ const maybe = reason ? it.skip : it;
 maybe("the native code runs clean under ASan and UBSan (short form)", () => {
   const env: NodeJS.ProcessEnv = { ...process.env, TSKV_SKIP_FUZZ: "1" };
   delete env.TSKV_JEST_JSON; // the outer run's result file is not the inner run's
-  const r = spawnSync("bash", [path.join(ROOT, "scripts/test-asan.sh"), "test/native/crc32c.test.ts", "test/native/sstable-native.test.ts", "test/engine/sstable.test.ts", "test/server/io"], {
+  const r = spawnSync("bash", [path.join(ROOT, "scripts/test-asan.sh"), "test/native/crc32c.test.ts", "test/native/sstable-native.test.ts", "test/native/series-codec.test.ts", "test/engine/sstable.test.ts", "test/server/io"], {
     cwd: ROOT,
     env,
     encoding: "utf8",
