@@ -1,7 +1,7 @@
 // TS.RANGE … AGGREGATION's tight loops (src/model/series/bucket-cursor.ts) against the general streaming aggregation
 // (aggregate.ts) they stand in for: the same buckets, bit for bit, for every aggregator they take, both directions,
-// any alignment and bucket timestamp, NaN samples, buckets spanning several slices, and values near the double's
-// limits (avg's overflow switch).
+// any alignment, bucket timestamp and start floor, NaN samples, buckets spanning several slices, and values near the
+// double's limits (avg's overflow switch).
 import fc from "fast-check";
 import { aggregate, type AggregationSpec, type AggregatorName, type Point } from "../../src/model/series/aggregate";
 import { BucketCursor, bucketCursorHandles } from "../../src/model/series/bucket-cursor";
@@ -62,8 +62,9 @@ describe("BucketCursor", () => {
         fc.constantFrom("start" as const, "mid" as const, "end" as const),
         fc.boolean(),
         fc.integer({ min: 1, max: 9 }),
-        (points, type, bucketDuration, align, bucketTimestamp, reverse, size) => {
-          const spec: AggregationSpec = { type, bucketDuration, align, bucketTimestamp, empty: false };
+        fc.constantFrom(undefined, 0, -50),
+        (points, type, bucketDuration, align, bucketTimestamp, reverse, size, startFloor) => {
+          const spec: AggregationSpec = { type, bucketDuration, align, bucketTimestamp, empty: false, startFloor };
           const want = viaAggregate(points, spec, reverse);
           const got = viaCursor(points, spec, reverse, size);
           expect(got.length).toBe(want.length);

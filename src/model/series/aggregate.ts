@@ -3,7 +3,11 @@
 //
 //   bucket start   = t - ((t - align) mod duration), the modulo taken non-negative, so negative timestamps and
 //                    alignments land in the bucket that contains them;
-//   reported ts    = start, start + floor(duration / 2) (mid) or start + duration (end);
+//   reported ts    = start, start + floor(duration / 2) (mid) or start + duration (end), the start raised to
+//                    `startFloor` when it lies below it. The server sets 0: RedisTimeSeries's timestamps are
+//                    unsigned, and the bucket holding timestamp 0 under an ALIGN that is not a multiple of the
+//                    duration, which starts before 0, is reported from 0 (BucketStartNormalize). Only what is
+//                    reported moves; the bucket still ends at start + duration;
 //   NaN samples    = skipped by every aggregator; a bucket holding only NaN samples counts as empty;
 //   EMPTY          = buckets inside [from, to] with no sample are reported too, but only where a sample exists on
 //                    both sides of the gap (inside the range or the `prev` / `next` point just outside it): no bucket
@@ -42,6 +46,8 @@ export interface AggregationSpec {
   align: number;
   bucketTimestamp: BucketTimestamp;
   empty: boolean;
+  /** Reported bucket starts below this are reported as this (the server: 0); none when absent. */
+  startFloor?: number;
 }
 
 export type Point = [number, number];
@@ -444,6 +450,7 @@ const valid = (p: Point | undefined): Point | undefined => (p && !Number.isNaN(p
 class Bucketing {
   readonly d: number;
   readonly offset: number; // reported timestamp - bucket start
+  readonly floor: number; // spec.startFloor
   readonly acc: Accumulator;
   readonly twa: TwaAccumulator | undefined;
   start: number | undefined; // the open bucket
@@ -455,12 +462,18 @@ class Bucketing {
   ) {
     this.d = spec.bucketDuration;
     this.offset = spec.bucketTimestamp === "start" ? 0 : spec.bucketTimestamp === "mid" ? Math.floor(this.d / 2) : this.d;
+    this.floor = spec.startFloor ?? -Infinity;
     this.acc = accumulator(spec.type);
     this.twa = this.acc instanceof TwaAccumulator ? this.acc : undefined;
   }
 
   startOf(t: number): number {
     return bucketStart(t, this.d, this.spec.align);
+  }
+
+  /** The timestamp reported for the bucket starting at `s`. */
+  reported(s: number): number {
+    return (s < this.floor ? this.floor : s) + this.offset;
   }
 
   /** The twa frame of the bucket starting at `s`: the bucket clipped to [from, to]. */
@@ -513,14 +526,14 @@ class Bucketing {
       return undefined;
     }
     this.acc.reset();
-    return [s + this.offset, value];
+    return [this.reported(s), value];
   }
 
   /** Empty buckets from start `first` to start `last` inclusive, stepping towards `last`. */
   *gap(first: number, last: number, older: Point | undefined, newer: Point | undefined): Generator<Point> {
     const step = first <= last ? this.d : -this.d;
     for (let s = first; step > 0 ? s <= last : s >= last; s += step) {
-      yield [s + this.offset, this.emptyValue(s, older, newer)];
+      yield [this.reported(s), this.emptyValue(s, older, newer)];
     }
   }
 }

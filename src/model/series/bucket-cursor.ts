@@ -45,6 +45,7 @@ export class BucketCursor extends SliceWalk implements SampleCursor {
   private readonly d: number;
   private readonly align: number;
   private readonly offset: number;
+  private readonly floor: number;
 
   // One bucket's fold; which fields mean something depends on the kind.
   private count = 0;
@@ -65,6 +66,7 @@ export class BucketCursor extends SliceWalk implements SampleCursor {
     if (!(Number.isSafeInteger(this.d) && this.d > 0)) throw new RangeError(`bucketDuration must be a positive integer: ${this.d}`);
     this.align = spec.align;
     this.offset = spec.bucketTimestamp === "start" ? 0 : spec.bucketTimestamp === "mid" ? Math.floor(this.d / 2) : this.d;
+    this.floor = spec.startFloor ?? -Infinity;
   }
 
   next(): boolean {
@@ -95,7 +97,7 @@ export class BucketCursor extends SliceWalk implements SampleCursor {
         }
       }
       if (this.count > 0) {
-        this.t = start + this.offset;
+        this.t = (start < this.floor ? this.floor : start) + this.offset; // as aggregate.ts's Bucketing.reported
         this.v = this.result();
         return true;
       }

@@ -48,7 +48,8 @@ export function planQuery(st: SeriesStore, s: SeriesState, r: RangeArgs, reverse
     if (p && p[0] <= r.to && p[0] >= from) latest = p;
   }
   const a = r.aggregation;
-  const spec: AggregationSpec | undefined = a && { type: a.type, bucketDuration: a.bucketDuration, align: alignOf(r), bucketTimestamp: a.bucketTimestamp, empty: a.empty };
+  // Timestamps are unsigned in RedisTimeSeries: a bucket start before 0 is reported as 0.
+  const spec: AggregationSpec | undefined = a && { type: a.type, bucketDuration: a.bucketDuration, align: alignOf(r), bucketTimestamp: a.bucketTimestamp, empty: a.empty, startFloor: 0 };
   const needEdges = a !== undefined && (a.type === "twa" || a.empty);
   const prev = needEdges ? neighbour(st, s, r, tsSet, true) : undefined;
   const next = needEdges ? neighbour(st, s, r, tsSet, false) : undefined;
