@@ -11,8 +11,10 @@
 //   NaN samples    = skipped by every aggregator; a bucket holding only NaN samples counts as empty;
 //   EMPTY          = buckets inside [from, to] with no sample are reported too, but only where a sample exists on
 //                    both sides of the gap (inside the range or the `prev` / `next` point just outside it): no bucket
-//                    is reported before the series' first sample or after its last one. Values: sum and count 0,
-//                    last the value of the last sample before the bucket, twa the mean of the straight line between
+//                    is reported before the series' first sample or after its last one. The server gives `prev` /
+//                    `next` for twa only, so other aggregators fill only between the range's own samples, as
+//                    RedisTimeSeries does. Values: sum and count 0, last the value of the last sample before the
+//                    bucket (with `replyOrder`, before it in the reply), twa the mean of the straight line between
 //                    the samples around the gap over the bucket's time frame, every other aggregator NaN;
 //   twa            = area under the piecewise-linear curve through the samples over the bucket's time frame
 //                    [max(start, from), min(start + duration, to)], divided by the covered time. The curve is
@@ -48,6 +50,12 @@ export interface AggregationSpec {
   empty: boolean;
   /** Reported bucket starts below this are reported as this (the server: 0); none when absent. */
   startFloor?: number;
+  /**
+   * first / last by the order of the reply, as RedisTimeSeries picks them (the server sets it): in a reverse query
+   * first is a bucket's newest sample and last its oldest, and an EMPTY bucket's last is the value of the sample
+   * before it in the reply (the newer one). Absent: by time in both directions.
+   */
+  replyOrder?: boolean;
 }
 
 export type Point = [number, number];
@@ -109,7 +117,8 @@ export interface Accumulator {
   readonly count: number;
 }
 
-export function accumulator(type: AggregatorName): Accumulator {
+/** `newestFirst`: first picks the newest sample and last the oldest (a reverse query's reply order). */
+export function accumulator(type: AggregatorName, newestFirst = false): Accumulator {
   switch (type) {
     case "sum":
       return new SumAccumulator();
@@ -124,9 +133,9 @@ export function accumulator(type: AggregatorName): Accumulator {
     case "count":
       return new CountAccumulator();
     case "first":
-      return new FirstAccumulator();
+      return new FirstAccumulator(newestFirst);
     case "last":
-      return new LastAccumulator();
+      return new LastAccumulator(newestFirst);
     case "std.p":
     case "std.s":
     case "var.p":
@@ -222,9 +231,10 @@ class FirstAccumulator implements Accumulator {
   count = 0;
   private t = 0;
   private v = NaN;
+  constructor(private readonly newest: boolean) {}
   add(t: number, v: number): void {
     if (Number.isNaN(v)) return;
-    if (this.count === 0 || t < this.t) {
+    if (this.count === 0 || (this.newest ? t > this.t : t < this.t)) {
       this.t = t;
       this.v = v;
     }
@@ -243,9 +253,10 @@ class LastAccumulator implements Accumulator {
   count = 0;
   private t = 0;
   private v = NaN;
+  constructor(private readonly oldest: boolean) {}
   add(t: number, v: number): void {
     if (Number.isNaN(v)) return;
-    if (this.count === 0 || t >= this.t) {
+    if (this.count === 0 || (this.oldest ? t <= this.t : t >= this.t)) {
       this.t = t;
       this.v = v;
     }
@@ -417,7 +428,7 @@ export function* aggregate(
   if (!(Number.isSafeInteger(d) && d > 0)) throw new RangeError(`bucketDuration must be a positive integer: ${d}`);
   if (from > to) return;
   if (!reverse) {
-    yield* forward(points[Symbol.iterator](), spec, from, to, prev, next);
+    yield* forward(points[Symbol.iterator](), spec, from, to, false, prev, next);
     return;
   }
   // Find the input's order from its first two distinct timestamps.
@@ -432,7 +443,7 @@ export function* aggregate(
   }
   const all = concat(head, it);
   if (ascending) {
-    const buckets = Array.from(forward(all, spec, from, to, prev, next));
+    const buckets = Array.from(forward(all, spec, from, to, true, prev, next));
     for (let i = buckets.length - 1; i >= 0; i--) yield buckets[i];
   } else {
     yield* backward(all, spec, from, to, prev, next);
@@ -453,17 +464,20 @@ class Bucketing {
   readonly floor: number; // spec.startFloor
   readonly acc: Accumulator;
   readonly twa: TwaAccumulator | undefined;
+  readonly newestFirst: boolean; // a reverse query whose first / last follow the reply's order
   start: number | undefined; // the open bucket
 
   constructor(
     readonly spec: AggregationSpec,
     readonly from: number,
     readonly to: number,
+    reverse: boolean,
   ) {
     this.d = spec.bucketDuration;
     this.offset = spec.bucketTimestamp === "start" ? 0 : spec.bucketTimestamp === "mid" ? Math.floor(this.d / 2) : this.d;
     this.floor = spec.startFloor ?? -Infinity;
-    this.acc = accumulator(spec.type);
+    this.newestFirst = reverse && spec.replyOrder === true;
+    this.acc = accumulator(spec.type, this.newestFirst);
     this.twa = this.acc instanceof TwaAccumulator ? this.acc : undefined;
   }
 
@@ -490,8 +504,10 @@ class Bucketing {
       case "sum":
       case "count":
         return 0;
-      case "last":
-        return older ? older[1] : NaN;
+      case "last": {
+        const before = this.newestFirst ? newer : older;
+        return before ? before[1] : NaN;
+      }
       case "twa": {
         if (!older || !newer) return NaN;
         const a = interpolate(older[0], older[1], newer[0], newer[1], this.frameStart(s));
@@ -538,15 +554,17 @@ class Bucketing {
   }
 }
 
+/** The buckets in ascending order (`reverse`: of a reverse query, whose reply they will be reversed into). */
 function* forward(
   points: Iterator<Point>,
   spec: AggregationSpec,
   from: number,
   to: number,
+  reverse: boolean,
   prev: Point | undefined,
   next: Point | undefined,
 ): Generator<Point> {
-  const b = new Bucketing(spec, from, to);
+  const b = new Bucketing(spec, from, to, reverse);
   const d = b.d;
   let behind = valid(prev); // last non-NaN sample so far
   for (let r = points.next(); !r.done; r = points.next()) {
@@ -590,7 +608,7 @@ function* backward(
   prev: Point | undefined,
   next: Point | undefined,
 ): Generator<Point> {
-  const b = new Bucketing(spec, from, to);
+  const b = new Bucketing(spec, from, to, true);
   const d = b.d;
   let behind = valid(next); // oldest non-NaN sample so far
   let newerThanOpen = behind; // the sample just after the open bucket

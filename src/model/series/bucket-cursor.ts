@@ -46,6 +46,7 @@ export class BucketCursor extends SliceWalk implements SampleCursor {
   private readonly align: number;
   private readonly offset: number;
   private readonly floor: number;
+  private readonly newestFirst: boolean; // first / last in a reverse reply's order (spec.replyOrder)
 
   // One bucket's fold; which fields mean something depends on the kind.
   private count = 0;
@@ -67,6 +68,7 @@ export class BucketCursor extends SliceWalk implements SampleCursor {
     this.align = spec.align;
     this.offset = spec.bucketTimestamp === "start" ? 0 : spec.bucketTimestamp === "mid" ? Math.floor(this.d / 2) : this.d;
     this.floor = spec.startFloor ?? -Infinity;
+    this.newestFirst = reverse && spec.replyOrder === true;
   }
 
   next(): boolean {
@@ -183,7 +185,9 @@ export class BucketCursor extends SliceWalk implements SampleCursor {
       case Kind.First:
       case Kind.Last: {
         const ts = sl.ts;
+        // As aggregate.ts's FirstAccumulator / LastAccumulator: by time, newest first when newestFirst.
         const first = this.kind === Kind.First;
+        const newest = this.newestFirst;
         let n = this.count;
         let pt = this.pickT;
         let pv = this.pickV;
@@ -191,7 +195,7 @@ export class BucketCursor extends SliceWalk implements SampleCursor {
           const v = vals[k];
           if (v !== v) continue;
           const t = ts[k];
-          if (n === 0 || (first ? t < pt : t >= pt)) {
+          if (n === 0 || (first ? (newest ? t > pt : t < pt) : newest ? t <= pt : t >= pt)) {
             pt = t;
             pv = v;
           }

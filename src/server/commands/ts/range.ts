@@ -48,9 +48,20 @@ export function planQuery(st: SeriesStore, s: SeriesState, r: RangeArgs, reverse
     if (p && p[0] <= r.to && p[0] >= from) latest = p;
   }
   const a = r.aggregation;
-  // Timestamps are unsigned in RedisTimeSeries: a bucket start before 0 is reported as 0.
-  const spec: AggregationSpec | undefined = a && { type: a.type, bucketDuration: a.bucketDuration, align: alignOf(r), bucketTimestamp: a.bucketTimestamp, empty: a.empty, startFloor: 0 };
-  const needEdges = a !== undefined && (a.type === "twa" || a.empty);
+  // RedisTimeSeries's rules: timestamps are unsigned, so a bucket start before 0 is reported as 0; first / last
+  // follow the reply's order.
+  const spec: AggregationSpec | undefined = a && {
+    type: a.type,
+    bucketDuration: a.bucketDuration,
+    align: alignOf(r),
+    bucketTimestamp: a.bucketTimestamp,
+    empty: a.empty,
+    startFloor: 0,
+    replyOrder: true,
+  };
+  // twa reaches the samples around the range, with or without EMPTY; RedisTimeSeries fills the EMPTY buckets of
+  // every other aggregator only between the range's own samples, so they get no neighbours.
+  const needEdges = a !== undefined && a.type === "twa";
   const prev = needEdges ? neighbour(st, s, r, tsSet, true) : undefined;
   const next = needEdges ? neighbour(st, s, r, tsSet, false) : undefined;
   return { r, reverse, from, plain, tsSet, latest, spec, prev, next };
