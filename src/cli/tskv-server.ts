@@ -86,6 +86,7 @@ function buildProgram(): Command {
       if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`'${v}' is not a positive integer`);
       return n;
     }, d.seriesNoteWindow)
+    .option("--series-head-memory <size>", "bytes of point arrays the series heads hold before the least recently used are packed", size, d.seriesHeadMemory)
     .option("--series-index-cache <entries>", "series the labels index keeps in memory, over all its lists", (v: string) => {
       const n = Number(v);
       if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`'${v}' is not a non-negative integer`);
@@ -146,6 +147,7 @@ function parse(argv: string[]): ServerConfig {
     retention: o.retention,
     seriesNoteWindow: o.seriesNoteWindow,
     seriesIndexCache: o.seriesIndexCache,
+    seriesHeadMemory: o.seriesHeadMemory,
     logLevel: o.logLevel,
     protoMaxBulkLen: o.protoMaxBulkLen,
     clientQueryBufferLimit: o.clientQueryBufferLimit,

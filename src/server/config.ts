@@ -37,6 +37,7 @@ export function defaultConfig(): ServerConfig {
     retention: 0,
     seriesNoteWindow: 1 << 20,
     seriesIndexCache: 1 << 22,
+    seriesHeadMemory: 64 * 1024 * 1024,
     logLevel: "info",
     clientQueryBufferLimit: 1024 * 1024 * 1024,
     protoMaxBulkLen: 512 * 1024 * 1024,

@@ -31,6 +31,8 @@ export interface ServerConfig {
   seriesNoteWindow: number;
   /** Entries the labels index keeps in memory (model/series/postings.ts). */
   seriesIndexCache: number;
+  /** Bytes of point arrays series heads hold before the sweep packs some (model/series/series.ts, sweep). */
+  seriesHeadMemory: number;
   logLevel: string;
   /** Per-client query buffer limit (Redis client-query-buffer-limit). */
   clientQueryBufferLimit: number;

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import type { ServerContext } from "./context";
 import { moduleInfoLines, REDIS_COMPAT_VERSION } from "./compat";
 import type { Keyspace } from "../model/keyspace";
+import { SeriesStore } from "../model/series/series";
 import { InstantaneousRates } from "../metrics/instantaneous";
 import { VERSION } from "../version";
 
@@ -176,6 +177,8 @@ export const BUILTIN_SECTIONS: Record<string, InfoSection> = {
     ];
   },
   memory: (srv) => {
+    const ks = keyspaceOf(srv);
+    const heads = ks ? SeriesStore.of(ks) : undefined;
     const state = infoState(srv);
     const m = process.memoryUsage();
     const used = m.heapUsed + m.external;
@@ -247,6 +250,10 @@ export const BUILTIN_SECTIONS: Record<string, InfoSection> = {
       ["active_defrag_running", 0],
       ["lazyfree_pending_objects", 0],
       ["lazyfreed_objects", 0],
+      // tskv's own: the series heads' point arrays against --series-head-memory, and the heads held packed.
+      ["tskv_series_head_bytes", heads?.mem.bytes ?? 0],
+      ["tskv_series_head_memory", heads?.mem.budget ?? srv.config.seriesHeadMemory],
+      ["tskv_series_heads_packed", heads?.mem.packed ?? 0],
     ];
   },
   persistence: (srv) => {

@@ -189,6 +189,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
     const keyspace = Keyspace.load(engine);
     SeriesStore.of(keyspace).noteWindow = config.seriesNoteWindow;
     SeriesStore.of(keyspace).postings.budget = config.seriesIndexCache;
+    SeriesStore.of(keyspace).mem.budget = config.seriesHeadMemory;
     server.extensions.set("keyspace", keyspace);
     registerInfoSection(server, "keyspace", () => {
       const keys = keyspace.dbsize();

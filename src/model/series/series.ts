@@ -34,6 +34,7 @@ import {
   ChunkSlice,
   CreateOptions,
   emptyState,
+  HeadMemory,
   ERR_BLOCKED_UPSERT,
   ERR_OLDER_THAN_RETENTION,
   grow,
@@ -68,6 +69,12 @@ export type { ChunkInfo, ChunkSlice, CreateOptions, SeriesState } from "./state"
  * WAL the notes pin, and what a restart replays, stay within about this many writes.
  */
 export const DEFAULT_NOTE_WINDOW = 1 << 20;
+/** Default --series-head-memory: bytes of point arrays the heads may hold before the sweep packs some. */
+export const DEFAULT_HEAD_MEMORY = 64 * 1024 * 1024;
+/** The sweep packs heads until their arrays are down to this share of the bound. */
+const SWEEP_TO = 0.75;
+/** Heads the sweep looks at in one loop turn. */
+const SWEEP_SLICE = 4096;
 /** Heads persisted per slice of the loop (a slice is one engine batch). */
 const PERSIST_SLICE = 2048;
 /** A chunk that out-of-order writes grow past this many times its maximum is split in two (RedisTimeSeries: 1.2). */
@@ -83,6 +90,10 @@ export class SeriesStore {
   private readonly cache = new Map<string, SeriesState>();
   /** The labels index's lists of heads (postings.ts). */
   readonly postings = new LabelPostings();
+  /** The heads' point arrays against --series-head-memory (see sweep). */
+  readonly mem = new HeadMemory(DEFAULT_HEAD_MEMORY, () => this.sweepSoon());
+  private sweeping = false;
+  private sweepAt: IterableIterator<SeriesState> | undefined;
   /** Heads with WAL notes not in engine entries, oldest note first (the engine keeps the WAL from the first one). */
   private dirtyHead: SeriesState | null = null;
   private dirtyTail: SeriesState | null = null;
@@ -316,7 +327,7 @@ export class SeriesStore {
 
   private load(key: Buffer, id: string, meta: Meta): SeriesState {
     const header = decodeHeader(meta.payload);
-    const s = emptyState(key, meta.expireAt, header, id);
+    const s = emptyState(key, meta.expireAt, header, id, this.mem);
     const range = chunkRange(header.id);
     // The newest chunk: delta slots (last slot first in this scan), then its base when it has one.
     const deltas: Buffer[] = [];
@@ -504,6 +515,40 @@ export class SeriesStore {
     return n;
   }
 
+  // ---- the bound on heads' point arrays ----------------------------------------------------------------------
+
+  private sweepSoon(): void {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    setImmediate(() => this.sweep());
+  }
+
+  /**
+   * Packs heads (SeriesState.pack: their points compressed, a few bytes each instead of 16 and the arrays' room to
+   * grow) until their arrays take at most SWEEP_TO of --series-head-memory: a clock over the map of heads, a slice
+   * of SWEEP_SLICE heads per loop turn, passing over heads whose points were used since the clock last came by. A
+   * packed head unpacks when its points are next used; its last point reads without.
+   */
+  private sweep(): void {
+    const target = this.mem.budget * SWEEP_TO;
+    let it = this.sweepAt ?? this.cache.values();
+    for (let k = 0; k < SWEEP_SLICE && this.mem.bytes > target; k++) {
+      const r = it.next();
+      if (r.done) {
+        // A full turn of the clock: heads used in it may go in the next.
+        this.mem.pass++;
+        it = this.cache.values();
+        if (this.cache.size === 0) break;
+        continue;
+      }
+      const s = r.value;
+      if (!s.isPacked && s.touched < this.mem.pass) s.pack();
+    }
+    this.sweepAt = it;
+    if (this.mem.bytes > target && this.cache.size > 0) setImmediate(() => this.sweep());
+    else this.sweeping = false;
+  }
+
   /** Tells the engine the oldest WAL note still needed (the WAL below it may go). */
   private updateFloor(): void {
     this.engine.setNoteFloor(this.dirtyHead ? this.dirtyHead.noteSeq : this.engine.sequence + 1);
@@ -515,10 +560,12 @@ export class SeriesStore {
     if (s === undefined) return;
     this.clean(s);
     this.cache.delete(id);
+    s.forget();
   }
 
   /** FLUSHALL: every series is gone. */
   private forgetAll(): void {
+    for (const s of this.cache.values()) s.forget();
     this.cache.clear();
     this.postings.clear();
     this.dirtyHead = this.dirtyTail = null;
@@ -647,6 +694,7 @@ export class SeriesStore {
   /** Memory may be ahead of the engine (a write it refused or lost): every head is read again from the engine and WAL. */
   private rebuild(): void {
     this.rebuildPending = false;
+    for (const s of this.cache.values()) s.forget();
     this.cache.clear();
     this.postings.clear();
     this.dirtyHead = this.dirtyTail = null;
@@ -721,7 +769,8 @@ export class SeriesStore {
       sealedBytes: 0,
       notesCovered: 0,
     };
-    const s = emptyState(Buffer.from(key), 0, header);
+    const b = Buffer.from(key);
+    const s = emptyState(b, 0, header, b.toString("latin1"), this.mem);
     const [ops, delta] = this.ks.writeOps(s.key, TypeTag.SERIES, 0, encodeHeader(header), undefined);
     w.ops.push(...ops);
     w.delta += delta;

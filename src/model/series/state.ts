@@ -2,48 +2,160 @@
 // and the helpers over sorted point arrays that the store, its rules and its reads share.
 import type { BatchOp } from "../../engine/types";
 import { CommandError } from "../../server/errors";
-import { decodeChunk } from "./codec";
+import { chunkLastTimestamp, decodeChunk, encodeChunk } from "./codec";
 import type { DuplicatePolicy, SeriesHeader } from "./header";
 
 export const ERR_OLDER_THAN_RETENTION = "ERR TSDB: Timestamp is older than retention";
 export const ERR_BLOCKED_UPSERT = "ERR TSDB: Error at upsert, update is not supported when DUPLICATE_POLICY is set to BLOCK mode";
 
 /**
- * A series as commands see it: its header and its newest chunk, decoded — the series' head, kept in memory while
- * the series is active. Points of the newest chunk are in three states: `persisted` ones are in engine entries
- * (base + deltas), those up to `written` are logged too, as WAL notes only, and the rest are this command's appends.
+ * What a store's heads hold as point arrays, against the bound it keeps them under (--series-head-memory): heads
+ * over it are packed by the store's sweep (SeriesStore.sweep), least recently used first.
  */
-export interface SeriesState {
-  readonly key: Buffer;
-  /** The key as the store's map of heads holds it (latin1; the same string, not a copy). */
-  readonly id: string;
-  expireAt: number;
+export class HeadMemory {
+  /** Bytes of the heads' point arrays (their capacity, both arrays). */
+  bytes = 0;
+  /** Heads held packed. */
+  packed = 0;
+  /** The sweep's pass: a head used in this pass is not packed in it (SeriesState.touched). */
+  pass = 1;
+  constructor(
+    public budget: number,
+    /** Called when bytes goes over the budget (the store schedules a sweep). */
+    readonly over: () => void = () => {},
+  ) {}
+}
+
+const NO_POINTS: Float64Array = new Float64Array(0);
+/** Accounting for heads made outside a store (tests) or let go by one. */
+const LOOSE = new HeadMemory(Infinity);
+
+/**
+ * A series as commands see it: its header and its newest chunk — the series' head, kept in memory while the series
+ * is active. Points of the newest chunk are in three states: `persisted` ones are in engine entries (base +
+ * deltas), those up to `written` are logged too, as WAL notes only, and the rest are this command's appends.
+ *
+ * The newest chunk's points are two arrays (16 bytes a point, and room to grow), or, in a head the store's sweep
+ * packed, one compressed chunk (codec.ts: a few bytes a point). `ts` and `vals` unpack a packed head: every use of
+ * the points sees arrays; the last point (TS.GET, TS.MGET) is read without unpacking.
+ */
+export class SeriesState {
   header: SeriesHeader;
   /** Key start of the newest chunk; null when the series holds no points. */
-  openStart: number | null;
-  ts: Float64Array;
-  vals: Float64Array;
-  n: number;
+  openStart: number | null = null;
+  n = 0;
   /** Points of the newest chunk logged (engine entries or WAL notes): those after them are appends to write. */
-  written: number;
+  written = 0;
   /** Points of the newest chunk in engine entries (base + deltas); persisted <= written. */
-  persisted: number;
+  persisted = 0;
   /** Engine sequence of the oldest WAL note not yet in an engine entry (0: none, the head is clean). */
-  noteSeq: number;
+  noteSeq = 0;
   /** Engine sequence up to which the loaded entries cover this series' WAL notes (notes replay skips those). */
-  notes: number;
+  notes = 0;
   /** The store's list of heads with notes not in engine entries, oldest note first. */
-  prevDirty: SeriesState | null;
-  nextDirty: SeriesState | null;
+  prevDirty: SeriesState | null = null;
+  nextDirty: SeriesState | null = null;
   /** The epoch of the batch whose dirty list holds this head. */
-  mark: number;
+  mark = 0;
   /** Sequence number of the next delta; deltas from `covered` on are not in the base. */
-  deltaSeq: number;
-  covered: number;
+  deltaSeq = 0;
+  covered = 0;
   /** Delta slots that may hold an entry (0 .. slots - 1). */
-  slots: number;
+  slots = 0;
   /** The newest chunk changed other than by appends: its base must be written again (covering the deltas). */
-  full: boolean;
+  full = false;
+  /** The sweep pass in which the points were last used (HeadMemory.pass). */
+  touched = 0;
+  /** The newest chunk's points compressed while the head is packed; null while they are arrays. */
+  private packed: Buffer | null = null;
+  /** The last point's value while packed (its timestamp is in the packed chunk's header). */
+  private packedLast = 0;
+  private tsArray: Float64Array = NO_POINTS;
+  private valsArray: Float64Array = NO_POINTS;
+
+  constructor(
+    readonly key: Buffer,
+    /** The key as the store's map of heads holds it (latin1; the same string, not a copy). */
+    readonly id: string,
+    public expireAt: number,
+    header: SeriesHeader,
+    private mem: HeadMemory,
+  ) {
+    this.header = header;
+  }
+
+  get ts(): Float64Array {
+    if (this.packed !== null) this.unpack();
+    this.touched = this.mem.pass;
+    return this.tsArray;
+  }
+
+  set ts(a: Float64Array) {
+    if (this.packed !== null) this.unpack();
+    this.account(a.byteLength - this.tsArray.byteLength);
+    this.tsArray = a;
+  }
+
+  get vals(): Float64Array {
+    if (this.packed !== null) this.unpack();
+    this.touched = this.mem.pass;
+    return this.valsArray;
+  }
+
+  set vals(a: Float64Array) {
+    if (this.packed !== null) this.unpack();
+    this.account(a.byteLength - this.valsArray.byteLength);
+    this.valsArray = a;
+  }
+
+  get isPacked(): boolean {
+    return this.packed !== null;
+  }
+
+  /** The newest point's timestamp and value (0 when there is none), without unpacking. */
+  lastTimestamp(): number {
+    if (this.n === 0) return 0;
+    return this.packed !== null ? chunkLastTimestamp(this.packed) : this.tsArray[this.n - 1];
+  }
+
+  lastValue(): number {
+    if (this.n === 0) return 0;
+    return this.packed !== null ? this.packedLast : this.valsArray[this.n - 1];
+  }
+
+  /** Compresses the points (the sweep does, between commands); returns the bytes of arrays let go. */
+  pack(): number {
+    if (this.packed !== null || this.n === 0) return 0;
+    const freed = this.tsArray.byteLength + this.valsArray.byteLength;
+    this.packed = encodeChunk(this.tsArray, this.valsArray, this.n);
+    this.packedLast = this.valsArray[this.n - 1];
+    this.tsArray = this.valsArray = NO_POINTS;
+    this.mem.bytes -= freed;
+    this.mem.packed++;
+    return freed;
+  }
+
+  /** The store let go of the head: its arrays and packing no longer count against the store's bound. */
+  forget(): void {
+    this.mem.bytes -= this.tsArray.byteLength + this.valsArray.byteLength;
+    if (this.packed !== null) this.mem.packed--;
+    this.mem = LOOSE;
+  }
+
+  private unpack(): void {
+    const d = decodeChunk(this.packed as Buffer);
+    this.packed = null;
+    this.mem.packed--;
+    this.tsArray = d.timestamps;
+    this.valsArray = d.values;
+    this.account(d.timestamps.byteLength + d.values.byteLength);
+  }
+
+  private account(delta: number): void {
+    const m = this.mem;
+    m.bytes += delta;
+    if (delta > 0 && m.bytes > m.budget) m.over();
+  }
 }
 
 export function totalSamples(s: SeriesState): number {
@@ -52,11 +164,11 @@ export function totalSamples(s: SeriesState): number {
 
 /** RedisTimeSeries's lastTimestamp: 0 for an empty series. */
 export function lastTimestamp(s: SeriesState): number {
-  return s.n > 0 ? s.ts[s.n - 1] : 0;
+  return s.lastTimestamp();
 }
 
 export function lastValue(s: SeriesState): number {
-  return s.n > 0 ? s.vals[s.n - 1] : 0;
+  return s.lastValue();
 }
 
 export function chunkTotal(s: SeriesState): number {
@@ -226,8 +338,8 @@ export function headerId(payload: Buffer): number {
   return payload.readUInt32LE(8) + payload.readInt32LE(12) * 0x100000000;
 }
 
-export function emptyState(key: Buffer, expireAt: number, header: SeriesHeader, id = key.toString("latin1")): SeriesState {
-  return { key, id, expireAt, header, openStart: null, ts: new Float64Array(0), vals: new Float64Array(0), n: 0, written: 0, persisted: 0, noteSeq: 0, notes: 0, prevDirty: null, nextDirty: null, mark: 0, deltaSeq: 0, covered: 0, slots: 0, full: false };
+export function emptyState(key: Buffer, expireAt: number, header: SeriesHeader, id = key.toString("latin1"), mem: HeadMemory = LOOSE): SeriesState {
+  return new SeriesState(key, id, expireAt, header, mem);
 }
 
 export function sameKey(a: Buffer, b: Buffer): boolean {
