@@ -38,6 +38,7 @@ export function defaultConfig(): ServerConfig {
     seriesNoteWindow: 1 << 20,
     seriesIndexCache: 1 << 22,
     seriesHeadMemory: 64 * 1024 * 1024,
+    persistOnStop: true,
     logLevel: "info",
     clientQueryBufferLimit: 1024 * 1024 * 1024,
     protoMaxBulkLen: 512 * 1024 * 1024,

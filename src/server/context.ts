@@ -33,6 +33,11 @@ export interface ServerConfig {
   seriesIndexCache: number;
   /** Bytes of point arrays series heads hold before the sweep packs some (model/series/series.ts, sweep). */
   seriesHeadMemory: number;
+  /**
+   * A clean stop writes every series head's WAL notes into its entries and the memtable into a table, so the next
+   * start replays no WAL (true unless a test wants the replay).
+   */
+  persistOnStop: boolean;
   logLevel: string;
   /** Per-client query buffer limit (Redis client-query-buffer-limit). */
   clientQueryBufferLimit: number;

@@ -251,6 +251,7 @@ export const BUILTIN_SECTIONS: Record<string, InfoSection> = {
       ["lazyfree_pending_objects", 0],
       ["lazyfreed_objects", 0],
       // tskv's own: the series heads' point arrays against --series-head-memory, and the heads held packed.
+      ["tskv_series_heads", heads?.heads ?? 0],
       ["tskv_series_head_bytes", heads?.mem.bytes ?? 0],
       ["tskv_series_head_memory", heads?.mem.budget ?? srv.config.seriesHeadMemory],
       ["tskv_series_heads_packed", heads?.mem.packed ?? 0],

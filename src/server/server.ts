@@ -755,6 +755,22 @@ export class TskvServer implements ServerContext, ConnectionHost {
     return true;
   }
 
+  /**
+   * Leaves nothing for the next start to replay: the series heads' WAL notes written into their chunk entries, then
+   * the memtable written as a table, after which the WAL segments go. A start after a clean stop then opens the tables
+   * and loads heads only as commands use them (1 M series: docs/operations.md, "Memory of time series"). Anything
+   * refused (a full disk, a failed engine) is left as it is: the WAL still holds it, and the next start replays it.
+   */
+  private async persistForRestart(): Promise<void> {
+    const ks = this.extensions.get("keyspace") as Keyspace | undefined;
+    try {
+      if (ks) SeriesStore.of(ks).persistAll();
+      await this.engine.flush();
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, "could not write everything out before stopping; the next start replays the WAL");
+    }
+  }
+
   shutdown(reason: string): void {
     void this.stop(reason);
   }
@@ -785,6 +801,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
     await this.metricsEndpoint?.close();
     (this.extensions.get("keyspace") as Keyspace | undefined)?.stop();
     stopInfo(this);
+    if (this.ownsEngine && this.config.persistOnStop) await this.persistForRestart();
     if (this.ownsEngine) await this.engine.close();
     this.log.info("tskv stopped");
     this.resolveClosed();

@@ -25,7 +25,7 @@ describe("series WAL notes across restarts", () => {
   });
 
   it("appends come back after a restart, whether or not they reached engine entries", async () => {
-    t = await startTestServer({ walSync: "always" });
+    t = await startTestServer({ walSync: "always", persistOnStop: false });
     const c = t.client();
     for (let i = 1; i <= 300; i++) await c.call("TS.ADD", "s", String(i * 10), String(i));
     for (let i = 1; i <= 5; i++) await c.call("TS.ADD", "short", String(i), String(i * 2));
@@ -45,7 +45,7 @@ describe("series WAL notes across restarts", () => {
   });
 
   it("points deleted after they were logged do not come back", async () => {
-    t = await startTestServer({ walSync: "always" });
+    t = await startTestServer({ walSync: "always", persistOnStop: false });
     const c = t.client();
     for (let i = 1; i <= 20; i++) await c.call("TS.ADD", "d", String(i), String(i));
     expect(await c.call("TS.DEL", "d", "5", "20")).toBe(16);
@@ -58,7 +58,7 @@ describe("series WAL notes across restarts", () => {
   });
 
   it("a renamed series keeps its appends; a series deleted and created again does not get the old ones", async () => {
-    t = await startTestServer({ walSync: "always" });
+    t = await startTestServer({ walSync: "always", persistOnStop: false });
     const c = t.client();
     for (let i = 1; i <= 7; i++) await c.call("TS.ADD", "old", String(i), String(i));
     await c.call("RENAME", "old", "new");
@@ -74,7 +74,7 @@ describe("series WAL notes across restarts", () => {
   });
 
   it("an out-of-order write into the newest chunk after appends survives with the appends", async () => {
-    t = await startTestServer({ walSync: "always" });
+    t = await startTestServer({ walSync: "always", persistOnStop: false });
     const c = t.client();
     await c.call("TS.CREATE", "o", "DUPLICATE_POLICY", "LAST");
     for (let i = 1; i <= 10; i++) await c.call("TS.ADD", "o", String(i * 10), String(i));
@@ -89,7 +89,7 @@ describe("series WAL notes across restarts", () => {
   });
 
   it("heads are persisted once their notes leave the window, and the WAL they pinned goes", async () => {
-    t = await startTestServer({ walSync: "no", memtableSize: 256 * 1024, seriesNoteWindow: 5000 });
+    t = await startTestServer({ walSync: "no", memtableSize: 256 * 1024, seriesNoteWindow: 5000, persistOnStop: false });
     const c = t.client();
     const pipe = c.pipeline();
     for (let i = 0; i < 60000; i++) pipe.call("TS.ADD", `p${i % 500}`, String(1000 + Math.floor(i / 500)), String(i));

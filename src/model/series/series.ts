@@ -1135,6 +1135,11 @@ export class SeriesStore {
     return reads.keysWithLabel(this.engine, name, values);
   }
 
+  /** Heads in memory (INFO memory). */
+  get heads(): number {
+    return this.cache.size;
+  }
+
   /** True while `s` is the series under its key: not deleted, renamed away, overwritten or expired. */
   current(s: SeriesState): boolean {
     if (this.cache.get(s.id) !== s) return false;
@@ -1183,6 +1188,44 @@ export class SeriesStore {
       if (s !== undefined) out.push(s);
     }
     return out;
+  }
+
+  // ---- COPY --------------------------------------------------------------------------------------------------
+
+  /**
+   * COPY of a series to `dstKey`, as RedisTimeSeries's CopySeries makes it: a new series (its own id) with the
+   * source's samples, labels (indexed under the new key), settings and expiry, but no compaction rules and no
+   * source (`srcKey`): the copy takes part in no compaction. `old` is what `dstKey` held (COPY … REPLACE): a series
+   * there is deleted as DEL deletes it. Sealed chunks are copied entry for entry; the newest chunk is written whole
+   * from the head (its latest points may still be WAL notes only). Everything goes in one engine batch.
+   */
+  copy(w: SeriesBatch, src: SeriesState, dstKey: Buffer, old: Meta | undefined): void {
+    const id = this.nextId++;
+    const header: SeriesHeader = {
+      ...src.header,
+      id,
+      labels: src.header.labels.map(([n, v]) => [n, v]),
+      srcKey: null,
+      rules: [],
+      notesCovered: this.engine.sequence,
+    };
+    const key = Buffer.from(dstKey);
+    if (old?.type === TypeTag.SERIES) w.ops.push(...this.onDelete(key, old));
+    else this.evict(key.toString("latin1"));
+    const [ops, delta] = this.ks.writeOps(key, TypeTag.SERIES, src.expireAt, encodeHeader(header), old);
+    w.ops.push(...ops);
+    w.delta += delta;
+    for (const [n, v] of header.labels) w.ops.push({ type: "put", key: labelKey(n, v, key), value: EMPTY });
+    const range = chunkRange(src.header.id);
+    for (const [k, v] of this.engine.iterate({ gte: range.gte, lt: range.lt })) {
+      // Delta slots and the base of the newest chunk are the head's points, written below.
+      if (k.length === DELTA_KEY_LENGTH || chunkStartOf(k) === src.openStart) continue;
+      w.ops.push({ type: "put", key: chunkKey(id, chunkStartOf(k)), value: Buffer.from(v) });
+    }
+    if (src.openStart !== null) w.ops.push({ type: "put", key: chunkKey(id, src.openStart), value: encodeBase(src, 0, this.engine.sequence) });
+    w.ops.push({ type: "put", key: NEXT_ID_KEY, value: encodeNextId(this.nextId) });
+    this.commitNow(w);
+    this.postings.added(header.labels);
   }
 }
 
