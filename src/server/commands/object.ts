@@ -127,7 +127,10 @@ const memorySubs: CommandSpec[] = [
   }),
 ];
 
-/** COPY source destination [DB 0] [REPLACE]: strings (and their expiry); a series is refused. */
+/**
+ * COPY source destination [DB 0] [REPLACE]: a string, or a series as RedisTimeSeries copies one (samples, labels,
+ * settings; no compaction rules, and not a rule's destination: SeriesStore.copy), with the source's expiry.
+ */
 function copy(ctx: CommandContext, args: Buffer[]): void {
   let replace = false;
   for (let i = 3; i < args.length; i++) {
@@ -141,13 +144,31 @@ function copy(ctx: CommandContext, args: Buffer[]): void {
   const ks = keyspace(ctx);
   const src = ks.lookup(args[1]);
   if (!src) return ctx.reply.integer(0);
-  if (src.type !== TypeTag.STRING) {
-    throw new CommandError("ERR tskv cannot COPY a time series; copy its samples with TS.RANGE and TS.MADD");
-  }
   const dst = ks.lookup(args[2]);
   if (dst && !replace) return ctx.reply.integer(0);
+  if (src.type === TypeTag.SERIES) return copySeries(ctx, args[1], args[2], dst);
   // The source's META value is a view of the engine's: the write copies it.
   ctx.holdUntilDurable(ks.store(args[2], TypeTag.STRING, src.expireAt, src.payload, dst));
+  ctx.reply.integer(1);
+}
+
+/** COPY of a series: one engine batch, the reply held until it is durable. */
+function copySeries(ctx: CommandContext, from: Buffer, to: Buffer, dst: Meta | undefined): void {
+  const st = SeriesStore.of(keyspace(ctx));
+  const src = st.series(from);
+  if (src === undefined) return ctx.reply.integer(0);
+  const w = st.begin();
+  let seq: bigint | undefined;
+  try {
+    st.copy(w, src, to, dst);
+  } finally {
+    try {
+      seq = st.finish(w);
+    } finally {
+      st.release(w);
+    }
+  }
+  ctx.holdUntilDurable(seq ?? ctx.server.engine.lastSequence);
   ctx.reply.integer(1);
 }
 
