@@ -654,16 +654,19 @@ export class SeriesStore {
       }
       const s = this.series(key);
       if (!s || s.header.id !== note.id || seq <= s.notes) return;
+      // Room for the whole note at once (one grow a note, not one each time a point fills the arrays).
+      if (s.n + note.ts.length > s.ts.length) grow(s, s.n + note.ts.length);
+      const ts = s.ts;
+      const vals = s.vals;
       for (let i = 0; i < note.ts.length; i++) {
         const t = note.ts[i];
-        if (s.n > 0 && t <= s.ts[s.n - 1]) {
+        if (s.n > 0 && t <= ts[s.n - 1]) {
           skipped++;
           continue;
         }
         if (s.openStart === null) s.openStart = t;
-        if (s.n === s.ts.length) grow(s, s.n + 1);
-        s.ts[s.n] = t;
-        s.vals[s.n] = note.vals[i];
+        ts[s.n] = t;
+        vals[s.n] = note.vals[i];
         s.n++;
       }
       s.written = s.n;
