@@ -1,7 +1,7 @@
 // TS.RANGE … AGGREGATION's tight loops (src/model/series/bucket-cursor.ts) against the general streaming aggregation
 // (aggregate.ts) they stand in for: the same buckets, bit for bit, for every aggregator they take, both directions,
-// any alignment, bucket timestamp, start floor and first / last order, NaN samples, buckets spanning several slices, and values near the
-// double's limits (avg's overflow switch).
+// any alignment, bucket timestamp, start floor, first / last order and std / var formula, NaN samples, buckets
+// spanning several slices, and values near the double's limits (avg's overflow switch, in long double).
 import fc from "fast-check";
 import { aggregate, type AggregationSpec, type AggregatorName, type Point } from "../../src/model/series/aggregate";
 import { BucketCursor, bucketCursorHandles } from "../../src/model/series/bucket-cursor";
@@ -64,8 +64,9 @@ describe("BucketCursor", () => {
         fc.integer({ min: 1, max: 9 }),
         fc.constantFrom(undefined, 0, -50),
         fc.constantFrom(undefined, true),
-        (points, type, bucketDuration, align, bucketTimestamp, reverse, size, startFloor, replyOrder) => {
-          const spec: AggregationSpec = { type, bucketDuration, align, bucketTimestamp, empty: false, startFloor, replyOrder };
+        fc.constantFrom(undefined, true),
+        (points, type, bucketDuration, align, bucketTimestamp, reverse, size, startFloor, replyOrder, sumOfSquares) => {
+          const spec: AggregationSpec = { type, bucketDuration, align, bucketTimestamp, empty: false, startFloor, replyOrder, sumOfSquares };
           const want = viaAggregate(points, spec, reverse);
           const got = viaCursor(points, spec, reverse, size);
           expect(got.length).toBe(want.length);

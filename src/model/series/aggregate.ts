@@ -56,6 +56,11 @@ export interface AggregationSpec {
    * before it in the reply (the newer one). Absent: by time in both directions.
    */
   replyOrder?: boolean;
+  /**
+   * std / var from the sum and the sum of squares, as RedisTimeSeries computes them (its digits, cancellation
+   * included; the server sets it). Absent: Welford's algorithm, which stays accurate far from zero.
+   */
+  sumOfSquares?: boolean;
 }
 
 export type Point = [number, number];
@@ -117,8 +122,11 @@ export interface Accumulator {
   readonly count: number;
 }
 
-/** `newestFirst`: first picks the newest sample and last the oldest (a reverse query's reply order). */
-export function accumulator(type: AggregatorName, newestFirst = false): Accumulator {
+/**
+ * `newestFirst`: first picks the newest sample and last the oldest (a reverse query's reply order).
+ * `sumOfSquares`: std / var as RedisTimeSeries computes them (AggregationSpec.sumOfSquares).
+ */
+export function accumulator(type: AggregatorName, newestFirst = false, sumOfSquares = false): Accumulator {
   switch (type) {
     case "sum":
       return new SumAccumulator();
@@ -140,7 +148,7 @@ export function accumulator(type: AggregatorName, newestFirst = false): Accumula
     case "std.s":
     case "var.p":
     case "var.s":
-      return new SpreadAccumulator(type);
+      return sumOfSquares ? new SumOfSquaresAccumulator(type) : new SpreadAccumulator(type);
     case "twa":
       return new TwaAccumulator();
   }
@@ -163,7 +171,10 @@ class SumAccumulator implements Accumulator {
   }
 }
 
-/** Sums, and switches to a running mean once the sum would overflow (as RedisTimeSeries does). */
+/**
+ * Sums, and switches to a running mean once the exact sum would pass the largest double, as RedisTimeSeries's
+ * AvgAddValue does: same test (the operands' signs agree and |sum| > DBL_MAX - |v|), same steps (avgOverflowStep).
+ */
 class AvgAccumulator implements Accumulator {
   count = 0;
   private value = 0; // the sum, or the mean once `overflow`
@@ -171,14 +182,12 @@ class AvgAccumulator implements Accumulator {
   add(_t: number, v: number): void {
     if (Number.isNaN(v)) return;
     this.count++;
-    const n = this.count;
-    if (!this.overflow && Number.isFinite(v) && !Number.isFinite(this.value + v)) {
+    const value = this.value;
+    if (this.overflow || avgOverflows(value, v)) {
+      this.value = avgOverflowStep(value, v, this.count, this.overflow);
       this.overflow = true;
-      this.value = this.value / n + v / n;
-    } else if (this.overflow) {
-      this.value = this.value * ((n - 1) / n) + v / n;
     } else {
-      this.value += v;
+      this.value = value + v;
     }
   }
   result(): number {
@@ -271,12 +280,14 @@ class LastAccumulator implements Accumulator {
   }
 }
 
+type SpreadKind = "std.p" | "std.s" | "var.p" | "var.s";
+
 /** Variance and standard deviation by Welford's online algorithm (no catastrophic cancellation). */
 class SpreadAccumulator implements Accumulator {
   count = 0;
   private mean = 0;
   private m2 = 0; // sum of squared deviations from the running mean
-  constructor(private readonly kind: "std.p" | "std.s" | "var.p" | "var.s") {}
+  constructor(private readonly kind: SpreadKind) {}
   add(_t: number, v: number): void {
     if (Number.isNaN(v)) return;
     this.count++;
@@ -285,18 +296,167 @@ class SpreadAccumulator implements Accumulator {
     this.m2 += delta * (v - this.mean);
   }
   result(): number {
-    const n = this.count;
-    if (n === 0) return NaN;
-    const sample = this.kind === "std.s" || this.kind === "var.s";
-    // The sample variance of one value is reported as 0, as RedisTimeSeries does.
-    const variance = sample ? (n === 1 ? 0 : this.m2 / (n - 1)) : this.m2 / n;
-    return this.kind.startsWith("std") ? Math.sqrt(variance) : variance;
+    return welfordSpread(this.kind, this.m2, this.count);
   }
   reset(): void {
     this.count = 0;
     this.mean = 0;
     this.m2 = 0;
   }
+}
+
+/** std / var of `n` values from Welford's sum of squared deviations `m2`; the sample kinds give 0 for one value. */
+export function welfordSpread(kind: SpreadKind, m2: number, n: number): number {
+  if (n === 0) return NaN;
+  const variance = kind === "std.s" || kind === "var.s" ? (n === 1 ? 0 : m2 / (n - 1)) : m2 / n;
+  return kind === "std.p" || kind === "std.s" ? Math.sqrt(variance) : variance;
+}
+
+/**
+ * Variance and standard deviation as RedisTimeSeries computes them (StdAddValue, VarPopulationFinalize, …): the sum
+ * and the sum of squares in doubles, then spread(). Welford's algorithm is more accurate but gives other last digits
+ * (std.p 0.07483314773547999 where RTS answers 0.07483314773611324 over values near 1e4 that differ by hundredths:
+ * its formula cancels there, and a negative variance or a NaN std can come out; matching it means the same steps).
+ */
+class SumOfSquaresAccumulator implements Accumulator {
+  count = 0;
+  private sum = 0;
+  private sum2 = 0;
+  constructor(private readonly kind: SpreadKind) {}
+  add(_t: number, v: number): void {
+    if (Number.isNaN(v)) return;
+    this.count++;
+    this.sum += v;
+    this.sum2 += v * v;
+  }
+  result(): number {
+    return spread(this.kind, this.sum, this.sum2, this.count);
+  }
+  reset(): void {
+    this.count = 0;
+    this.sum = 0;
+    this.sum2 = 0;
+  }
+}
+
+/**
+ * std / var of `n` values from their sum and sum of squares, operation for operation as RedisTimeSeries's
+ * variance(): (sum2 - 2·sum·sum/n + (sum/n)²·n) / n, times n / (n - 1) for the sample kinds (0 for one value), the
+ * square root for std. NaN for no value.
+ */
+export function spread(kind: SpreadKind, sum: number, sum2: number, n: number): number {
+  if (n === 0) return NaN;
+  const mean = sum / n;
+  let variance = (sum2 - (2 * sum * sum) / n + mean * mean * n) / n;
+  if (kind === "std.s" || kind === "var.s") variance = n === 1 ? 0 : (variance * n) / (n - 1);
+  return kind === "std.p" || kind === "std.s" ? Math.sqrt(variance) : variance;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// avg past the largest double, in x87 long double
+
+export const DBL_MAX = Number.MAX_VALUE;
+
+/** Whether adding v to avg's sum switches it to a running mean: RedisTimeSeries's test, the exact sum past DBL_MAX. */
+export function avgOverflows(sum: number, v: number): boolean {
+  return (sum < 0) === (v < 0) && Math.abs(sum) > DBL_MAX - Math.abs(v);
+}
+
+/** 2^1023: a rounded sum of smaller magnitude never makes avgOverflows true (a fast path's bound). */
+export const AVG_SAFE = 2 ** 1023;
+
+/**
+ * One step of avg's running mean once its sum would overflow, as RedisTimeSeries's AvgAddValue computes it in long
+ * double (x86-64: 64-bit significand, round to nearest even, each operation rounded): the mean of n values from the
+ * mean of the first n - 1 (or, on the step that switches, their sum) and the n-th value v,
+ *
+ *   switching:  (sum / n) + (v / n)           afterwards:  ((mean / n) · (n - 1)) + (v / n)
+ *
+ * rounded to a double at the end. The long double arithmetic is emulated exactly with integers (ExtFloat); this runs
+ * only for buckets whose sum passes ±1.8e308. Infinite operands give what doubles give (infinities and NaN alike).
+ */
+export function avgOverflowStep(acc: number, v: number, n: number, overflow: boolean): number {
+  if (!Number.isFinite(acc) || !Number.isFinite(v)) {
+    const a = overflow ? (acc / n) * (n - 1) : acc / n;
+    return a + v / n;
+  }
+  const count = ExtFloat.of(n);
+  let a = ExtFloat.of(acc).div(count);
+  if (overflow) a = a.mul(ExtFloat.of(n - 1));
+  return a.add(ExtFloat.of(v).div(count)).toDouble();
+}
+
+const EXT_BITS = 64; // x87 extended precision's significand
+
+/** A finite binary float ±m·2^e with m < 2^64 (m = 0 for zero), rounded to EXT_BITS after every operation. */
+class ExtFloat {
+  private constructor(
+    readonly neg: boolean,
+    readonly m: bigint,
+    readonly e: number,
+  ) {}
+
+  private static readonly f64 = new Float64Array(1);
+  private static readonly u32 = new Uint32Array(ExtFloat.f64.buffer);
+
+  /** The exact value of a finite double. */
+  static of(x: number): ExtFloat {
+    ExtFloat.f64[0] = x;
+    const hi = ExtFloat.u32[1];
+    const lo = ExtFloat.u32[0];
+    const biased = (hi >>> 20) & 0x7ff;
+    const frac = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+    const neg = hi >>> 31 === 1;
+    return biased === 0 ? new ExtFloat(neg, frac, -1074) : new ExtFloat(neg, frac | (1n << 52n), biased - 1075);
+  }
+
+  /** ±m·2^e rounded to `bits` significant bits, nearest even; `inexact` says bits below m were dropped (all < half). */
+  private static rounded(neg: boolean, m: bigint, e: number, bits: number, inexact = false): ExtFloat {
+    const shift = bitLength(m) - bits;
+    if (shift <= 0) return new ExtFloat(neg, m, e);
+    const big = BigInt(shift);
+    const rest = m & ((1n << big) - 1n);
+    const half = 1n << (big - 1n);
+    let q = m >> big;
+    if (rest > half || (rest === half && (inexact || (q & 1n) === 1n))) q += 1n;
+    return new ExtFloat(neg, q, e + shift);
+  }
+
+  div(b: ExtFloat): ExtFloat {
+    if (this.m === 0n) return new ExtFloat(this.neg !== b.neg, 0n, 0);
+    // Enough quotient bits for EXT_BITS and a rounding bit; the remainder decides ties.
+    const k = Math.max(0, EXT_BITS + 2 + bitLength(b.m) - bitLength(this.m));
+    const num = this.m << BigInt(k);
+    const q = num / b.m;
+    return ExtFloat.rounded(this.neg !== b.neg, q, this.e - b.e - k, EXT_BITS, num % b.m !== 0n);
+  }
+
+  mul(b: ExtFloat): ExtFloat {
+    return ExtFloat.rounded(this.neg !== b.neg, this.m * b.m, this.e + b.e, EXT_BITS);
+  }
+
+  add(b: ExtFloat): ExtFloat {
+    const e = Math.min(this.e, b.e);
+    const x = (this.neg ? -this.m : this.m) << BigInt(this.e - e);
+    const y = (b.neg ? -b.m : b.m) << BigInt(b.e - e);
+    const sum = x + y;
+    return ExtFloat.rounded(sum < 0n, sum < 0n ? -sum : sum, e, EXT_BITS);
+  }
+
+  /** Rounded to a double (53 bits; results below the normal range are rounded as if they were normal). */
+  toDouble(): number {
+    const r = ExtFloat.rounded(this.neg, this.m, this.e, 53);
+    let v = Number(r.m);
+    let e = r.e;
+    for (; e > 1000; e -= 1000) v *= 2 ** 1000;
+    for (; e < -1000; e += 1000) v *= 2 ** -1000;
+    v *= 2 ** e;
+    return r.neg ? -v : v;
+  }
+}
+
+function bitLength(m: bigint): number {
+  return m === 0n ? 0 : m.toString(2).length;
 }
 
 /** The value at time `t` on the straight line through points a and b. */
@@ -477,7 +637,7 @@ class Bucketing {
     this.offset = spec.bucketTimestamp === "start" ? 0 : spec.bucketTimestamp === "mid" ? Math.floor(this.d / 2) : this.d;
     this.floor = spec.startFloor ?? -Infinity;
     this.newestFirst = reverse && spec.replyOrder === true;
-    this.acc = accumulator(spec.type, this.newestFirst);
+    this.acc = accumulator(spec.type, this.newestFirst, spec.sumOfSquares === true);
     this.twa = this.acc instanceof TwaAccumulator ? this.acc : undefined;
   }
 

@@ -4,7 +4,7 @@
 // generator, tuple or accumulator object per sample. The results are aggregate.ts's to the bit: the same arithmetic
 // in the same order (ascending time forward, descending in reverse, as aggregate.ts's forward and backward see
 // them), so anything outside this subset keeps going through aggregate.ts.
-import { AggregationSpec, AggregatorName, bucketStart } from "./aggregate";
+import { AggregationSpec, AggregatorName, AVG_SAFE, avgOverflows, avgOverflowStep, bucketStart, spread, welfordSpread } from "./aggregate";
 import { type SampleCursor, SliceWalk } from "./group";
 import type { ChunkSlice } from "./state";
 
@@ -47,11 +47,12 @@ export class BucketCursor extends SliceWalk implements SampleCursor {
   private readonly offset: number;
   private readonly floor: number;
   private readonly newestFirst: boolean; // first / last in a reverse reply's order (spec.replyOrder)
+  private readonly sumOfSquares: boolean; // std / var from sums (spec.sumOfSquares), else Welford's
 
   // One bucket's fold; which fields mean something depends on the kind.
   private count = 0;
-  private acc = 0; // sum; avg's sum, or its running mean once `overflow`; Welford's mean
-  private m2 = 0;
+  private acc = 0; // sum; avg's sum, or its running mean once `overflow`; std / var's sum or Welford's mean
+  private sum2 = 0; // std / var's sum of squares, or Welford's sum of squared deviations
   private overflow = false;
   private min = Infinity;
   private max = -Infinity;
@@ -69,6 +70,7 @@ export class BucketCursor extends SliceWalk implements SampleCursor {
     this.offset = spec.bucketTimestamp === "start" ? 0 : spec.bucketTimestamp === "mid" ? Math.floor(this.d / 2) : this.d;
     this.floor = spec.startFloor ?? -Infinity;
     this.newestFirst = reverse && spec.replyOrder === true;
+    this.sumOfSquares = spec.sumOfSquares === true;
   }
 
   next(): boolean {
@@ -110,7 +112,7 @@ export class BucketCursor extends SliceWalk implements SampleCursor {
   private reset(): void {
     this.count = 0;
     this.acc = 0;
-    this.m2 = 0;
+    this.sum2 = 0;
     this.overflow = false;
     this.min = Infinity;
     this.max = -Infinity;
@@ -164,18 +166,18 @@ export class BucketCursor extends SliceWalk implements SampleCursor {
         let n = this.count;
         let value = this.acc;
         let overflow = this.overflow;
+        const safe = AVG_SAFE;
         for (let k = from; k !== to; k += step) {
           const v = vals[k];
           if (v !== v) continue;
           n++;
-          if (!overflow && Number.isFinite(v) && !Number.isFinite(value + v)) {
+          const sum = value + v;
+          // Below 2^1023 the exact sum cannot pass DBL_MAX - |v| (avgOverflows); NaN and ±Infinity go the long way.
+          if (!overflow && sum < safe && sum > -safe) value = sum;
+          else if (overflow || avgOverflows(value, v)) {
+            value = avgOverflowStep(value, v, n, overflow);
             overflow = true;
-            value = value / n + v / n;
-          } else if (overflow) {
-            value = value * ((n - 1) / n) + v / n;
-          } else {
-            value += v;
-          }
+          } else value = sum;
         }
         this.count = n;
         this.acc = value;
@@ -207,21 +209,38 @@ export class BucketCursor extends SliceWalk implements SampleCursor {
         return;
       }
       default: {
-        // std / var: Welford's online algorithm, as aggregate.ts's SpreadAccumulator.
+        if (!this.sumOfSquares) {
+          // Welford's online algorithm, as aggregate.ts's SpreadAccumulator.
+          let n = this.count;
+          let mean = this.acc;
+          let m2 = this.sum2;
+          for (let k = from; k !== to; k += step) {
+            const v = vals[k];
+            if (v !== v) continue;
+            n++;
+            const delta = v - mean;
+            mean += delta / n;
+            m2 += delta * (v - mean);
+          }
+          this.count = n;
+          this.acc = mean;
+          this.sum2 = m2;
+          return;
+        }
+        // The sum and the sum of squares, as aggregate.ts's SumOfSquaresAccumulator.
         let n = this.count;
-        let mean = this.acc;
-        let m2 = this.m2;
+        let sum = this.acc;
+        let sum2 = this.sum2;
         for (let k = from; k !== to; k += step) {
           const v = vals[k];
           if (v !== v) continue;
           n++;
-          const delta = v - mean;
-          mean += delta / n;
-          m2 += delta * (v - mean);
+          sum += v;
+          sum2 += v * v;
         }
         this.count = n;
-        this.acc = mean;
-        this.m2 = m2;
+        this.acc = sum;
+        this.sum2 = sum2;
       }
     }
   }
@@ -245,13 +264,13 @@ export class BucketCursor extends SliceWalk implements SampleCursor {
       case Kind.Last:
         return this.pickV;
       case Kind.StdP:
-        return Math.sqrt(this.m2 / n);
+        return this.sumOfSquares ? spread("std.p", this.acc, this.sum2, n) : welfordSpread("std.p", this.sum2, n);
       case Kind.VarP:
-        return this.m2 / n;
+        return this.sumOfSquares ? spread("var.p", this.acc, this.sum2, n) : welfordSpread("var.p", this.sum2, n);
       case Kind.StdS:
-        return Math.sqrt(n === 1 ? 0 : this.m2 / (n - 1));
+        return this.sumOfSquares ? spread("std.s", this.acc, this.sum2, n) : welfordSpread("std.s", this.sum2, n);
       case Kind.VarS:
-        return n === 1 ? 0 : this.m2 / (n - 1);
+        return this.sumOfSquares ? spread("var.s", this.acc, this.sum2, n) : welfordSpread("var.s", this.sum2, n);
     }
   }
 }

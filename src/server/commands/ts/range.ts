@@ -49,7 +49,7 @@ export function planQuery(st: SeriesStore, s: SeriesState, r: RangeArgs, reverse
   }
   const a = r.aggregation;
   // RedisTimeSeries's rules: timestamps are unsigned, so a bucket start before 0 is reported as 0; first / last
-  // follow the reply's order.
+  // follow the reply's order; std / var come from the sum and the sum of squares.
   const spec: AggregationSpec | undefined = a && {
     type: a.type,
     bucketDuration: a.bucketDuration,
@@ -58,6 +58,7 @@ export function planQuery(st: SeriesStore, s: SeriesState, r: RangeArgs, reverse
     empty: a.empty,
     startFloor: 0,
     replyOrder: true,
+    sumOfSquares: true,
   };
   // twa reaches the samples around the range, with or without EMPTY; RedisTimeSeries fills the EMPTY buckets of
   // every other aggregator only between the range's own samples, so they get no neighbours.
