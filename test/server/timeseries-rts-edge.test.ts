@@ -148,3 +148,26 @@ describe("std / var / avg digits as RedisTimeSeries computes them", () => {
       ["TS.RANGE big:o - + AGGREGATION var.s 4", [[0, "NaN"], [4, "NaN"], [8, "NaN"], [12, "NaN"], [16, "0"]]],
     ]));
 });
+
+// RESP3 doubles are printf's %.17g, which rounds an exact tie (a value whose decimal expansion stops at an 18th
+// digit 5) to even; toPrecision rounds it away from zero.
+describe("RESP3 sample values round exact ties to even, as %.17g", () => {
+  it("in plain and aggregated ranges", async () => {
+    await run([
+      ["TS.CREATE", "tie:a"],
+      ["TS.MADD", "tie:a", "1", "1000000000000007.25", "tie:a", "2", "707106781826298.625", "tie:a", "3", "500000000261084.375", "tie:a", "4", "0.5"],
+    ]);
+    const c3 = t.client({ protocol: 3 });
+    expect(await c3.call("TS.RANGE", "tie:a", "-", "+")).toEqual([
+      [1, "1000000000000007.2"],
+      [2, "707106781826298.62"],
+      [3, "500000000261084.38"],
+      [4, "0.5"],
+    ]);
+    expect(await c3.call("TS.RANGE", "tie:a", "-", "+", "AGGREGATION", "sum", "2")).toEqual([
+      [0, "1000000000000007.2"],
+      [2, "1207106782087383"],
+      [4, "0.5"],
+    ]);
+  });
+});

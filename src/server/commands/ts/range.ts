@@ -138,16 +138,31 @@ export const SAMPLE_BUFFER = 64 * 1024;
  */
 let spareBuffer: Buffer | undefined;
 
-/** printf("%.17g") (Redis 7.0's RESP3 double), with toPrecision doing the digits where both notations agree. */
+/**
+ * printf("%.17g") (Redis 7.0's RESP3 double), with toPrecision doing the digits where both notations agree. On an
+ * exact tie (the value's decimal expansion stops at an 18th digit 5) toPrecision rounds away from zero and printf
+ * to even: 1000000000000007.25 is "1000000000000007.2" in RedisTimeSeries's replies.
+ */
 export function double17g(v: number): string {
   const a = v < 0 ? -v : v;
   if (!(a >= 1e-4 && a < 1e17)) return formatDouble17g(v);
-  const s = v.toPrecision(17);
+  let s = v.toPrecision(17);
+  // A tie rounded up leaves an odd 17th digit (an even one plus one): only then can printf's digits differ.
+  if ((s.charCodeAt(s.length - 1) & 1) === 1) {
+    const t = v.toPrecision(18); // positional here (exponent -4 … 16), with a '.'
+    if (t.charCodeAt(t.length - 1) === 0x35 && exactDigits(v, t)) s = t.slice(0, -1);
+  }
   if (s.indexOf(".") < 0) return s;
   let end = s.length;
   while (s.charCodeAt(end - 1) === 0x30) end--;
   if (s.charCodeAt(end - 1) === 0x2e) end--;
   return s.slice(0, end);
+}
+
+/** Whether `digits` (v.toPrecision(18)) is v's whole decimal expansion: v.toPrecision(100) is exact here. */
+function exactDigits(v: number, digits: string): boolean {
+  const full = v.toPrecision(100);
+  return full.startsWith(digits) && /^0*$/.test(full.slice(digits.length));
 }
 
 export class SampleWriter {
