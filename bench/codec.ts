@@ -2,7 +2,14 @@
 // Decoding three ways in one run: the TypeScript reference (decodeChunkJs), decodeChunk (the addon filling two new
 // Float64Arrays a call, what the server uses) and the addon filling the same two scratch arrays every call.
 // Run: npx tsc -p tsconfig.bench.json && taskset -c 1 node dist-bench/bench/codec.js
-import { chunkTimestampCodec, chunkValueCodec, decodeChunk, decodeChunkJs, encodeChunk } from "../src/model/series/codec";
+import {
+  chunkTimestampCodec,
+  chunkValueCodec,
+  decodeChunk,
+  decodeChunkJs,
+  encodeChunk,
+  encodeChunkJs,
+} from "../src/model/series/codec";
 import { native } from "../src/native";
 import { readVarint, varintSize } from "../src/engine/varint";
 import { mulberry32 } from "./lib/random";
@@ -89,12 +96,15 @@ let sink = 0;
 const scratchTs = new Float64Array(N);
 const scratchVals = new Float64Array(N);
 const decodeInto = native.seriesChunkDecode;
-console.log(`${N} points per chunk; decode: JS reference, native into new arrays, native into scratch arrays`);
+console.log(`${N} points per chunk; encode: JS reference, encodeChunk (native); decode: JS reference, native into new arrays, native into scratch arrays`);
 console.log(
-  "data set                  | B/point | codecs          | encode     | decode JS  | native new | native scr | ts B/point: ours, as zigzag-varint dods",
+  "data set                  | B/point | codecs          | encode JS  | encode     | decode JS  | native new | native scr | ts B/point: ours, as zigzag-varint dods",
 );
 for (const s of sets()) {
   const chunk = encodeChunk(s.ts, s.vals);
+  const encJs = rate(() => {
+    sink += encodeChunkJs(s.ts, s.vals).length;
+  }, N);
   const enc = rate(() => {
     sink += encodeChunk(s.ts, s.vals).length;
   }, N);
@@ -111,7 +121,7 @@ for (const s of sets()) {
     : NaN;
   const codecs = `${chunkTimestampCodec(chunk)}/${chunkValueCodec(chunk)}`;
   console.log(
-    `${s.name.padEnd(25)} | ${(chunk.length / N).toFixed(3).padStart(7)} | ${codecs.padEnd(15)} | ${fmt(enc).padStart(10)} | ` +
+    `${s.name.padEnd(25)} | ${(chunk.length / N).toFixed(3).padStart(7)} | ${codecs.padEnd(15)} | ${fmt(encJs).padStart(10)} | ${fmt(enc).padStart(10)} | ` +
       `${fmt(decJs).padStart(10)} | ${fmt(dec).padStart(10)} | ${fmt(decScratch).padStart(10)} | ` +
       `${(tsSectionBytes(chunk) / N).toFixed(3)}, ${(zigzagVarintTsBytes(s.ts) / N).toFixed(3)}`,
   );

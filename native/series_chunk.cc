@@ -468,9 +468,290 @@ ChunkStatus DecodeSeriesChunk(const uint8_t* buf, size_t n, double* ts, double* 
   return s;
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Encoding: encodeChunkJs step for step, in the same float64 arithmetic where it decides (REGULAR, DOD's dod and
+// delta, findDecimals' Math.round), so the choices and bytes are the same.
+
+namespace {
+
+// MSB-first bits into a byte vector.
+class BitWriter {
+ public:
+  explicit BitWriter(std::vector<uint8_t>* out) : out_(out) {}
+
+  // Writes the low n bits of v, 0 <= n <= 64.
+  void Write(uint64_t v, unsigned n) {
+    if (n == 0) return;
+    if (n < 64) v &= (uint64_t{1} << n) - 1;
+    if (n > 32) {
+      Put(static_cast<uint32_t>(v >> 32), n - 32);
+      Put(static_cast<uint32_t>(v), 32);
+    } else {
+      Put(static_cast<uint32_t>(v), n);
+    }
+  }
+
+  // The stop bit '1' and zeros to the byte boundary.
+  void Finish() {
+    Put(1, 1);
+    if (nacc_ > 0) Put(0, 8 - nacc_);
+  }
+
+ private:
+  // n <= 32, nacc_ < 8: the accumulator stays below 2^40.
+  void Put(uint32_t v, unsigned n) {
+    acc_ = (acc_ << n) | v;
+    nacc_ += n;
+    while (nacc_ >= 8) {
+      nacc_ -= 8;
+      out_->push_back(static_cast<uint8_t>(acc_ >> nacc_));
+    }
+    acc_ &= (uint64_t{1} << nacc_) - 1;
+  }
+
+  std::vector<uint8_t>* out_;
+  uint64_t acc_ = 0;
+  unsigned nacc_ = 0;
+};
+
+void PutVarint(std::vector<uint8_t>* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<uint8_t>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<uint8_t>(v));
+}
+
+// The two's-complement bits of a safe integer t, as writeI64 and the DOD escape write them.
+uint64_t I64Bits(double t) { return static_cast<uint64_t>(static_cast<int64_t>(t)); }
+
+void PutI64(std::vector<uint8_t>* out, double t) {
+  const uint64_t b = I64Bits(t);
+  for (int i = 0; i < 8; i++) out->push_back(static_cast<uint8_t>(b >> (8 * i)));
+}
+
+bool IsInteger(double x) { return std::isfinite(x) && std::floor(x) == x; }
+
+bool IsRegular(const double* ts, uint32_t n) {
+  if (n == 1) return true;
+  const double first = ts[0];
+  const double step = (ts[n - 1] - first) / (n - 1);
+  if (!IsSafeInteger(step)) return false;
+  for (uint32_t i = 1; i < n; i++) {
+    if (first + static_cast<double>(i) * step != ts[i]) return false;
+  }
+  return true;
+}
+
+void EncodeDod(const double* ts, uint32_t n, std::vector<uint8_t>* out) {
+  BitWriter w(out);
+  double prev_t = ts[0];
+  double prev_delta = 0;
+  for (uint32_t i = 1; i < n; i++) {
+    const double t = ts[i];
+    const double dod = t - prev_t - prev_delta;
+    const double delta = prev_delta + dod;
+    if (IsInteger(dod) && dod >= -2147483648.0 && dod < 2147483648.0 && prev_t + delta == t) {
+      const int32_t d = static_cast<int32_t>(dod);
+      if (d == 0) {
+        w.Write(0, 1);
+      } else if (d >= -64 && d < 64) {
+        w.Write(0b10, 2);
+        w.Write(static_cast<uint32_t>(d + 64), 7);
+      } else if (d >= -256 && d < 256) {
+        w.Write(0b110, 3);
+        w.Write(static_cast<uint32_t>(d + 256), 9);
+      } else if (d >= -2048 && d < 2048) {
+        w.Write(0b1110, 4);
+        w.Write(static_cast<uint32_t>(d + 2048), 12);
+      } else {
+        w.Write(0b11110, 5);
+        w.Write(static_cast<uint32_t>(d), 32);
+      }
+      prev_delta = delta;
+    } else {
+      w.Write(0b11111, 5);
+      w.Write(I64Bits(t), 64);
+      prev_delta = t - prev_t;
+    }
+    prev_t = t;
+  }
+  w.Finish();
+}
+
+inline uint64_t Bits(double v) {
+  uint64_t b;
+  std::memcpy(&b, &v, 8);
+  return b;
+}
+
+void EncodeXor(const double* vals, uint32_t n, std::vector<uint8_t>* out) {
+  BitWriter w(out);
+  uint64_t prev = Bits(vals[0]);
+  w.Write(prev, 64);
+  int win_lead = -1;
+  int win_trail = 0;
+  for (uint32_t i = 1; i < n; i++) {
+    const uint64_t b = Bits(vals[i]);
+    const uint64_t x = b ^ prev;
+    prev = b;
+    if (x == 0) {
+      w.Write(0, 1);
+      continue;
+    }
+    int lead = __builtin_clzll(x);
+    if (lead > 31) lead = 31;
+    const int trail = __builtin_ctzll(x);
+    if (win_lead >= 0 && lead >= win_lead && trail >= win_trail) {
+      w.Write(0b10, 2);
+      w.Write(x >> win_trail, 64 - win_lead - win_trail);
+    } else {
+      const int m = 64 - lead - trail;
+      w.Write(0b11, 2);
+      w.Write(static_cast<uint32_t>(lead), 5);
+      w.Write(static_cast<uint32_t>(m & 63), 6);
+      w.Write(x >> trail, m);
+      win_lead = lead;
+      win_trail = trail;
+    }
+  }
+  w.Finish();
+}
+
+// JavaScript's Math.round for a finite x: the nearest integer, halves toward +Infinity (C's round takes them away
+// from zero). x - floor(x) is exact, so the comparison with 0.5 is too.
+inline double JsRound(double x) {
+  const double f = std::floor(x);
+  return x - f >= 0.5 ? f + 1 : f;
+}
+
+constexpr double kMaxScaledD = 2251799813685248.0;  // 2^51
+
+int FindDecimals(const double* vals, uint32_t n) {
+  int d = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    const double v = vals[i];
+    if (!(std::fabs(v) < kMaxScaledD) || (v == 0 && std::signbit(v))) return -1;
+    while (JsRound(v * kPow10[d]) / kPow10[d] != v) {
+      if (++d > kMaxDecimals) return -1;
+    }
+  }
+  for (; d <= kMaxDecimals; d++) {
+    const double p = kPow10[d];
+    bool ok = true;
+    for (uint32_t i = 0; i < n; i++) {
+      const double v = vals[i];
+      const double k = JsRound(v * p);
+      if (k / p != v || !(std::fabs(k) < kMaxScaledD)) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) return d;
+  }
+  return -1;
+}
+
+inline uint64_t Zigzag(int64_t x) { return x >= 0 ? 2 * static_cast<uint64_t>(x) : 2 * static_cast<uint64_t>(-x) - 1; }
+
+inline unsigned BitLength(uint64_t x) { return x == 0 ? 0 : 64 - __builtin_clzll(x); }
+
+void EncodeDecimal(const double* vals, uint32_t n, int d, std::vector<uint8_t>* out) {
+  const double p = kPow10[d];
+  const int64_t k0 = static_cast<int64_t>(JsRound(vals[0] * p));
+  out->push_back(static_cast<uint8_t>(d));
+  PutVarint(out, Zigzag(k0));
+  BitWriter w(out);
+  uint64_t zz[kFrame];
+  int64_t prev_k = k0;
+  for (uint32_t i = 1; i < n; i += kFrame) {
+    const uint32_t cnt = n - i < static_cast<uint32_t>(kFrame) ? n - i : kFrame;
+    uint64_t min = UINT64_MAX;
+    uint64_t max = 0;
+    for (uint32_t j = 0; j < cnt; j++) {
+      const int64_t k = static_cast<int64_t>(JsRound(vals[i + j] * p));
+      const uint64_t z = Zigzag(k - prev_k);
+      prev_k = k;
+      zz[j] = z;
+      if (z < min) min = z;
+      if (z > max) max = z;
+    }
+    const unsigned width = BitLength(max - min);
+    const unsigned min_width = BitLength(min);
+    w.Write(width, 6);
+    w.Write(min_width, 6);
+    w.Write(min, min_width);
+    if (width > 0) {
+      for (uint32_t j = 0; j < cnt; j++) w.Write(zz[j] - min, width);
+    }
+  }
+  w.Finish();
+}
+
+}  // namespace
+
+void EncodeSeriesChunk(const double* ts, const double* values, uint32_t n, std::vector<uint8_t>* out) {
+  std::vector<uint8_t> ts_bytes;
+  const bool regular = IsRegular(ts, n);
+  if (!regular) EncodeDod(ts, n, &ts_bytes);
+  std::vector<uint8_t> value_bytes;
+  EncodeXor(values, n, &value_bytes);
+  bool decimal = false;
+  const int d = FindDecimals(values, n);
+  if (d >= 0) {
+    std::vector<uint8_t> dec;
+    EncodeDecimal(values, n, d, &dec);
+    if (dec.size() <= value_bytes.size()) {
+      value_bytes.swap(dec);
+      decimal = true;
+    }
+  }
+  out->clear();
+  out->reserve(1 + 3 + 16 + 5 + ts_bytes.size() + value_bytes.size());
+  out->push_back(static_cast<uint8_t>((kChunkFormatVersion << 4) | ((regular ? 1 : 0) << 2) | (decimal ? 1 : 0)));
+  PutVarint(out, n);
+  PutI64(out, ts[0]);
+  PutI64(out, ts[n - 1]);
+  PutVarint(out, ts_bytes.size());
+  out->insert(out->end(), ts_bytes.begin(), ts_bytes.end());
+  out->insert(out->end(), value_bytes.begin(), value_bytes.end());
+}
+
+#ifndef TSKV_NO_NAPI
+namespace {
+
+// seriesChunkEncode(ts: Float64Array, values: Float64Array, n: number): Buffer. The caller (encodeChunk) has
+// checked n and the timestamps; the addon checks only the types and that both arrays hold n points.
+Napi::Value JsSeriesChunkEncode(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsTypedArray() || !info[2].IsNumber() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    Napi::TypeError::New(env, "seriesChunkEncode(ts: Float64Array, values: Float64Array, n: number)")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto t = info[0].As<Napi::Float64Array>();
+  auto v = info[1].As<Napi::Float64Array>();
+  const double nd = info[2].As<Napi::Number>().DoubleValue();
+  if (!(nd >= 1 && nd <= kMaxChunkPoints) || std::floor(nd) != nd || nd > t.ElementLength() ||
+      nd > v.ElementLength()) {
+    Napi::RangeError::New(env, "seriesChunkEncode: n outside 1..min(ts.length, values.length, 2^20)")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::vector<uint8_t> out;
+  EncodeSeriesChunk(t.Data(), v.Data(), static_cast<uint32_t>(nd), &out);
+  return Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size());
+}
+
+}  // namespace
+#endif  // TSKV_NO_NAPI
+
 #ifndef TSKV_NO_NAPI
 void InitSeriesChunk(Napi::Env env, Napi::Object exports) {
   exports.Set("seriesChunkDecode", Napi::Function::New(env, JsSeriesChunkDecode, "seriesChunkDecode"));
+  exports.Set("seriesChunkEncode", Napi::Function::New(env, JsSeriesChunkEncode, "seriesChunkEncode"));
   exports.Set("seriesChunkStatusText", Napi::Function::New(env, JsSeriesChunkStatusText, "seriesChunkStatusText"));
 }
 #endif  // TSKV_NO_NAPI

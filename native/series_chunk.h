@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace tskv {
 
@@ -63,6 +64,11 @@ const char* ChunkStatusText(ChunkStatus s);
 // partial output.
 ChunkStatus DecodeSeriesChunk(const uint8_t* buf, size_t n, double* ts, double* values, size_t cap, uint32_t* count,
                               size_t* error_offset);
+
+// Encodes n points (1 <= n <= kMaxChunkPoints; timestamps strictly increasing safe integers, which the caller has
+// checked) into *out, replacing its contents: byte for byte what encodeChunkJs (src/model/series/codec.ts) writes,
+// codec choices included.
+void EncodeSeriesChunk(const double* ts, const double* values, uint32_t n, std::vector<uint8_t>* out);
 
 #ifndef TSKV_NO_NAPI
 void InitSeriesChunk(Napi::Env env, Napi::Object exports);

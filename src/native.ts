@@ -19,6 +19,11 @@ export interface NativeAddon {
    * arrays may hold partial output). Absent from builds older than the function (codec.ts then decodes in JS).
    */
   seriesChunkDecode?(chunk: Uint8Array, ts: Float64Array, values: Float64Array): number;
+  /**
+   * Encodes ts[0, n) and values[0, n) as a series chunk, byte for byte as encodeChunkJs (src/model/series/codec.ts)
+   * does; the caller has checked n and the timestamps. TypeError on wrong types, RangeError when n does not fit.
+   */
+  seriesChunkEncode?(ts: Float64Array, values: Float64Array, n: number): Buffer;
   /** The description of a status from seriesChunkDecode. */
   seriesChunkStatusText?(status: number): string;
   /**

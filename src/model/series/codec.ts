@@ -7,8 +7,8 @@
 // (last - first) / (count - 1)) or DOD (Gorilla delta-of-delta buckets). Values are either XOR (Gorilla) or DECIMAL
 // (scaled integers, zigzag deltas bit-packed in frames of FRAME values); the encoder keeps the smaller.
 // Bit streams are MSB first and end with a stop bit '1' padded with zeros to a byte. float64 bits go through a shared Float64Array/Uint32Array pair: no BigInt anywhere.
-// Decoding runs in the addon (native/series_chunk.cc); decodeChunkJs below is its reference and the fallback for a
-// build without it.
+// Encoding and decoding run in the addon (native/series_chunk.cc); encodeChunkJs and decodeChunkJs below are their
+// references and the fallbacks for a build without them.
 import { corruption, TskvError } from "../../engine/errors";
 import { readVarint, varintSize, writeVarint } from "../../engine/varint";
 import { native } from "../../native";
@@ -253,6 +253,27 @@ export function chunkTimestampCodec(buf: Uint8Array): "dod" | "regular" {
  * MAX_CHUNK_POINTS).
  */
 export function encodeChunk(timestamps: ArrayLike<number>, values: ArrayLike<number>, n?: number): Buffer {
+  if (nativeEncode === undefined) return encodeChunkJs(timestamps, values, n);
+  const count = checkEncodeArgs(timestamps, values, n);
+  let ts: Float64Array;
+  if (timestamps instanceof Float64Array) ts = timestamps;
+  else {
+    ts = new Float64Array(count);
+    for (let i = 0; i < count; i++) ts[i] = timestamps[i];
+  }
+  let vals: Float64Array;
+  if (values instanceof Float64Array) vals = values;
+  else {
+    vals = new Float64Array(count);
+    for (let i = 0; i < count; i++) vals[i] = values[i];
+  }
+  return nativeEncode(ts, vals, count);
+}
+
+const nativeEncode = native.seriesChunkEncode;
+
+/** encodeChunk's argument checks: returns the point count or throws RangeError. */
+function checkEncodeArgs(timestamps: ArrayLike<number>, values: ArrayLike<number>, n: number | undefined): number {
   const count = n ?? timestamps.length;
   if (!Number.isInteger(count) || count < 1 || count > MAX_CHUNK_POINTS) {
     throw new RangeError(`encodeChunk: point count ${count} outside 1..${MAX_CHUNK_POINTS}`);
@@ -265,6 +286,15 @@ export function encodeChunk(timestamps: ArrayLike<number>, values: ArrayLike<num
     if (t <= prev) throw new RangeError(`encodeChunk: timestamps not strictly increasing at index ${i}`);
     prev = t;
   }
+  return count;
+}
+
+/**
+ * The reference encoder, in TypeScript: what the addon's seriesChunkEncode must match byte for byte (tests and the
+ * fuzz suite check it), and the encoder of a build without it. Same contract as encodeChunk.
+ */
+export function encodeChunkJs(timestamps: ArrayLike<number>, values: ArrayLike<number>, n?: number): Buffer {
+  const count = checkEncodeArgs(timestamps, values, n);
   let vals: Float64Array;
   if (values instanceof Float64Array) vals = values;
   else {
