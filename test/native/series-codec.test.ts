@@ -3,21 +3,13 @@
 import fc from "fast-check";
 import { isCorruption } from "../../src/engine/errors";
 import { MAX_CHUNK_POINTS, DecodedChunk, decodeChunk, decodeChunkJs, encodeChunk } from "../../src/model/series/codec";
+import { mulberry32 } from "../../bench/lib/random";
 import { native } from "../../src/native";
 
 const MAX_TS = Number.MAX_SAFE_INTEGER;
 
-/** A small seeded PRNG (mulberry32): the big chunks are built from a seed, not element by element by fast-check. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG: the big chunks are built from a seed, not element by element by fast-check. */
+const prng = mulberry32;
 
 const SPECIALS = [NaN, Infinity, -Infinity, 0, -0, Number.MIN_VALUE, -Number.MIN_VALUE, 2.2250738585072014e-308,
   2.225073858507201e-308, Number.MAX_VALUE, -Number.MAX_VALUE, Number.EPSILON, 2 ** 53, 2 ** 51 - 1, -(2 ** 51 - 1), 2 ** 51,

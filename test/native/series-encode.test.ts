@@ -9,21 +9,14 @@ import {
   encodeChunk,
   encodeChunkJs,
 } from "../../src/model/series/codec";
+import { mulberry32 } from "../../bench/lib/random";
 import { native } from "../../src/native";
 
 const MAX_TS = Number.MAX_SAFE_INTEGER;
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG: the big chunks are built from a seed, not element by element by fast-check. */
+const prng = mulberry32;
 
 const TS_KINDS = ["regular", "regular-extreme", "near-max", "near-min", "jitter", "dod-classes", "huge-gaps", "inexact"] as const;
 const VALUE_KINDS = [
