@@ -6,6 +6,7 @@ import { META_HEADER, Meta } from "../../model/meta";
 import { SeriesStore } from "../../model/series/series";
 import type { CommandContext, CommandSpec } from "../command";
 import { CommandError } from "../errors";
+import { inSeriesBatch } from "./ts/common";
 import { command, helpReply, intArg, keyspace, lower, SYNTAX_ERROR } from "./util";
 
 const NOKEY: [number, number, number] = [0, 0, 0];
@@ -157,18 +158,7 @@ function copySeries(ctx: CommandContext, from: Buffer, to: Buffer, dst: Meta | u
   const st = SeriesStore.of(keyspace(ctx));
   const src = st.series(from);
   if (src === undefined) return ctx.reply.integer(0);
-  const w = st.begin();
-  let seq: bigint | undefined;
-  try {
-    st.copy(w, src, to, dst);
-  } finally {
-    try {
-      seq = st.finish(w);
-    } finally {
-      st.release(w);
-    }
-  }
-  ctx.holdUntilDurable(seq ?? ctx.server.engine.lastSequence);
+  inSeriesBatch(ctx, st, (w) => st.copy(w, src, to, dst));
   ctx.reply.integer(1);
 }
 

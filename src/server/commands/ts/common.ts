@@ -174,25 +174,32 @@ export type WriteHandler = (ctx: CommandContext, args: Buffer[], st: SeriesStore
 export function writes(fn: WriteHandler): CommandSpec["handler"] {
   return (ctx, args) => {
     const st = store(ctx);
-    const w = st.begin();
     const out = new PendingReply();
-    let seq: bigint | undefined;
-    try {
-      fn(ctx, args, st, w, out);
-    } finally {
-      try {
-        seq = st.finish(w);
-      } finally {
-        st.release(w);
-      }
-    }
-    // Hold the reply until everything applied so far is durable, not only this command's own batch: a write that
-    // changed nothing (a duplicate of a sample another client wrote a moment ago, under LAST) has observed data
-    // that may not be on disk yet, and acknowledging it first would let a crash lose what it confirmed. The hold
-    // covers what is written after it, so it comes before the reply.
-    ctx.holdUntilDurable(seq ?? ctx.server.engine.lastSequence);
+    inSeriesBatch(ctx, st, (w) => fn(ctx, args, st, w, out));
     out.send(ctx.reply);
   };
+}
+
+/**
+ * Runs `fn` on a series batch, writes the batch when it returns (or throws), and holds the command's reply until
+ * everything applied so far is durable, not only this batch: a write that changed nothing (a duplicate of a sample
+ * another client wrote a moment ago, under LAST) has observed data that may not be on disk yet, and acknowledging it
+ * first would let a crash lose what it confirmed. The hold covers what is written after it, so the caller replies
+ * after this returns.
+ */
+export function inSeriesBatch(ctx: CommandContext, st: SeriesStore, fn: (w: SeriesBatch) => void): void {
+  const w = st.begin();
+  let seq: bigint | undefined;
+  try {
+    fn(w);
+  } finally {
+    try {
+      seq = st.finish(w);
+    } finally {
+      st.release(w);
+    }
+  }
+  ctx.holdUntilDurable(seq ?? ctx.server.engine.lastSequence);
 }
 
 export function now(ctx: CommandContext): number {
