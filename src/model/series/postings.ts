@@ -59,7 +59,7 @@ export class LabelPostings {
    * kept while no series gets the label `name`. Unions count against the same budget as the lists.
    */
   union(name: string, values: string[], merge: () => SeriesState[]): SeriesState[] {
-    const k = `${name.length}:${name}${values.join(",").length}:${values.join(",")}`;
+    const k = unionKeyOf(name, values);
     const gen = this.gens.get(name) ?? 0;
     const kept = this.unions.get(k);
     if (kept !== undefined && kept.gen === gen) return kept.list;
@@ -74,7 +74,7 @@ export class LabelPostings {
 
   /** A kept union was found to hold departed heads: `live` replaces it. */
   prunedUnion(name: string, values: string[], live: SeriesState[]): void {
-    const k = `${name.length}:${name}${values.join(",").length}:${values.join(",")}`;
+    const k = unionKeyOf(name, values);
     const kept = this.unions.get(k);
     if (kept === undefined) return;
     this.unionEntries += live.length - kept.list.length;
@@ -132,4 +132,10 @@ export class LabelPostings {
 /** One string per (name, value): the name's length first, so no two pairs share one. */
 function keyOf(name: string, value: string): string {
   return `${name.length}:${name}${value}`;
+}
+
+/** One string per (name, values in order): lengths first, so no two share one. */
+function unionKeyOf(name: string, values: string[]): string {
+  const list = values.join(",");
+  return `${name.length}:${name}${list.length}:${list}`;
 }

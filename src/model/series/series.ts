@@ -1133,11 +1133,6 @@ export class SeriesStore {
     return reads.memoryUsage(s);
   }
 
-  /** Keys of series whose label `name` has one of `values`, in key order, from the labels index. */
-  keysWithLabel(name: string, values: string[]): Buffer[] {
-    return reads.keysWithLabel(this.engine, name, values);
-  }
-
   /** Heads in memory (INFO memory). */
   get heads(): number {
     return this.cache.size;
