@@ -293,13 +293,23 @@ SeekResult FenceSeek(const IndexFences& f, const uint8_t* index, const uint8_t* 
     if (f.prefix[mid] < p) lo = mid + 1;
     else hi = mid;
   }
+  // Entries whose prefix ties the key's are told apart in full, by a binary search too: keys that share more than
+  // the 8 bytes after `common` (series META keys "a:000000…" beside their chunk keys) tie by the thousand, and a
+  // walk over them cost one decode each (1 M series created through TS.ADD: 27 us a miss, half the server's time).
+  size_t tie_end = lo;
+  for (size_t hi2 = n; tie_end < hi2;) {
+    size_t mid = (tie_end + hi2) / 2;
+    if (f.prefix[mid] <= p) tie_end = mid + 1;
+    else hi2 = mid;
+  }
   size_t i = lo;
-  while (i < n && f.prefix[i] == p) {
+  for (size_t hi2 = tie_end; i < hi2;) {
+    size_t mid = (i + hi2) / 2;
     scratch->key.clear();
     size_t next;
-    if (!DecodeEntry(index, f.limit, f.entry[i], scratch, &next, error_offset)) return SeekResult::kCorrupt;
-    if (CompareEntry(*scratch, key, key_len, seq) >= 0) break;
-    i++;
+    if (!DecodeEntry(index, f.limit, f.entry[mid], scratch, &next, error_offset)) return SeekResult::kCorrupt;
+    if (CompareEntry(*scratch, key, key_len, seq) >= 0) hi2 = mid;
+    else i = mid + 1;
   }
   *entry = i;
   return i == n ? SeekResult::kEnd : SeekResult::kFound;
