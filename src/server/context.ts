@@ -33,6 +33,8 @@ export interface ServerConfig {
   seriesIndexCache: number;
   /** Bytes of point arrays series heads hold before the sweep packs some (model/series/series.ts, sweep). */
   seriesHeadMemory: number;
+  /** Heads whose point arrays are smaller are never packed (model/series/state.ts PACK_MIN_BYTES); tests set 0. */
+  seriesHeadPackMin?: number;
   /**
    * A clean stop writes every series head's WAL notes into its entries and the memtable into a table, so the next
    * start replays no WAL (true unless a test wants the replay).

@@ -190,6 +190,7 @@ export class TskvServer implements ServerContext, ConnectionHost {
     SeriesStore.of(keyspace).noteWindow = config.seriesNoteWindow;
     SeriesStore.of(keyspace).postings.budget = config.seriesIndexCache;
     SeriesStore.of(keyspace).mem.budget = config.seriesHeadMemory;
+    if (config.seriesHeadPackMin !== undefined) SeriesStore.of(keyspace).mem.packMin = config.seriesHeadPackMin;
     server.extensions.set("keyspace", keyspace);
     registerInfoSection(server, "keyspace", () => {
       const keys = keyspace.dbsize();

@@ -59,7 +59,7 @@ describe("series heads packed between commands", () => {
   let p: Redis;
   let q: Redis;
   beforeAll(async () => {
-    packing = await startTestServer({ walSync: "no", seriesHeadMemory: 0 });
+    packing = await startTestServer({ walSync: "no", seriesHeadMemory: 0, seriesHeadPackMin: 0 });
     plain = await startTestServer({ walSync: "no" });
     p = packing.client({ protocol: 2 });
     q = plain.client({ protocol: 2 });
@@ -123,6 +123,36 @@ describe("series heads packed between commands", () => {
     await packing.restart();
     p = packing.client({ protocol: 2 });
     expect(await p.call("TS.RANGE", "k", "-", "+")).toEqual(want);
+  });
+});
+
+describe("heads too small to pack", () => {
+  it("stay unpacked on the default settings, and a bound full of them leaves the sweep idle", async () => {
+    // 1 000 heads of 2 points (8 points' room, 128 bytes each) against a bound of 16 kB, beside 10 heads of 100 points.
+    const t = await startTestServer({ walSync: "no", seriesHeadMemory: 16 * 1024 });
+    try {
+      const c = t.client({ protocol: 2 });
+      const pl = c.pipeline();
+      for (let k = 0; k < 1000; k++) pl.call("TS.ADD", `small${k}`, "1", "1").call("TS.ADD", `small${k}`, "2", "2");
+      for (let k = 0; k < 10; k++) pl.call("TS.CREATE", `big${k}`).call("TS.MADD", ...Array.from({ length: 100 }, (_, i) => [`big${k}`, 1000 + i, i]).flat().map(String));
+      for (const [e] of (await pl.exec()) ?? []) expect(e).toBeNull();
+      await new Promise((r) => setTimeout(r, 100));
+      const info = (await c.info("memory")) as string;
+      // Only the big heads are packed; the small ones would cost as much packed.
+      expect(infoField(info, "tskv_series_heads_packed")).toBe(10);
+      expect(infoField(info, "tskv_series_head_bytes")).toBe(1000 * 128);
+      // The sweep gave up on the small heads: the server's loop stays idle (a sweep walking them would keep it busy).
+      const cpu0 = process.cpuUsage();
+      const wall0 = Date.now();
+      await new Promise((r) => setTimeout(r, 300));
+      const used = process.cpuUsage(cpu0);
+      expect((used.user + used.system) / 1000).toBeLessThan((Date.now() - wall0) * 0.5);
+      // Their points are all there.
+      expect(await c.call("TS.RANGE", "small999", "-", "+")).toEqual([[1, "1"], [2, "2"]]);
+      expect(((await c.call("TS.RANGE", "big3", "-", "+")) as unknown[]).length).toBe(100);
+    } finally {
+      await t.stop();
+    }
   });
 });
 

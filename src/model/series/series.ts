@@ -517,8 +517,11 @@ export class SeriesStore {
 
   // ---- the bound on heads' point arrays ----------------------------------------------------------------------
 
+  /** Whether the sweep's clock met a packable head in its current turn. */
+  private sweepFound = false;
+
   private sweepSoon(): void {
-    if (this.sweeping) return;
+    if (this.sweeping || this.mem.bytes < this.mem.futile) return;
     this.sweeping = true;
     setImmediate(() => this.sweep());
   }
@@ -530,22 +533,32 @@ export class SeriesStore {
    * packed head unpacks when its points are next used; its last point reads without.
    */
   private sweep(): void {
-    const target = this.mem.budget * SWEEP_TO;
+    const mem = this.mem;
+    const target = mem.budget * SWEEP_TO;
     let it = this.sweepAt ?? this.cache.values();
-    for (let k = 0; k < SWEEP_SLICE && this.mem.bytes > target; k++) {
+    let futile = false;
+    for (let k = 0; k < SWEEP_SLICE && mem.bytes > target; k++) {
       const r = it.next();
       if (r.done) {
-        // A full turn of the clock: heads used in it may go in the next.
-        this.mem.pass++;
+        // A full turn of the clock: heads used in it may go in the next. A turn that met no head worth packing
+        // ends the sweeping until the heads' arrays have grown by an eighth of the budget (or one is let go).
         it = this.cache.values();
-        if (this.cache.size === 0) break;
+        if (this.cache.size === 0 || !this.sweepFound) {
+          futile = true;
+          break;
+        }
+        mem.pass++;
+        this.sweepFound = false;
         continue;
       }
       const s = r.value;
-      if (!s.isPacked && s.touched < this.mem.pass) s.pack();
+      if (!s.packable) continue;
+      this.sweepFound = true;
+      if (s.touched < mem.pass) s.pack();
     }
     this.sweepAt = it;
-    if (this.mem.bytes > target && this.cache.size > 0) setImmediate(() => this.sweep());
+    if (futile) mem.futile = Math.max(mem.bytes, mem.budget) + mem.budget / 8;
+    if (!futile && mem.bytes > target) setImmediate(() => this.sweep());
     else this.sweeping = false;
   }
 
