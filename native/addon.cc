@@ -4,6 +4,7 @@
 #include "crc32c.h"
 #include "reactor.h"
 #include "series_chunk.h"
+#include "series_fold.h"
 #include "table.h"
 
 namespace {
@@ -11,6 +12,7 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tskv::InitCrc32c(env, exports);
   tskv::InitSeriesChunk(env, exports);
+  tskv::InitSeriesFold(env, exports);
 #if defined(__linux__)
   tskv::InitReactor(env, exports);
   tskv::InitTable(env, exports);

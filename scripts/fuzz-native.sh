@@ -20,8 +20,9 @@ clang++ "${flags[@]}" -o "$out/fuzz_id_table" "$root/native/fuzz/fuzz_id_table.c
 # -ffp-contract=off as in binding.gyp: the decoder's float64 arithmetic must be JavaScript's.
 clang++ "${flags[@]}" -ffp-contract=off -o "$out/fuzz_series_chunk" "$root/native/fuzz/fuzz_series_chunk.cc" "$root/native/series_chunk.cc"
 clang++ "${flags[@]}" -ffp-contract=off -o "$out/fuzz_series_encode" "$root/native/fuzz/fuzz_series_encode.cc" "$root/native/series_chunk.cc"
+clang++ "${flags[@]}" -ffp-contract=off -o "$out/fuzz_series_fold" "$root/native/fuzz/fuzz_series_fold.cc" "$root/native/series_fold.cc" "$root/native/series_chunk.cc"
 # Seed the block fuzzer with real blocks (prefix-compressed entries, restarts) when the TypeScript build exists.
-mkdir -p "$out/corpus-fuzz_sstable" "$out/corpus-fuzz_crc32c" "$out/corpus-fuzz_id_table" "$out/corpus-fuzz_series_chunk" "$out/corpus-fuzz_series_encode"
+mkdir -p "$out/corpus-fuzz_sstable" "$out/corpus-fuzz_crc32c" "$out/corpus-fuzz_id_table" "$out/corpus-fuzz_series_chunk" "$out/corpus-fuzz_series_encode" "$out/corpus-fuzz_series_fold"
 if [ -f "$root/dist/engine/sst/block.js" ]; then
   node -e '
     const { BlockBuilder } = require(process.argv[1] + "/dist/engine/sst/block.js");
@@ -54,7 +55,7 @@ if [ -f "$root/dist/model/series/codec.js" ]; then
     }' "$root" "$out/corpus-fuzz_series_chunk" || echo "fuzz:native: fuzz_series_chunk starts without seeds"
 fi
 status=0
-for t in ${FUZZ_TARGETS:-fuzz_sstable fuzz_crc32c fuzz_id_table fuzz_series_chunk fuzz_series_encode}; do
+for t in ${FUZZ_TARGETS:-fuzz_sstable fuzz_crc32c fuzz_id_table fuzz_series_chunk fuzz_series_encode fuzz_series_fold}; do
   echo "fuzzing $t for ${secs}s"
   len=8192
   [ "$t" = fuzz_crc32c ] && len=100000

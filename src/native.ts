@@ -27,6 +27,16 @@ export interface NativeAddon {
   /** The description of a status from seriesChunkDecode. */
   seriesChunkStatusText?(status: number): string;
   /**
+   * Time-bucket folds (native/series_fold.h; x86-64 builds): BucketCursor's ascending fold of a stored chunk's points
+   * inside [from, to], or of ts/values[lo..hi], into `fold` (the state in its first 24 numbers: the query, then the
+   * open bucket), writing the buckets it closes after the state as (timestamp, value) pairs. Return the buckets
+   * written, or negative as seriesChunkDecode does (status 1: room for fewer than x buckets, nothing done; else the
+   * chunk's damage at offset x). seriesFoldEnd closes the open bucket (0 or 1 written). TypeError on an unsound state.
+   */
+  seriesFoldChunk?(chunk: Uint8Array, from: number, to: number, fold: Float64Array): number;
+  seriesFoldArrays?(ts: Float64Array, values: Float64Array, lo: number, hi: number, fold: Float64Array): number;
+  seriesFoldEnd?(fold: Float64Array): number;
+  /**
    * Memory-mapped tables (Linux builds): map read-only and return [id, size]; the mapping stays in C++ and every
    * call copies out, so no Buffer outlives it. Errors carry `code` (TSKV_ERR_CORRUPTION with `offset`, …).
    */

@@ -4,8 +4,13 @@
 // spanning several slices, and values near the double's limits (avg's overflow switch, in long double).
 import fc from "fast-check";
 import { aggregate, type AggregationSpec, type AggregatorName, type Point } from "../../src/model/series/aggregate";
-import { BucketCursor, bucketCursorHandles } from "../../src/model/series/bucket-cursor";
+import { BucketCursor, bucketCursorHandles, NativeBucketCursor, nativeBucketsHandle } from "../../src/model/series/bucket-cursor";
+import { encodeChunk } from "../../src/model/series/codec";
 import type { ChunkSlice } from "../../src/model/series/series";
+import { sliceIn, sliceOf } from "../../src/model/series/state";
+import { native } from "../../src/native";
+
+const EMPTY: ChunkSlice = { ts: new Float64Array(0), vals: new Float64Array(0), lo: 0, hi: -1 };
 
 const TYPES: AggregatorName[] = ["avg", "sum", "min", "max", "range", "count", "first", "last", "std.p", "std.s", "var.p", "var.s"];
 
@@ -99,5 +104,107 @@ describe("BucketCursor", () => {
     expect(bucketCursorHandles({ ...base, type: "sum", empty: true })).toBe(false);
     expect(bucketCursorHandles({ ...base, type: "sum", empty: false })).toBe(true);
     expect(() => new BucketCursor([][Symbol.iterator](), { ...base, type: "twa", empty: false }, false)).toThrow(RangeError);
+  });
+});
+
+/** Stored chunks of the points (some pieces left as head slices), as a query captures them. */
+function pieces(points: Point[], size: number, headEvery: number): Array<Buffer | ChunkSlice> {
+  const out: Array<Buffer | ChunkSlice> = [];
+  for (let i = 0, k = 0; i < points.length; i += size, k++) {
+    const part = points.slice(i, i + size);
+    const ts = Float64Array.from(part, (p) => p[0]);
+    const vals = Float64Array.from(part, (p) => p[1]);
+    out.push(k % headEvery === headEvery - 1 ? slices(part, false, part.length)[0] : encodeChunk(ts, vals, part.length));
+  }
+  return out;
+}
+
+function drain(c: { next(): boolean; t: number; v: number; read: number }): { out: Point[]; read: number } {
+  const out: Point[] = [];
+  while (c.next()) out.push([c.t, c.v]);
+  return { out, read: c.read };
+}
+
+const nativeFold = native.seriesFoldChunk !== undefined;
+if (!nativeFold) console.log("NativeBucketCursor tests skipped: this addon build has no seriesFoldChunk (x86-64 only)");
+
+(nativeFold ? describe : describe.skip)("NativeBucketCursor", () => {
+  const chunkPointsArb = fc
+    .uniqueArray(fc.integer({ min: 0, max: 600 }), { minLength: 1, maxLength: 120 })
+    .chain((ts) => fc.tuple(fc.constant(ts.sort((a, b) => a - b)), fc.array(valueArb, { minLength: ts.length, maxLength: ts.length })))
+    .map(([ts, vs]) => ts.map((t, i) => [t, vs[i]] as Point));
+
+  it("gives BucketCursor's buckets bit for bit from stored chunks and head slices, cut to [from, to]", () => {
+    fc.assert(
+      fc.property(
+        chunkPointsArb,
+        fc.constantFrom(...TYPES),
+        fc.integer({ min: 1, max: 90 }),
+        fc.integer({ min: -100, max: 100 }),
+        fc.constantFrom("start" as const, "mid" as const, "end" as const),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.tuple(fc.integer({ min: -10, max: 610 }), fc.integer({ min: -10, max: 610 })),
+        fc.constantFrom(undefined, 0, 50),
+        fc.constantFrom(undefined, true),
+        fc.boolean(),
+        (points, type, bucketDuration, align, bucketTimestamp, size, headEvery, [a, b], startFloor, sumOfSquares, release) => {
+          if (type === "twa") return;
+          const spec: AggregationSpec = { type, bucketDuration, align, bucketTimestamp, empty: false, startFloor, sumOfSquares };
+          const from = Math.min(a, b);
+          const to = Math.max(a, b);
+          const ps = pieces(points, size, headEvery);
+          // The reference reads each piece as a query does: a chunk decoded and cut to [from, to], a head slice as is.
+          const inRange = points.filter(([t]) => t >= from && t <= to);
+          const ref: ChunkSlice[] = [];
+          for (const p of ps) {
+            const sl = Buffer.isBuffer(p) ? sliceOf(p, from, to) : sliceIn(p.ts.subarray(p.lo, p.hi + 1), p.vals.subarray(p.lo, p.hi + 1), p.hi - p.lo + 1, from, to);
+            if (sl) ref.push(sl);
+          }
+          const want = drain(new BucketCursor(ref[Symbol.iterator](), spec, false));
+          const headsCut = ps.map((p) => (Buffer.isBuffer(p) ? p : (sliceIn(p.ts.subarray(p.lo, p.hi + 1), p.vals.subarray(p.lo, p.hi + 1), p.hi - p.lo + 1, from, to) ?? EMPTY)));
+          const got = drain(new NativeBucketCursor(headsCut, from, to, spec, release));
+          expect(got.out.length).toBe(want.out.length);
+          for (let i = 0; i < want.out.length; i++) {
+            expect(got.out[i][0]).toBe(want.out[i][0]);
+            expect(Object.is(got.out[i][1], want.out[i][1]) || (Number.isNaN(got.out[i][1]) && Number.isNaN(want.out[i][1]))).toBe(true);
+          }
+          expect(got.read).toBe(inRange.length);
+          if (release) expect(headsCut.every((p) => !Buffer.isBuffer(p) && p.hi < p.lo)).toBe(true);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("averages past DBL_MAX as the reference's long double does", () => {
+    const vals = [1.7e308, 1.7e308, -3, 1.79e308, 5e307, 1.7e308];
+    const ts = Float64Array.from(vals, (_, i) => i);
+    const spec: AggregationSpec = { type: "avg", bucketDuration: 100, align: 0, bucketTimestamp: "start", empty: false };
+    const want = drain(new BucketCursor([{ ts, vals: Float64Array.from(vals), lo: 0, hi: vals.length - 1 }][Symbol.iterator](), spec, false));
+    const got = drain(new NativeBucketCursor([encodeChunk(ts, Float64Array.from(vals), vals.length)], -Infinity, Infinity, spec, false));
+    expect(got.out).toEqual(want.out);
+    expect(got.out[0][1]).toBeGreaterThan(1e308);
+  });
+
+  it("reports a damaged chunk as corruption, and refuses a query it does not compute", () => {
+    const spec: AggregationSpec = { type: "sum", bucketDuration: 10, align: 0, bucketTimestamp: "start", empty: false };
+    const chunk = encodeChunk(Float64Array.of(1, 2, 3), Float64Array.of(1.5, 2.5, 3.5), 3);
+    const bad = Buffer.from(chunk);
+    bad[bad.length - 1] ^= 0xff;
+    expect(() => drain(new NativeBucketCursor([bad], -Infinity, Infinity, spec, false))).toThrow(expect.objectContaining({ code: "TSKV_ERR_CORRUPTION" }));
+    expect(() => new NativeBucketCursor([], 0, 1, { ...spec, type: "twa" }, false)).toThrow(RangeError);
+    expect(nativeBucketsHandle(spec, true)).toBe(false);
+    expect(nativeBucketsHandle(spec, false)).toBe(true);
+  });
+
+  it("grows its outputs for a chunk that closes many buckets", () => {
+    const n = 5000;
+    const ts = Float64Array.from({ length: n }, (_, i) => i * 3);
+    const vals = Float64Array.from({ length: n }, (_, i) => i % 17);
+    const spec: AggregationSpec = { type: "max", bucketDuration: 3, align: 0, bucketTimestamp: "start", empty: false };
+    const got = drain(new NativeBucketCursor([encodeChunk(ts, vals, n)], -Infinity, Infinity, spec, false));
+    expect(got.out.length).toBe(n);
+    expect(got.out[4999]).toEqual([4999 * 3, 4999 % 17]);
   });
 });

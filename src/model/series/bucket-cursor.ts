@@ -7,6 +7,8 @@
 import { AggregationSpec, AggregatorName, AVG_SAFE, avgOverflows, avgOverflowStep, bucketStart, spread, welfordSpread } from "./aggregate";
 import { type SampleCursor, SliceWalk } from "./group";
 import type { ChunkSlice } from "./state";
+import { nativeFailure } from "./codec";
+import { native } from "../../native";
 
 const Kind = { Sum: 0, Avg: 1, Min: 2, Max: 3, Range: 4, Count: 5, First: 6, Last: 7, StdP: 8, StdS: 9, VarP: 10, VarS: 11 } as const;
 type Kind = (typeof Kind)[keyof typeof Kind];
@@ -274,3 +276,119 @@ export class BucketCursor extends SliceWalk implements SampleCursor {
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The same buckets from the addon (native/series_fold.h), ascending: chunks folded where they are decoded, in C++
+// scratch memory, with no JavaScript array of their points.
+
+const foldChunk = native.seriesFoldChunk;
+const foldArrays = native.seriesFoldArrays;
+const foldEnd = native.seriesFoldEnd;
+
+/** The fold array's slots (native/series_fold.h FoldSlot): the query's, the points read, and where buckets start. */
+const Slot = { Kind: 0, Duration: 1, Align: 2, Offset: 3, Floor: 4, SumOfSquares: 5, Read: 16, Out: 24 } as const;
+/** A native result's status for too little room (seriesChunkDecode's kCapacity), and the status modulus. */
+const STATUS_CAPACITY = 1;
+const STATUS_LIMIT = 64;
+/** Buckets a new cursor's fold array has room for (it grows to a piece's count of buckets when one has more). */
+const ROOM_START = 256;
+/** Fold arrays kept for the next cursors: as many as run at once in most replies (one; a GROUPBY merges more). */
+const SPARE_FOLDS = 4;
+/** Larger fold arrays are not kept. */
+const SPARE_MAX_ROOM = 4096;
+const spareFolds: Float64Array[] = [];
+
+/** Whether the addon folds this query's buckets (ascending, on a build with the fold: x86-64). */
+export function nativeBucketsHandle(spec: AggregationSpec, reverse: boolean): boolean {
+  return !reverse && foldChunk !== undefined && bucketCursorHandles(spec);
+}
+
+/**
+ * BucketCursor's buckets for an ascending query, folded by the addon straight from the captured pieces (stored
+ * chunks, or a head's points) inside [from, to]: each piece's closed buckets at once, as (timestamp, value) pairs
+ * after the fold's state in one array, handed out one by one. With `release` each piece is let go of once folded.
+ * Only for nativeBucketsHandle() specs.
+ */
+export class NativeBucketCursor implements SampleCursor {
+  t = 0;
+  v = 0;
+  read = 0;
+
+  /** The fold's state (Slot), then room for buckets. */
+  private fold: Float64Array;
+  private n = 0; // buckets in the fold array
+  private k = 0; // the next to give
+  private at = 0; // the next piece
+  private ended = false;
+
+  constructor(
+    private readonly pieces: Array<Buffer | ChunkSlice>,
+    private readonly from: number,
+    private readonly to: number,
+    spec: AggregationSpec,
+    private readonly release: boolean,
+  ) {
+    const kind = KINDS[spec.type];
+    if (kind === undefined || spec.empty) throw new RangeError(`NativeBucketCursor cannot compute ${spec.type}${spec.empty ? " EMPTY" : ""}`);
+    const d = spec.bucketDuration;
+    if (!(Number.isSafeInteger(d) && d > 0)) throw new RangeError(`bucketDuration must be a positive integer: ${d}`);
+    // The array of a cursor that ran to its end before, cleared, else a new one.
+    const spare = spareFolds.pop();
+    const f = (this.fold = spare ?? new Float64Array(Slot.Out + 2 * ROOM_START));
+    if (spare) f.fill(0, 0, Slot.Out);
+    f[Slot.Kind] = kind;
+    f[Slot.Duration] = d;
+    f[Slot.Align] = spec.align;
+    f[Slot.Offset] = spec.bucketTimestamp === "start" ? 0 : spec.bucketTimestamp === "mid" ? Math.floor(d / 2) : d;
+    f[Slot.Floor] = spec.startFloor ?? -Infinity;
+    f[Slot.SumOfSquares] = spec.sumOfSquares === true ? 1 : 0;
+  }
+
+  next(): boolean {
+    while (this.k >= this.n) {
+      if (this.ended) {
+        if (this.n >= 0) {
+          // Every bucket given: the array goes to the next cursor (one not run to its end leaves its own to the GC).
+          if (spareFolds.length < SPARE_FOLDS && this.fold.length <= Slot.Out + 2 * SPARE_MAX_ROOM) spareFolds.push(this.fold);
+          this.n = this.k = -1;
+        }
+        return false;
+      }
+      this.refill();
+    }
+    const at = Slot.Out + 2 * this.k++;
+    this.t = this.fold[at];
+    this.v = this.fold[at + 1];
+    return true;
+  }
+
+  /** Folds the next piece (or closes the last bucket) into the fold array's room. */
+  private refill(): void {
+    this.k = 0;
+    if (this.at >= this.pieces.length) {
+      this.n = foldEnd!(this.fold);
+      this.ended = true;
+      return;
+    }
+    const i = this.at++;
+    const p = this.pieces[i];
+    if (this.release) this.pieces[i] = EMPTY_SLICE;
+    for (;;) {
+      const f = this.fold;
+      const r = Buffer.isBuffer(p) ? foldChunk!(p, this.from, this.to, f) : foldArrays!(p.ts, p.vals, p.lo, p.hi, f);
+      if (r >= 0) {
+        this.n = r;
+        this.read = f[Slot.Read];
+        return;
+      }
+      if (-r % STATUS_LIMIT !== STATUS_CAPACITY) throw nativeFailure(r);
+      // Too little room for this piece's buckets (nothing was folded): a larger array, the state carried over.
+      const need = (-r - STATUS_CAPACITY) / STATUS_LIMIT;
+      const grown = new Float64Array(Slot.Out + 2 * Math.max(need, f.length - Slot.Out));
+      grown.set(f.subarray(0, Slot.Out));
+      this.fold = grown;
+    }
+  }
+}
+
+const EMPTY_SLICE: ChunkSlice = { ts: new Float64Array(0), vals: new Float64Array(0), lo: 0, hi: -1 };

@@ -555,7 +555,8 @@ function peekCount(buf: Uint8Array): number {
   return c <= MAX_CHUNK_POINTS ? c : 0;
 }
 
-function nativeFailure(r: number): TskvError {
+/** The error for a native decoder's negative result (a damaged chunk): TSKV_ERR_CORRUPTION at its offset. */
+export function nativeFailure(r: number): TskvError {
   const status = -r % STATUS_LIMIT;
   const offset = (-r - status) / STATUS_LIMIT;
   const what = native.seriesChunkStatusText?.(status) ?? `status ${status}`;

@@ -2,7 +2,7 @@
 import { AggregationSpec, aggregate, bucketStart, Point } from "../../../model/series/aggregate";
 import { formatSampleValue } from "../../../model/series/format";
 import { pointCursor, SampleCursor, sliceCursor } from "../../../model/series/group";
-import { BucketCursor, bucketCursorHandles } from "../../../model/series/bucket-cursor";
+import { BucketCursor, bucketCursorHandles, NativeBucketCursor, nativeBucketsHandle } from "../../../model/series/bucket-cursor";
 import { ChunkSlice, lastTimestamp, retentionFloor, SeriesState, SeriesStore, sliceOf } from "../../../model/series/series";
 import { chunkCount, chunkFirstTimestamp, chunkLastTimestamp } from "../../../model/series/codec";
 import { BIG_PAYLOAD, formatDouble17g, RespWriter, writeUint } from "../../../protocol/encoder";
@@ -118,6 +118,16 @@ export function planCursor(q: QueryPlan, slices: Iterable<ChunkSlice>): SampleCu
   if (q.plain) return sliceCursor(slices, q.reverse);
   if (tightBuckets(q)) return new BucketCursor(slices[Symbol.iterator](), q.spec!, q.reverse);
   return pointCursor(planPoints(q, slices));
+}
+
+/**
+ * The samples a query answers with, before COUNT, over its captured pieces inside [q.from, q.r.to]: folded by the
+ * addon where it computes the buckets, else over the pieces' decoded slices (planCursor). With `release` each piece
+ * is let go of once read.
+ */
+export function piecesCursor(q: QueryPlan, pieces: Array<Buffer | ChunkSlice>, release: boolean): SampleCursor {
+  if (tightBuckets(q) && nativeBucketsHandle(q.spec!, q.reverse)) return new NativeBucketCursor(pieces, q.from, q.r.to, q.spec!, release);
+  return planCursor(q, pieceSlices(pieces, q.from, q.r.to, release));
 }
 
 /** The samples a query answers with, before COUNT, over its range's slices: raw points, then buckets when asked. */
@@ -403,8 +413,8 @@ export function outputBound(q: QueryPlan, pieces: Array<Buffer | ChunkSlice>, ra
 export function writeRange(w: RespWriter, v: RangeView): number {
   const { q } = v;
   const limit = q.r.count === -1 ? Infinity : q.r.count;
-  const slices = pieceSlices(v.pieces, q.from, q.r.to, false);
-  return q.plain ? writeSlices(w, slices, q.reverse, limit) : writeCursor(w, planCursor(q, slices), limit);
+  if (!q.plain) return writeCursor(w, piecesCursor(q, v.pieces, false), limit);
+  return writeSlices(w, pieceSlices(v.pieces, q.from, q.r.to, false), q.reverse, limit);
 }
 
 /**
@@ -412,8 +422,7 @@ export function writeRange(w: RespWriter, v: RangeView): number {
  * let go of behind it with `release`).
  */
 export function viewCursor(v: RangeView, release: boolean): SampleCursor {
-  const { q } = v;
-  return planCursor(q, pieceSlices(v.pieces, q.from, q.r.to, release));
+  return piecesCursor(v.q, v.pieces, release);
 }
 
 /** A range reply of more than STREAM_ABOVE samples, from its captured view. */
