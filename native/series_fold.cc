@@ -18,7 +18,12 @@ namespace {
 constexpr double kSafeInteger = 9007199254740991.0;
 
 double BucketStart(double t, double d, double align) {
-  const double r = std::fmod(t - align, d);  // JavaScript's % on numbers
+  const double x = t - align;
+  // JavaScript's % on numbers is fmod; on integers below 2^53 (every series timestamp, duration and ALIGN) that is
+  // int64's %, exactly, at a fraction of fmod's cost (once a bucket).
+  const double r = std::fabs(x) <= kSafeInteger && std::floor(x) == x
+                       ? static_cast<double>(static_cast<int64_t>(x) % static_cast<int64_t>(d))
+                       : std::fmod(x, d);
   return t - (r < 0 ? r + d : r);
 }
 
