@@ -1,7 +1,9 @@
 #include "series_fold.h"
 
 #include <cfloat>
+#include <charconv>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "series_chunk.h"
@@ -298,6 +300,93 @@ size_t FoldEnd(double* st, double* out) {
   return Emit(st, b, st[kFoldStart], out);
 }
 
+namespace {
+
+// Unsigned decimal digits of x into out; returns the length.
+size_t Digits(uint64_t x, char* out) {
+  char tmp[24];
+  size_t n = 0;
+  do {
+    tmp[n++] = static_cast<char>('0' + x % 10);
+    x /= 10;
+  } while (x != 0);
+  for (size_t i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
+  return n;
+}
+
+size_t Put(char* out, const char* s) {
+  const size_t n = std::strlen(s);
+  std::memcpy(out, s, n);
+  return n;
+}
+
+}  // namespace
+
+size_t FormatSampleValue(double v, char* out) {
+  const double a = std::fabs(v);
+  const bool neg = std::signbit(v);
+  if (v == std::floor(v) && a < 0x1p52 && !(v == 0 && neg)) {
+    size_t n = 0;
+    if (v < 0) out[n++] = '-';
+    return n + Digits(static_cast<uint64_t>(a), out + n);
+  }
+  if (v != v) return Put(out, "NaN");
+  if (a == INFINITY) return Put(out, neg ? "-Infinity" : "Infinity");
+  if (v == 0) return Put(out, "-0");
+  // The shortest round-trip digits (the same choice as JavaScript's Number#toString and RedisTimeSeries's dragonbox:
+  // fewest digits, then nearest, then even), in scientific form: d[.ddd]e±XX.
+  char sci[kValueChars];
+  const std::to_chars_result r = std::to_chars(sci, sci + sizeof sci, a, std::chars_format::scientific);
+  char digits[20];
+  size_t k = 0;
+  const char* p = sci;
+  for (; p < r.ptr && *p != 'e'; p++)
+    if (*p != '.') digits[k++] = *p;
+  int exp = 0;
+  const bool exp_neg = p + 1 < r.ptr && p[1] == '-';
+  for (p += 2; p < r.ptr; p++) exp = exp * 10 + (*p - '0');
+  if (exp_neg) exp = -exp;
+  size_t n = 0;
+  if (neg) out[n++] = '-';
+  if (a >= 1 && a < 0x1p52) {
+    // Plain: exp is 0..15, so the integer part is the first exp + 1 digits (zeros past the digits).
+    const size_t whole = static_cast<size_t>(exp) + 1;
+    for (size_t i = 0; i < whole; i++) out[n++] = i < k ? digits[i] : '0';
+    if (k > whole) {
+      out[n++] = '.';
+      for (size_t i = whole; i < k; i++) out[n++] = digits[i];
+    }
+    return n;
+  }
+  out[n++] = digits[0];
+  if (k > 1) {
+    out[n++] = '.';
+    for (size_t i = 1; i < k; i++) out[n++] = digits[i];
+  }
+  out[n++] = 'E';
+  if (exp < 0) out[n++] = '-';
+  return n + Digits(static_cast<uint64_t>(exp < 0 ? -exp : exp), out + n);
+}
+
+size_t WritePairs(double* fold, size_t from, size_t to, uint8_t* out, size_t pos, size_t cap) {
+  size_t i = from;
+  const double* pairs = fold + kFoldOut;
+  for (; i < to && pos + kPairChars <= cap; i++) {
+    char* o = reinterpret_cast<char*>(out + pos);
+    size_t n = Put(o, "*2\r\n:");
+    const double t = pairs[2 * i];
+    if (t < 0) o[n++] = '-';
+    n += Digits(static_cast<uint64_t>(std::fabs(t)), o + n);
+    n += Put(o + n, "\r\n+");
+    n += FormatSampleValue(pairs[2 * i + 1], o + n);
+    o[n++] = '\r';
+    o[n++] = '\n';
+    pos += n;
+  }
+  fold[kFoldWritten] = static_cast<double>(i - from);
+  return pos;
+}
+
 #ifndef TSKV_NO_NAPI
 namespace {
 
@@ -417,6 +506,30 @@ napi_value JsSeriesFoldEnd(napi_env env, napi_callback_info info) {
   return Number(env, static_cast<double>(FoldEnd(fold, fold + kFoldOut)));
 }
 
+// seriesFoldWrite(fold: Float64Array, from: number, to: number, out: Uint8Array, pos: number): writes buckets
+// [from, to) of the fold array as RESP2 [timestamp, value] pairs into out from pos, as many as fit with 64 bytes to
+// spare each; returns the new pos, and the buckets written in the fold's state (slot 17).
+napi_value JsSeriesFoldWrite(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  double *fold, from, to, pos;
+  size_t room, cap;
+  void* out;
+  if (argc < 5 || !FoldArg(env, argv[0], &fold, &room) || !NumberArg(env, argv[1], &from) ||
+      !NumberArg(env, argv[2], &to) || !TypedArg(env, argv[3], napi_uint8_array, &out, &cap) ||
+      !NumberArg(env, argv[4], &pos)) {
+    return Throw(env, "seriesFoldWrite(fold: Float64Array, from: number, to: number, out: Uint8Array, pos: number)");
+  }
+  if (!(from >= 0 && from <= to && to <= static_cast<double>(room) && std::floor(from) == from && std::floor(to) == to &&
+        pos >= 0 && pos <= static_cast<double>(cap) && std::floor(pos) == pos)) {
+    napi_throw_range_error(env, nullptr, "seriesFoldWrite: buckets or position outside the arrays");
+    return nullptr;
+  }
+  return Number(env, static_cast<double>(WritePairs(fold, static_cast<size_t>(from), static_cast<size_t>(to),
+                                                    static_cast<uint8_t*>(out), static_cast<size_t>(pos), cap)));
+}
+
 void Export(Napi::Env env, Napi::Object exports, const char* name, napi_callback cb) {
   napi_value fn;
   if (napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn) == napi_ok) exports.Set(name, Napi::Value(env, fn));
@@ -429,6 +542,7 @@ void InitSeriesFold(Napi::Env env, Napi::Object exports) {
   Export(env, exports, "seriesFoldChunk", JsSeriesFoldChunk);
   Export(env, exports, "seriesFoldArrays", JsSeriesFoldArrays);
   Export(env, exports, "seriesFoldEnd", JsSeriesFoldEnd);
+  Export(env, exports, "seriesFoldWrite", JsSeriesFoldWrite);
 #else
   (void)env;
   (void)exports;

@@ -35,6 +35,7 @@ enum FoldSlot : int {
   kFoldPickT,         // first / last: the chosen sample
   kFoldPickV,
   kFoldRead,          // points looked at so far (NaN ones too)
+  kFoldWritten,       // seriesFoldWrite: the buckets its last call wrote
   kFoldSlots,
   kFoldOut = 24,      // the addon's functions take one array: the state, then from here the buckets as (t, v) pairs
 };
@@ -55,6 +56,18 @@ size_t FoldPoints(double* state, const double* ts, const double* values, size_t 
 
 // Closes the open bucket: writes it to out[0], out[1] and returns 1 when it has a non-NaN sample, else 0.
 size_t FoldEnd(double* state, double* out);
+
+// Writes a sample value as RedisTimeSeries 1.12 prints it in RESP2 (src/model/series/format.ts formatSampleValue,
+// and SampleWriter's integer digits): the shortest digits that read back as v, plain decimal for integers below 2^52
+// and for 1 <= |v| < 2^52, else scientific with a capital E and no '+'; "-0", "NaN", "Infinity", "-Infinity". out
+// has room for kValueChars; returns the length.
+constexpr size_t kValueChars = 32;
+size_t FormatSampleValue(double v, char* out);
+
+// Writes buckets [from, to) of a fold array as RESP2 [timestamp, value] pairs into out[pos, cap), as many as fit
+// with kPairChars to spare for each; returns the new pos and sets state[kFoldWritten] to the buckets written.
+constexpr size_t kPairChars = 64;
+size_t WritePairs(double* fold, size_t from, size_t to, uint8_t* out, size_t pos, size_t cap);
 
 #ifndef TSKV_NO_NAPI
 void InitSeriesFold(Napi::Env env, Napi::Object exports);

@@ -37,6 +37,12 @@ export interface NativeAddon {
   seriesFoldArrays?(ts: Float64Array, values: Float64Array, lo: number, hi: number, fold: Float64Array): number;
   seriesFoldEnd?(fold: Float64Array): number;
   /**
+   * Writes buckets [from, to) of a fold array as RESP2 [timestamp, value] pairs (values as formatSampleValue prints
+   * them) into out from pos, as many as fit with 64 bytes to spare each; returns the new pos and puts the count written
+   * in the fold's slot 17. RangeError when from/to/pos lie outside the arrays.
+   */
+  seriesFoldWrite?(fold: Float64Array, from: number, to: number, out: Uint8Array, pos: number): number;
+  /**
    * Memory-mapped tables (Linux builds): map read-only and return [id, size]; the mapping stays in C++ and every
    * call copies out, so no Buffer outlives it. Errors carry `code` (TSKV_ERR_CORRUPTION with `offset`, …).
    */

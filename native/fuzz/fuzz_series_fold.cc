@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -72,6 +73,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::vector<double> parts = Run(data, ts.data(), vals.data(), n, split);
   if (whole.size() != parts.size() || (whole.size() > 0 && std::memcmp(whole.data(), parts.data(), whole.size() * 8) != 0)) {
     __builtin_trap();
+  }
+  // The buckets as RESP2 pairs into exactly kPairChars a pair: all fit, and every value reads back as itself.
+  const size_t pairs = whole.size() / 2;
+  std::vector<double> fold(tskv::kFoldOut + whole.size());
+  if (!whole.empty()) std::memcpy(fold.data() + tskv::kFoldOut, whole.data(), whole.size() * 8);
+  uint8_t* text = new uint8_t[pairs * tskv::kPairChars + 1];
+  const size_t end = tskv::WritePairs(fold.data(), 0, pairs, text, 0, pairs * tskv::kPairChars);
+  if (fold[tskv::kFoldWritten] != static_cast<double>(pairs) || end > pairs * tskv::kPairChars) __builtin_trap();
+  delete[] text;
+  for (size_t i = 0; i < n; i++) {
+    char buf[tskv::kValueChars + 1];
+    const size_t len = tskv::FormatSampleValue(vals[i], buf);
+    if (len == 0 || len > tskv::kValueChars) __builtin_trap();
+    buf[len] = 0;
+    if (std::isfinite(vals[i])) {
+      for (size_t j = 0; j < len; j++)
+        if (buf[j] == 'E') buf[j] = 'e';
+      const double back = std::strtod(buf, nullptr);
+      if (std::memcmp(&back, &vals[i], 8) != 0) __builtin_trap();
+    }
   }
   return 0;
 }

@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { aggregate, type AggregationSpec, type AggregatorName, type Point } from "../../src/model/series/aggregate";
 import { BucketCursor, bucketCursorHandles, NativeBucketCursor, nativeBucketsHandle } from "../../src/model/series/bucket-cursor";
 import { encodeChunk } from "../../src/model/series/codec";
+import { formatSampleValue } from "../../src/model/series/format";
 import type { ChunkSlice } from "../../src/model/series/series";
 import { sliceIn, sliceOf } from "../../src/model/series/state";
 import { native } from "../../src/native";
@@ -206,5 +207,48 @@ if (!nativeFold) console.log("NativeBucketCursor tests skipped: this addon build
     const got = drain(new NativeBucketCursor([encodeChunk(ts, vals, n)], -Infinity, Infinity, spec, false));
     expect(got.out.length).toBe(n);
     expect(got.out[4999]).toEqual([4999 * 3, 4999 % 17]);
+  });
+});
+
+(native.seriesFoldWrite ? describe : describe.skip)("seriesFoldWrite", () => {
+  /** The bytes the addon writes for pairs, through a fold array holding them after a sound state. */
+  function written(pairs: Array<[number, number]>, cap = 1 << 16): { text: string; count: number } {
+    const fold = new Float64Array(24 + 2 * pairs.length);
+    fold[1] = 1; // a sound state: sum, duration 1
+    pairs.forEach(([t, v], i) => ((fold[24 + 2 * i] = t), (fold[25 + 2 * i] = v)));
+    const out = Buffer.alloc(cap);
+    const end = native.seriesFoldWrite!(fold, 0, pairs.length, out, 0);
+    return { text: out.subarray(0, end).toString("latin1"), count: fold[17] };
+  }
+  const expected = (pairs: Array<[number, number]>): string => pairs.map(([t, v]) => `*2\r\n:${t}\r\n+${formatSampleValue(v)}\r\n`).join("");
+
+  it("prints values as formatSampleValue does, for any double", () => {
+    const value = fc.oneof(
+      fc.double(),
+      fc.integer({ min: -1e9, max: 1e9 }).chain((m) => fc.integer({ min: 0, max: 9 }).map((d) => m / 10 ** d)),
+      fc.constantFrom(0, -0, NaN, Infinity, -Infinity, 2 ** 52, 2 ** 52 - 1, -(2 ** 52), 2 ** 53, 0.1, 1e21, 1e-7, 5e-324, Number.MAX_VALUE),
+    );
+    const ts = fc.oneof(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: -1e6, max: 0 }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(ts, value), { minLength: 1, maxLength: 20 }), (pairs) => {
+        const got = written(pairs);
+        expect(got.count).toBe(pairs.length);
+        expect(got.text).toBe(expected(pairs));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("stops where the output has less than 64 bytes to spare, and refuses positions outside the arrays", () => {
+    const pairs: Array<[number, number]> = Array.from({ length: 10 }, (_, i) => [1700000000000 + i, i + 0.5]);
+    // 30 bytes a pair here: each is written only with 64 to spare.
+    expect(written(pairs, 63).count).toBe(0);
+    const got = written(pairs, 64 + 30 + 10);
+    expect(got.count).toBe(2);
+    expect(got.text).toBe(expected(pairs.slice(0, 2)));
+    const fold = new Float64Array(26);
+    fold[1] = 1;
+    expect(() => native.seriesFoldWrite!(fold, 0, 2, Buffer.alloc(100), 0)).toThrow("outside the arrays");
+    expect(() => native.seriesFoldWrite!(fold, 0, 1, Buffer.alloc(100), 101)).toThrow("outside the arrays");
   });
 });

@@ -362,6 +362,25 @@ export class NativeBucketCursor implements SampleCursor {
     return true;
   }
 
+  /**
+   * Hands up to `limit` buckets to `sink` a run at a time, as they lie in the fold array (buckets [k, n) after the
+   * state, Slot.Out): the reply writer has the addon write them. Returns how many; the cursor moves past them.
+   */
+  drain(sink: (fold: Float64Array, k: number, n: number) => void, limit: number): number {
+    let given = 0;
+    while (given < limit) {
+      if (this.k >= this.n) {
+        if (!this.next()) break; // refills, or ends (and lets its array go)
+        this.k--; // next() took one: it goes in the run below
+      }
+      const m = Math.min(this.n - this.k, limit - given);
+      sink(this.fold, this.k, this.k + m);
+      this.k += m;
+      given += m;
+    }
+    return given;
+  }
+
   /** Folds the next piece (or closes the last bucket) into the fold array's room. */
   private refill(): void {
     this.k = 0;

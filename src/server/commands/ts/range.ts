@@ -10,6 +10,7 @@ import type { CommandContext, CommandSpec } from "../../command";
 import { MAX_TS, lowered, store, getSeries } from "./common";
 import { deferredArray } from "./reply";
 import { RangeArgs, parseRange } from "./range-args";
+import { native } from "../../../native";
 
 // ---- range queries ---------------------------------------------------------------------------------------------
 
@@ -142,6 +143,10 @@ export function planPoints(q: QueryPlan, slices: Iterable<ChunkSlice>): Iterable
  */
 export const SAMPLE_BUFFER = 64 * 1024;
 
+const foldWrite = native.seriesFoldWrite;
+/** The fold array's slot where seriesFoldWrite says how many buckets it wrote (native/series_fold.h kFoldWritten). */
+const FOLD_WRITTEN = 17;
+
 /**
  * The buffer of the last writer that finished, for the next one: a TS.MRANGE writes a writer's worth per series, and
  * a fresh 64 KiB each time was a tenth of its profile in allocation and collection.
@@ -260,6 +265,15 @@ export class SampleWriter {
     this.pos = p + 2;
   }
 
+  /** Buckets [k, n) of a native fold array (NativeBucketCursor.drain), RESP2, written by the addon. */
+  foldPairs(fold: Float64Array, k: number, n: number): void {
+    while (k < n) {
+      if (this.pos > SAMPLE_BUFFER - 512) this.flush();
+      this.pos = foldWrite!(fold, k, n, this.buf, this.pos);
+      k += fold[FOLD_WRITTEN];
+    }
+  }
+
   /** Up to `max` samples of a slice, in reply order; returns how many. */
   slice(sl: ChunkSlice, reverse: boolean, max: number): number {
     const { ts, vals } = sl;
@@ -315,6 +329,12 @@ export class SampleWriter {
 export function writeCursor(w: RespWriter, c: SampleCursor, limit: number): number {
   const out = new SampleWriter(w);
   let n = 0;
+  if (c instanceof NativeBucketCursor && w.proto === 2 && foldWrite !== undefined) {
+    // The addon's buckets, written by the addon.
+    n = c.drain((fold, k, m) => out.foldPairs(fold, k, m), limit);
+    out.finish();
+    return n;
+  }
   while (n < limit && c.next()) {
     out.sample(c.t, c.v);
     n++;
