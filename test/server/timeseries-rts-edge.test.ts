@@ -171,3 +171,24 @@ describe("RESP3 sample values round exact ties to even, as %.17g", () => {
     ]);
   });
 });
+
+describe("a sample value past the double's range is an invalid value; one below it reads as 0", () => {
+  it("in TS.ADD and TS.MADD, losing nothing else", async () => {
+    await expectReplies([
+      ["TS.ADD big:v 1 1e400", "ERR ERR TSDB: invalid value"],
+      ["TS.ADD big:v 1 -1e400", "ERR ERR TSDB: invalid value"],
+      ["TS.ADD big:v 2 1e-400", 2],
+      ["TS.ADD big:v 3 1e308", 3],
+    ]);
+    const madd = (await c.call("TS.MADD", "big:v", "4", "4.5", "big:v", "5", "2e309", "big:v", "6", "6.5")) as unknown[];
+    expect(madd[0]).toBe(4);
+    expect(String(madd[1])).toContain("invalid value");
+    expect(madd[2]).toBe(6);
+    expect(await c.call("TS.RANGE", "big:v", "-", "+")).toEqual([
+      [2, "0"],
+      [3, "1E308"],
+      [4, "4.5"],
+      [6, "6.5"],
+    ]);
+  });
+});

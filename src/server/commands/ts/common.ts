@@ -119,7 +119,9 @@ export function sampleValue(b: Buffer): number | null {
     const v = m / scale;
     return negative ? -v : v;
   }
-  return Number(b.toString("latin1", 0, i));
+  // Past the double's range (1e400): RedisTimeSeries refuses it as an invalid value (an underflow reads as 0).
+  const v = Number(b.toString("latin1", 0, i));
+  return Number.isFinite(v) ? v : null;
 }
 
 export function latin1(b: Buffer): string {
