@@ -192,3 +192,27 @@ describe("a sample value past the double's range is an invalid value; one below 
     ]);
   });
 });
+
+describe("REDUCE and compaction rules take std / var from the sum and the sum of squares, as RedisTimeSeries", () => {
+  it("gives RedisTimeSeries's last digits where Welford's algorithm gives others", async () => {
+    const cmds: string[][] = [];
+    for (let i = 1; i <= 5; i++) cmds.push(["TS.CREATE", `w:${i}`, "LABELS", "wg", "a"]);
+    cmds.push(["TS.MADD", "w:1", "1", "10000.01", "w:2", "1", "10000.02", "w:3", "1", "10000.05", "w:4", "1", "10000.03", "w:5", "1", "9999.99"]);
+    cmds.push(["TS.MADD", "w:1", "2", "10000.11", "w:2", "2", "10000.12", "w:3", "2", "10000.15", "w:4", "2", "10000.13", "w:5", "2", "9999.97"]);
+    cmds.push(["TS.CREATE", "w:src"], ["TS.CREATE", "w:dst"], ["TS.CREATERULE", "w:src", "w:dst", "AGGREGATION", "std.p", "10"]);
+    cmds.push(["TS.MADD", "w:src", "1", "10000.01", "w:src", "2", "10000.02", "w:src", "3", "10000.05", "w:src", "4", "10000.03", "w:src", "5", "9999.99", "w:src", "11", "1"]);
+    await run(cmds);
+    // RedisTimeSeries 1.12.14's replies to the same commands.
+    const want: Record<string, [string, string]> = {
+      "std.p": ["2.0000765308996468E-2", "6.437410076216978E-2"],
+      "std.s": ["2.2361535416467845E-2", "7.197243264731633E-2"],
+      "var.p": ["4.000306129455566E-4", "4.144024848937988E-3"],
+      "var.s": ["5.000382661819458E-4", "5.180031061172485E-3"],
+    };
+    for (const [r, [a, b]] of Object.entries(want)) {
+      const got = (await c.call("TS.MRANGE", "-", "+", "FILTER", "wg=a", "GROUPBY", "wg", "REDUCE", r)) as unknown[][];
+      expect([r, got[0][2]]).toEqual([r, [[1, a], [2, b]]]);
+    }
+    expect(await c.call("TS.RANGE", "w:dst", "-", "+")).toEqual([[0, "2.0000765308996468E-2"]]);
+  });
+});

@@ -812,12 +812,18 @@ function* backward(
 
 /**
  * Reduces the values the series of one group hold at one timestamp. NaN values are skipped; with none left the
- * result is 0 for count and NaN otherwise.
+ * result is 0 for count and NaN otherwise. std / var come from the sum and the sum of squares, as RedisTimeSeries's
+ * reducers compute them (reducerAccumulator).
  */
 export function reduce(type: AggregatorName, values: number[]): number {
-  const acc = accumulator(type);
+  const acc = reducerAccumulator(type);
   for (let i = 0; i < values.length; i++) acc.add(i, values[i]);
   return reduced(type, acc);
+}
+
+/** A REDUCE's accumulator: RedisTimeSeries's reducers are its aggregators, std / var from sums (1.12.14 checked). */
+export function reducerAccumulator(type: AggregatorName): Accumulator {
+  return accumulator(type, false, true);
 }
 
 /** What a reducer's accumulator gives for one timestamp: 0 for count and NaN otherwise when it holds no value. */

@@ -4,7 +4,7 @@
 // A group's reply is as long as the union of its series' timestamps; nothing here holds more than one sample per
 // series (the heads of the streams) and one accumulator, so a reply over tens of millions of points can be counted
 // and written in passes over the same inputs without ever being held whole.
-import { Accumulator, accumulator, AggregatorName, Point, reduced } from "./aggregate";
+import { Accumulator, AggregatorName, Point, reduced, reducerAccumulator } from "./aggregate";
 import type { ChunkSlice } from "./state";
 import { heapify, siftDown } from "../../util/heap";
 
@@ -112,7 +112,7 @@ export class GroupReduction implements SampleCursor {
     private readonly type: AggregatorName,
     private readonly reverse: boolean,
   ) {
-    this.acc = accumulator(type);
+    this.acc = reducerAccumulator(type);
     for (let i = 0; i < series.length; i++) {
       if (series[i].next()) this.heap.push(i);
     }

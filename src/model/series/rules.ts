@@ -12,7 +12,8 @@ import { lastTimestamp, sameKey, SeriesBatch, SeriesState, totalSamples } from "
  * samples around the bucket: `next` when given, else the first one at or after `end`.
  */
 function bucketValue(st: SeriesStore, src: SeriesState, rule: CompactionRule, from: number, end: number, next?: Point): number | undefined {
-  const spec: AggregationSpec = { type: rule.aggregator, bucketDuration: rule.bucketDuration, align: rule.align, bucketTimestamp: "start", empty: false };
+  // std / var from the sum and the sum of squares, as RedisTimeSeries's compaction rules compute them.
+  const spec: AggregationSpec = { type: rule.aggregator, bucketDuration: rule.bucketDuration, align: rule.align, bucketTimestamp: "start", empty: false, sumOfSquares: true };
   let prev: Point | undefined;
   if (rule.aggregator === "twa") {
     for (const pt of st.points(src, -Number.MAX_SAFE_INTEGER, from - 1, true)) {
