@@ -1122,8 +1122,8 @@ export class SeriesStore {
   }
 
   /** The chunks a range touches, captured now in reply order (see reads.capture). */
-  capture(s: SeriesState, from: number, to: number, reverse: boolean): Array<Buffer | ChunkSlice> {
-    return reads.capture(this.engine, s, from, to, reverse);
+  capture(s: SeriesState, from: number, to: number, reverse: boolean, enough = Infinity): Array<Buffer | ChunkSlice> {
+    return reads.capture(this.engine, s, from, to, reverse, enough);
   }
 
   /** Points inside [from, to] one by one (for aggregation and reducers). */

@@ -395,10 +395,11 @@ export interface RangeView {
 
 export function rangeView(st: SeriesStore, s: SeriesState, r: RangeArgs, reverse: boolean): RangeView {
   const q = planQuery(st, s, r, reverse);
-  const pieces = st.capture(s, q.from, r.to, reverse);
+  const limit = r.count === -1 ? Infinity : r.count;
+  // A plain range needs no chunk past its COUNT's points; anything filtered or aggregated may need them all.
+  const pieces = st.capture(s, q.from, r.to, reverse, q.plain ? limit : Infinity);
   let raw = 0;
   for (const p of pieces) raw += pieceCount(p, q.from, r.to);
-  const limit = r.count === -1 ? Infinity : r.count;
   return { s, q, pieces, bound: Math.min(q.plain ? raw : outputBound(q, pieces, raw), limit) };
 }
 
