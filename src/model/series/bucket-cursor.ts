@@ -6,8 +6,8 @@
 // them), so anything outside this subset keeps going through aggregate.ts.
 import { AggregationSpec, AggregatorName, AVG_SAFE, avgOverflows, avgOverflowStep, bucketStart, spread, welfordSpread } from "./aggregate";
 import { type SampleCursor, SliceWalk } from "./group";
-import type { ChunkSlice } from "./state";
-import { nativeFailure } from "./codec";
+import { type ChunkSlice, EMPTY_SLICE } from "./state";
+import { nativeCapacityNeed, nativeFailure } from "./codec";
 import { native } from "../../native";
 
 const Kind = { Sum: 0, Avg: 1, Min: 2, Max: 3, Range: 4, Count: 5, First: 6, Last: 7, StdP: 8, StdS: 9, VarP: 10, VarS: 11 } as const;
@@ -285,11 +285,13 @@ const foldChunk = native.seriesFoldChunk;
 const foldArrays = native.seriesFoldArrays;
 const foldEnd = native.seriesFoldEnd;
 
-/** The fold array's slots (native/series_fold.h FoldSlot): the query's, the points read, and where buckets start. */
-const Slot = { Kind: 0, Duration: 1, Align: 2, Offset: 3, Floor: 4, SumOfSquares: 5, Read: 16, Out: 24 } as const;
-/** A native result's status for too little room (seriesChunkDecode's kCapacity), and the status modulus. */
-const STATUS_CAPACITY = 1;
-const STATUS_LIMIT = 64;
+/**
+ * The fold array's slots (native/series_fold.h FoldSlot): the query's, the points read, the buckets seriesFoldWrite
+ * last wrote, and where buckets start.
+ */
+const Slot = { Kind: 0, Duration: 1, Align: 2, Offset: 3, Floor: 4, SumOfSquares: 5, Read: 16, Written: 17, Out: 24 } as const;
+/** The fold array's slot where seriesFoldWrite says how many buckets it wrote. */
+export const FOLD_WRITTEN = Slot.Written;
 /** Buckets a new cursor's fold array has room for (it grows to a piece's count of buckets when one has more). */
 const ROOM_START = 256;
 /** Fold arrays kept for the next cursors: as many as run at once in most replies (one; a GROUPBY merges more). */
@@ -400,14 +402,12 @@ export class NativeBucketCursor implements SampleCursor {
         this.read = f[Slot.Read];
         return;
       }
-      if (-r % STATUS_LIMIT !== STATUS_CAPACITY) throw nativeFailure(r);
+      const need = nativeCapacityNeed(r);
+      if (need === undefined) throw nativeFailure(r);
       // Too little room for this piece's buckets (nothing was folded): a larger array, the state carried over.
-      const need = (-r - STATUS_CAPACITY) / STATUS_LIMIT;
       const grown = new Float64Array(Slot.Out + 2 * Math.max(need, f.length - Slot.Out));
       grown.set(f.subarray(0, Slot.Out));
       this.fold = grown;
     }
   }
 }
-
-const EMPTY_SLICE: ChunkSlice = { ts: new Float64Array(0), vals: new Float64Array(0), lo: 0, hi: -1 };

@@ -527,9 +527,10 @@ export function decodeChunk(buf: Uint8Array): DecodedChunk {
   let timestamps = new Float64Array(n);
   let values = new Float64Array(n);
   let r = nativeDecode(buf, timestamps, values);
-  if (r < 0 && -r % STATUS_LIMIT === STATUS_CAPACITY) {
+  const need = nativeCapacityNeed(r);
+  if (need !== undefined) {
     // A count varint peekCount does not read (a non-minimal one): the decoder said how many points.
-    n = (-r - STATUS_CAPACITY) / STATUS_LIMIT;
+    n = need;
     timestamps = new Float64Array(n);
     values = new Float64Array(n);
     r = nativeDecode(buf, timestamps, values);
@@ -553,6 +554,14 @@ function peekCount(buf: Uint8Array): number {
   if (len < 4 || buf[3] >= 0x80) return 0;
   const c = (b1 & 0x7f) | ((b2 & 0x7f) << 7) | (buf[3] << 14);
   return c <= MAX_CHUNK_POINTS ? c : 0;
+}
+
+/**
+ * For a native result that says the output arrays were too short (status kCapacity, nothing written), how many
+ * elements they need; undefined for any other result.
+ */
+export function nativeCapacityNeed(r: number): number | undefined {
+  return r < 0 && -r % STATUS_LIMIT === STATUS_CAPACITY ? (-r - STATUS_CAPACITY) / STATUS_LIMIT : undefined;
 }
 
 /** The error for a native decoder's negative result (a damaged chunk): TSKV_ERR_CORRUPTION at its offset. */

@@ -59,19 +59,25 @@ export function* slices(engine: EngineApi, s: SeriesState, from: number, to: num
  * copies, a few bytes per point), the newest chunk's points in range as a copied slice. A streaming reply decodes
  * them piece by piece later, from this fixed view, whatever writes happen meanwhile.
  */
-export function capture(engine: EngineApi, s: SeriesState, from: number, to: number, reverse: boolean, enough = Infinity): Array<Buffer | ChunkSlice> {
+export function capture(engine: EngineApi, s: SeriesState, from: number, to: number, reverse: boolean, enough = Infinity): Captured {
   const out: Array<Buffer | ChunkSlice> = [];
-  let n = 0;
+  let points = 0;
   for (const p of pieces(engine, s, from, to, reverse)) {
     out.push(Buffer.isBuffer(p) ? p : { ts: p.ts.slice(p.lo, p.hi + 1), vals: p.vals.slice(p.lo, p.hi + 1), lo: 0, hi: p.hi - p.lo });
     // A plain range with COUNT reads no chunk past the one that completes it.
-    if (enough !== Infinity && (n += pointsIn(p, from, to)) >= enough) break;
+    if ((points += pieceCount(p, from, to)) >= enough) break;
   }
-  return out;
+  return { pieces: out, points };
 }
 
-/** A piece's points inside [from, to]: from the chunk header alone when the chunk lies wholly inside. */
-function pointsIn(p: Buffer | ChunkSlice, from: number, to: number): number {
+/** What capture() took: the pieces, and how many of their points lie inside the range. */
+export interface Captured {
+  pieces: Array<Buffer | ChunkSlice>;
+  points: number;
+}
+
+/** Points of a piece inside [from, to]: from the chunk header alone when the chunk lies wholly inside. */
+export function pieceCount(p: Buffer | ChunkSlice, from: number, to: number): number {
   if (!Buffer.isBuffer(p)) return p.hi - p.lo + 1;
   if (chunkFirstTimestamp(p) >= from && chunkLastTimestamp(p) <= to) return chunkCount(p);
   const sl = sliceOf(p, from, to);

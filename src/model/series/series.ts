@@ -59,6 +59,7 @@ export {
   lastValue,
   retentionFloor,
   SeriesBatch,
+  EMPTY_SLICE,
   sliceOf,
   totalSamples,
 } from "./state";
@@ -1122,7 +1123,7 @@ export class SeriesStore {
   }
 
   /** The chunks a range touches, captured now in reply order (see reads.capture). */
-  capture(s: SeriesState, from: number, to: number, reverse: boolean, enough = Infinity): Array<Buffer | ChunkSlice> {
+  capture(s: SeriesState, from: number, to: number, reverse: boolean, enough = Infinity): reads.Captured {
     return reads.capture(this.engine, s, from, to, reverse, enough);
   }
 

@@ -284,6 +284,9 @@ export function sliceIn(ts: Float64Array, vals: Float64Array, n: number, from: n
   return hi > lo ? { ts, vals, lo, hi: hi - 1 } : undefined;
 }
 
+/** A slice of no points (what a released capture's pieces become). */
+export const EMPTY_SLICE: ChunkSlice = { ts: new Float64Array(0), vals: new Float64Array(0), lo: 0, hi: -1 };
+
 /** The points of a stored chunk inside [from, to] (undefined when none). */
 export function sliceOf(chunk: Buffer, from: number, to: number): ChunkSlice | undefined {
   const d = decodeChunk(chunk);

@@ -2,9 +2,9 @@
 import { AggregationSpec, aggregate, bucketStart, Point } from "../../../model/series/aggregate";
 import { formatSampleValue } from "../../../model/series/format";
 import { pointCursor, SampleCursor, sliceCursor } from "../../../model/series/group";
-import { BucketCursor, bucketCursorHandles, NativeBucketCursor, nativeBucketsHandle } from "../../../model/series/bucket-cursor";
-import { ChunkSlice, lastTimestamp, retentionFloor, SeriesState, SeriesStore, sliceOf } from "../../../model/series/series";
-import { chunkCount, chunkFirstTimestamp, chunkLastTimestamp } from "../../../model/series/codec";
+import { BucketCursor, bucketCursorHandles, FOLD_WRITTEN, NativeBucketCursor, nativeBucketsHandle } from "../../../model/series/bucket-cursor";
+import { ChunkSlice, EMPTY_SLICE, lastTimestamp, retentionFloor, SeriesState, SeriesStore, sliceOf } from "../../../model/series/series";
+import { chunkFirstTimestamp, chunkLastTimestamp } from "../../../model/series/codec";
 import { BIG_PAYLOAD, formatDouble17g, RespWriter, writeUint } from "../../../protocol/encoder";
 import type { CommandContext, CommandSpec } from "../../command";
 import { MAX_TS, lowered, store, getSeries } from "./common";
@@ -144,8 +144,6 @@ export function planPoints(q: QueryPlan, slices: Iterable<ChunkSlice>): Iterable
 export const SAMPLE_BUFFER = 64 * 1024;
 
 const foldWrite = native.seriesFoldWrite;
-/** The fold array's slot where seriesFoldWrite says how many buckets it wrote (native/series_fold.h kFoldWritten). */
-const FOLD_WRITTEN = 17;
 
 /**
  * The buffer of the last writer that finished, for the next one: a TS.MRANGE writes a writer's worth per series, and
@@ -363,12 +361,6 @@ export function pieceSlice(p: Buffer | ChunkSlice, from: number, to: number): Ch
   return Buffer.isBuffer(p) ? sliceOf(p, from, to) : p;
 }
 
-/** Points of a captured piece inside [from, to]: from the chunk header alone when the chunk lies wholly inside. */
-export function pieceCount(p: Buffer | ChunkSlice, from: number, to: number): number {
-  if (Buffer.isBuffer(p) && chunkFirstTimestamp(p) >= from && chunkLastTimestamp(p) <= to) return chunkCount(p);
-  const sl = pieceSlice(p, from, to);
-  return sl ? sl.hi - sl.lo + 1 : 0;
-}
 
 /**
  * The captured pieces' points inside [from, to], one slice per piece, decoded as the caller goes. With `release`
@@ -377,12 +369,11 @@ export function pieceCount(p: Buffer | ChunkSlice, from: number, to: number): nu
 export function* pieceSlices(pieces: Array<Buffer | ChunkSlice>, from: number, to: number, release: boolean): Generator<ChunkSlice> {
   for (let i = 0; i < pieces.length; i++) {
     const sl = pieceSlice(pieces[i], from, to);
-    if (release) pieces[i] = EMPTY_PIECE;
+    if (release) pieces[i] = EMPTY_SLICE;
     if (sl) yield sl;
   }
 }
 
-export const EMPTY_PIECE: ChunkSlice = { ts: new Float64Array(0), vals: new Float64Array(0), lo: 0, hi: -1 };
 
 /** One series' range reply as the command found it: its plan, its chunks captured then, and its length. */
 export interface RangeView {
@@ -397,10 +388,8 @@ export function rangeView(st: SeriesStore, s: SeriesState, r: RangeArgs, reverse
   const q = planQuery(st, s, r, reverse);
   const limit = r.count === -1 ? Infinity : r.count;
   // A plain range needs no chunk past its COUNT's points; anything filtered or aggregated may need them all.
-  const pieces = st.capture(s, q.from, r.to, reverse, q.plain ? limit : Infinity);
-  let raw = 0;
-  for (const p of pieces) raw += pieceCount(p, q.from, r.to);
-  return { s, q, pieces, bound: Math.min(q.plain ? raw : outputBound(q, pieces, raw), limit) };
+  const { pieces, points } = st.capture(s, q.from, r.to, reverse, q.plain ? limit : Infinity);
+  return { s, q, pieces, bound: Math.min(q.plain ? points : outputBound(q, pieces, points), limit) };
 }
 
 /**
