@@ -16,18 +16,19 @@
 //
 // Deleting a series is one small write: its META entry and labels-index entries go; its chunks become unreachable
 // (a new series on the same key gets a new id) and are left for compaction to drop.
-import type { BatchOp, EngineApi, Snapshot } from "../../engine/types";
+import type { BatchOp, EngineApi } from "../../engine/types";
 import { CommandError } from "../../server/errors";
 import { Keyspace, onKeyspaceLoad } from "../keyspace";
-import { Prefix, TypeTag } from "../keys";
+import { TypeTag } from "../keys";
 import type { Meta } from "../meta";
 import type { Point } from "./aggregate";
 import { chunkCount, chunkFirstTimestamp, chunkLastTimestamp, encodeChunk } from "./codec";
 import { CompactionRule, decodeHeader, DuplicatePolicy, encodeHeader, maxChunkPoints, SeriesHeader } from "./header";
 import { LabelPostings } from "./postings";
-import { chunkKey, chunkRange, chunkStartOf, decodeNextId, deltaKey, DELTA_KEY_LENGTH, encodeNextId, labelKey, NEXT_ID_KEY, seriesIdOf } from "./layout";
+import { chunkKey, chunkRange, chunkStartOf, decodeNextId, deltaKey, DELTA_KEY_LENGTH, encodeNextId, labelKey, NEXT_ID_KEY } from "./layout";
 import { decodeBase, decodeDelta, decodeNote, decodePoints, deltaSeqOf, encodeBase, encodeDelta, encodeNote, encodePoints } from "./open-chunk";
 import * as reads from "./reads";
+import { ChunkReaper } from "./reaper";
 import * as rules from "./rules";
 import {
   ChunkInfo,
@@ -106,6 +107,7 @@ export class SeriesStore {
 
   private constructor(readonly ks: Keyspace) {
     this.engine = ks.engine;
+    this.reaper = new ChunkReaper(ks.engine);
     this.nextId = decodeNextId(ks.engine.get(NEXT_ID_KEY));
     ks.registerType(TypeTag.SERIES, {
       onDelete: (key, meta) => this.onDelete(key, meta),
@@ -136,103 +138,33 @@ export class SeriesStore {
     } catch {
       return [];
     }
-    this.reap(h.id);
+    this.reaper.reap(h.id);
     return h.labels.map(([n, v]) => ({ type: "del" as const, key: labelKey(n, v, key) }));
   }
 
-  // ---- reclaiming the chunks of deleted series ---------------------------------------------------------------
+  // ---- reclaiming the chunks of deleted series (reaper.ts) ---------------------------------------------------
 
-  private readonly dead: number[] = [];
-  private reaping: Promise<void> | undefined;
+  private readonly reaper: ChunkReaper;
 
-  /**
-   * Queues the chunks of a deleted series for removal. DEL itself stays one small write (its id is unreachable at
-   * once); the chunk entries are deleted here in the background, a bounded batch per turn, and compaction then
-   * drops them and their tombstones. A crash before the reaper finishes leaves orphans that `sweepDeadChunks`
-   * (run by TSKV.COMPACT) finds.
-   */
-  private reap(id: number): void {
-    this.dead.push(id);
-    if (!this.reaping) this.reaping = this.reapAll().finally(() => (this.reaping = undefined));
-  }
-
-  private async reapAll(): Promise<void> {
-    await new Promise((r) => setImmediate(r)); // after the batch that deletes the series' META entry
-    while (this.dead.length > 0) {
-      const id = this.dead[0];
-      const ops: BatchOp[] = [];
-      for (const [k] of this.engine.iterate({ ...chunkRange(id), limit: 1024 })) ops.push({ type: "del", key: k });
-      if (ops.length === 0) {
-        this.dead.shift();
-        continue;
-      }
-      try {
-        await this.engine.whenDurable(this.engine.apply(ops));
-      } catch {
-        // Writes refused (disk full, read-only): try again later; nothing is lost by waiting.
-        await new Promise((r) => setTimeout(r, 1000).unref());
-      }
-      await new Promise((r) => setImmediate(r));
-    }
-  }
-
-  /**
-   * Every series key with its META (at `snapshot`, or now), found by walking the keyspace in slices of 4096 keys with
-   * a loop turn between them, so a keyspace of millions of strings does not hold the loop (TSKV.COMPACT runs this
-   * while serving).
-   */
   /**
    * What TSKV.COMPACT does before compacting the engine: the series at a snapshot (the keyspace keeps their names),
-   * then every series folded (foldAll) and every dead series' chunks removed (sweepDeadChunks), both from that list.
+   * then every series folded (foldAll) and every dead series' chunks removed (ChunkReaper.sweepDeadChunks), both
+   * from that list.
    */
   async prepareFullCompaction(): Promise<void> {
     const snapshot = this.engine.snapshot();
     try {
       const series = this.ks.seriesKeys(snapshot);
       await this.foldAll(series.map(([k]) => k));
-      await this.sweepDeadChunks(series, snapshot);
+      await this.reaper.sweepDeadChunks(series, snapshot);
     } finally {
       snapshot.release();
     }
   }
 
   /** Resolves when every queued deleted series' chunks are gone. */
-  async reaped(): Promise<void> {
-    while (this.reaping) await this.reaping;
-  }
-
-  /**
-   * Finds chunks whose series no longer exists (left by a crash before the reaper finished) and queues them, from
-   * `walked`, the series at snapshot `at` (prepareFullCompaction). One engine seek per series id
-   * present on disk. Returns the number of dead ids found.
-   */
-  private async sweepDeadChunks(walked: Array<[Buffer, Meta]>, at: Snapshot): Promise<number> {
-    // Live ids and chunks are both read at one snapshot: a series created, renamed or deleted while the walk
-    // yields cannot look dead (an id is never reused, and a rename keeps it), so only ids dead at the snapshot —
-    // dead for good — are reaped.
-    const live = new Set<number>();
-    for (const [, meta] of walked) {
-      try {
-        live.add(decodeHeader(meta.payload).id);
-      } catch {
-        // a damaged header: its chunks are left alone
-      }
-    }
-    let found = 0;
-    let from = chunkRange(0).gte;
-    const end = Buffer.from([Prefix.CHUNK + 1]);
-    for (;;) {
-      const next = this.engine.iterate({ gte: from, lt: end, limit: 1, snapshot: at }).next();
-      if (next.done) break;
-      const id = seriesIdOf(next.value[0]);
-      if (!live.has(id) && !this.dead.includes(id)) {
-        this.reap(id);
-        found++;
-      }
-      from = chunkRange(id).lt;
-    }
-    await this.reaped();
-    return found;
+  reaped(): Promise<void> {
+    return this.reaper.reaped();
   }
 
   /** Moves the labels index to the new name and renames the references other series hold to this one. */
